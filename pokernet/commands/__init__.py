@@ -1,0 +1,67 @@
+"""Small CLI commands; see pokernet/cli.py. Shared argument helpers live here."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pokernet.models import list_models, model_options
+from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the PokerNet builders (width, Table 4 SE, Table 5 activations, audit choices)."""
+    group = parser.add_argument_group("model options (PokerNet)")
+    group.add_argument("--width", type=positive_float, help="width multiplier α > 0")
+    group.add_argument("--no-se", dest="se", action="store_false", default=None,
+                       help="drop SE from the Poker modules (Table 4 ablation)")
+    group.add_argument("--act", choices=sorted(ACT_SCHEMES), help="activation scheme (Table 5)")
+    group.add_argument("--dw-kernels", choices=DW_KERNEL_PLANS,
+                       help="kernel of stride-2/shortcut depthwise convs (architecture audit)")
+    group.add_argument("--head-chs", type=positive_int, help="width of the 1x1 head conv (default 1280)")
+
+
+def model_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The model options the user actually gave."""
+    names = ("width", "se", "act", "dw_kernels", "head_chs")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def options_for(model: str, options: dict[str, Any], strict: bool) -> dict[str, Any]:
+    """Options a model takes; with strict, giving one it does not take is an error."""
+    accepted = set(model_options(model))
+    rejected = sorted(set(options) - accepted)
+    if rejected and strict:
+        raise ValueError(f"model {model!r} does not take {', '.join('--' + r.replace('_', '-') for r in rejected)}")
+    return {k: v for k, v in options.items() if k in accepted}
+
+
+def resolve_models(names: list[str], all_models: bool) -> list[str]:
+    if all_models and names:
+        raise ValueError("give model names or --all, not both")
+    if not all_models and not names:
+        raise ValueError("give at least one model name, or --all")
+    known = list_models()
+    for name in names:
+        if name not in known:
+            raise ValueError(f"unknown model {name!r}; known models: {', '.join(known)}")
+    return known if all_models else names

@@ -1,0 +1,126 @@
+"""PokerNet-α× (paper §3.3, Table 1): one block-config record read by one network class."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Type
+
+import torch
+from torch import nn
+from timm.layers import make_divisible
+from timm.models.ghostnet import GhostBottleneck
+
+from .layers import SE_RATIO, PokerBottleneck, conv_bn
+
+# Activation schemes of Table 5: (activation of ReLU6 rows, activation of HS rows of Table 1).
+ACT_SCHEMES: dict[str, tuple[Type[nn.Module], Type[nn.Module]]] = {
+    "relu": (nn.ReLU, nn.ReLU),
+    "relu6": (nn.ReLU6, nn.ReLU6),
+    "relu6_hs": (nn.ReLU6, nn.Hardswish),
+}
+
+# Kernel of the stride-2 depthwise conv and of the shortcut depthwise conv, which
+# Table 1 does not give. "ghostnet" takes GhostNet's kernel at the same position
+# (5 in the stages that end in 40 and 160 channels, else 3). See the architecture audit.
+GHOSTNET_DW_KERNELS = (3, 3, 3, 5, 5, 3, 3, 3, 3, 3, 3, 5, 5, 5, 5, 5)
+DW_KERNEL_PLANS = ("ghostnet", "3", "5")
+
+
+@dataclass(frozen=True)
+class BlockConfig:
+    """One row of Table 1's body, at width 1.0."""
+    kind: str  # "P" (Poker bottleneck) or "G" (Ghost bottleneck)
+    in_chs: int
+    exp_chs: int
+    out_chs: int
+    se: bool
+    stride: int
+    hard_swish: bool
+
+
+# Table 1, body rows in order: kind, #in, #exp, #out, SE, stride, HS.
+TABLE1_BLOCKS: tuple[BlockConfig, ...] = tuple(BlockConfig(*row) for row in (
+    ("G", 20, 20, 20, False, 1, False),
+    ("G", 20, 40, 20, False, 2, False),
+    ("G", 20, 60, 20, False, 1, False),
+    ("G", 20, 120, 40, False, 2, False),
+    ("P", 40, 120, 40, True, 1, False),
+    ("P", 40, 240, 80, True, 2, False),
+    ("P", 80, 160, 80, True, 1, False),
+    ("G", 80, 160, 80, True, 1, False),
+    ("G", 80, 160, 80, True, 1, False),
+    ("P", 80, 240, 120, True, 1, False),
+    ("P", 120, 480, 120, True, 1, False),
+    ("P", 120, 720, 160, True, 2, False),
+    ("P", 160, 960, 160, True, 1, True),
+    ("P", 160, 960, 160, True, 1, True),
+    ("P", 160, 960, 160, True, 1, True),
+    ("P", 160, 960, 160, True, 1, True),
+))
+STEM_CHS = 20
+LAST_CONV_CHS = 960
+
+
+def scale(channels: int, width: float) -> int:
+    """GhostNet's channel rounding: nearest multiple of 4, never below 90% of the target."""
+    return make_divisible(channels * width, 4)
+
+
+class PokerNet(nn.Module):
+    """Stem conv 3x3/s2, the Table 1 body, conv 1x1 to 960·α, global pool, conv 1x1 to
+    1280, dropout, classifier.
+
+    Options the paper leaves open or ablates: ``se`` (SE in Poker modules, Table 4;
+    the SE of the G-bnecks that Table 1 marks is kept), ``act`` (Table 5),
+    ``dw_kernels`` and ``head_chs`` (architecture audit: all-3×3 depthwise kernels and a
+    1280-wide head at every width, as GhostNet, are the adopted reading). For a Poker block, the
+    expansion factor k = #exp/#in of Table 1 is kept at every width, so k stays whole.
+    """
+
+    def __init__(self, width: float = 1.0, num_classes: int = 1000, in_chans: int = 3,
+                 se: bool = True, act: str = "relu6_hs", dw_kernels: str = "3",
+                 head_chs: int = 1280, drop_rate: float = 0.2,
+                 blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS):
+        super().__init__()
+        if not isinstance(width, (int, float)) or not width > 0:
+            raise ValueError(f"PokerNet width multiplier must be a number > 0, got {width!r}")
+        if act not in ACT_SCHEMES:
+            raise ValueError(f"unknown activation scheme {act!r}; choose from {sorted(ACT_SCHEMES)}")
+        if dw_kernels not in DW_KERNEL_PLANS:
+            raise ValueError(f"unknown dw_kernels {dw_kernels!r}; choose from {DW_KERNEL_PLANS}")
+        for name, value in (("num_classes", num_classes), ("in_chans", in_chans), ("head_chs", head_chs)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"PokerNet {name} must be a positive integer, got {value!r}")
+        base_act, hs_act = ACT_SCHEMES[act]
+        kernels = (GHOSTNET_DW_KERNELS if dw_kernels == "ghostnet"
+                   else (int(dw_kernels),) * len(blocks))
+
+        stem_chs = scale(STEM_CHS, width)
+        self.stem = conv_bn(in_chans, stem_chs, 3, 2, act_layer=base_act)
+        layers: list[nn.Module] = []
+        prev = stem_chs
+        for index, (cfg, kernel) in enumerate(zip(blocks, kernels), start=1):
+            act_layer = hs_act if cfg.hard_swish else base_act
+            out = scale(cfg.out_chs, width)
+            if cfg.kind == "P":
+                exp = prev * (cfg.exp_chs // cfg.in_chs) if cfg.exp_chs % cfg.in_chs == 0 else scale(cfg.exp_chs, width)
+                layers.append(PokerBottleneck(prev, exp, out, cfg.stride, act_layer, kernel,
+                                              use_se=se and cfg.se, name=f"block {index} (P-bneck)"))
+            else:
+                layers.append(GhostBottleneck(prev, scale(cfg.exp_chs, width), out, kernel,
+                                              cfg.stride, act_layer=act_layer,
+                                              se_ratio=SE_RATIO if cfg.se else 0.0))
+            prev = out
+        self.blocks = nn.Sequential(*layers)
+        last_chs = scale(LAST_CONV_CHS, width)
+        self.last_conv = conv_bn(prev, last_chs, 1, act_layer=hs_act)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Sequential(nn.Conv2d(last_chs, head_chs, 1, bias=True), base_act(inplace=True))
+        self.dropout = nn.Dropout(drop_rate)
+        self.classifier = nn.Linear(head_chs, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.last_conv(self.blocks(self.stem(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.head(self.pool(self.forward_features(x))).flatten(1)
+        return self.classifier(self.dropout(x))
