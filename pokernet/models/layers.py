@@ -19,8 +19,8 @@ SE_RATIO = 0.25
 SE_DIVISOR = 4
 
 
-def make_se(channels: int) -> nn.Module:
-    return SEModule(channels, rd_ratio=SE_RATIO, rd_divisor=SE_DIVISOR, gate_layer="hard_sigmoid")
+def make_se(channels: int, ratio: float = SE_RATIO) -> nn.Module:
+    return SEModule(channels, rd_ratio=ratio, rd_divisor=SE_DIVISOR, gate_layer="hard_sigmoid")
 
 
 def conv_bn(in_chs: int, out_chs: int, kernel: int, stride: int = 1, groups: int = 1,
@@ -54,12 +54,13 @@ class PokerModule(nn.Module):
     """
 
     def __init__(self, in_chs: int, exp_chs: int, act_layer: Type[nn.Module] = nn.ReLU6,
-                 dw_kernel: int = 3, use_se: bool = True, name: str = "Poker module"):
+                 dw_kernel: int = 3, use_se: bool = True, se_ratio: float = SE_RATIO,
+                 name: str = "Poker module"):
         super().__init__()
         self.k = expansion_factor(in_chs, exp_chs, name)
         self.pointwise = conv_bn(in_chs, in_chs, 1, act_layer=act_layer)
         self.expand = conv_bn(in_chs, exp_chs, dw_kernel, groups=in_chs, act_layer=act_layer)
-        self.se = make_se(exp_chs) if use_se else nn.Identity()
+        self.se = make_se(exp_chs, se_ratio) if use_se else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.se(self.expand(self.pointwise(x)))
@@ -81,9 +82,9 @@ class PokerBottleneck(nn.Module):
 
     def __init__(self, in_chs: int, exp_chs: int, out_chs: int, stride: int = 1,
                  act_layer: Type[nn.Module] = nn.ReLU6, dw_kernel: int = 3,
-                 use_se: bool = True, name: str = "P-bneck"):
+                 use_se: bool = True, se_ratio: float = SE_RATIO, name: str = "P-bneck"):
         super().__init__()
-        self.poker = PokerModule(in_chs, exp_chs, act_layer, use_se=use_se, name=name)
+        self.poker = PokerModule(in_chs, exp_chs, act_layer, use_se=use_se, se_ratio=se_ratio, name=name)
         self.downsample = (conv_bn(exp_chs, exp_chs, dw_kernel, stride, groups=exp_chs)
                            if stride > 1 else nn.Identity())
         self.ghost = GhostModule(exp_chs, out_chs, act_layer=nn.Identity)

@@ -78,7 +78,7 @@ class PokerNet(nn.Module):
 
     def __init__(self, width: float = 1.0, num_classes: int = 1000, in_chans: int = 3,
                  se: bool = True, act: str = "relu6_hs", dw_kernels: str = "3",
-                 head_chs: int = 1280, drop_rate: float = 0.2,
+                 head_chs: int = 1280, drop_rate: float = 0.2, se_ratio: float = SE_RATIO,
                  blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS):
         super().__init__()
         if not isinstance(width, (int, float)) or not width > 0:
@@ -104,7 +104,8 @@ class PokerNet(nn.Module):
             if cfg.kind == "P":
                 exp = prev * (cfg.exp_chs // cfg.in_chs) if cfg.exp_chs % cfg.in_chs == 0 else scale(cfg.exp_chs, width)
                 layers.append(PokerBottleneck(prev, exp, out, cfg.stride, act_layer, kernel,
-                                              use_se=se and cfg.se, name=f"block {index} (P-bneck)"))
+                                              use_se=se and cfg.se, se_ratio=se_ratio,
+                                              name=f"block {index} (P-bneck)"))
             else:
                 layers.append(GhostBottleneck(prev, scale(cfg.exp_chs, width), out, kernel,
                                               cfg.stride, act_layer=act_layer,

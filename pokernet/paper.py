@@ -1,0 +1,32 @@
+"""The paper's published numbers (pokernet/data/paper.yaml) and the tolerance rule."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@lru_cache(maxsize=1)
+def load_paper() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("pokernet").joinpath("data/paper.yaml").read_text("utf-8"))
+
+
+def table(name: str) -> dict[str, Any]:
+    return load_paper()[name]
+
+
+def row_setting(row: dict[str, Any], tbl: dict[str, Any], key: str, column: str) -> float:
+    """A row's precision/tolerance for a column, falling back to the table's."""
+    return row.get(key, {}).get(column, tbl.get(key, {}).get(column, 0.0))
+
+
+def allowed_deviation(paper_value: float, rel: float, precision: float) -> float:
+    """max(rel * paper, half a unit of the last printed digit): see paper.yaml's header."""
+    return max(abs(paper_value) * rel, precision / 2)
+
+
+def within_tolerance(ours: float, paper_value: float, rel: float, precision: float) -> bool:
+    # A tiny epsilon so a value exactly at the rounding edge is not lost to float error.
+    return abs(ours - paper_value) <= allowed_deviation(paper_value, rel, precision) + 1e-9

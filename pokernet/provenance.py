@@ -1,0 +1,58 @@
+"""What made a figure: commit, versions, hardware, date (every artifact states it)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=10, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+    found = {"python": platform.python_version()}
+    for package in ("torch", "torchvision", "timm", "ptflops", "onnxruntime", "snakemake"):
+        try:
+            found[package] = md.version(package)
+        except md.PackageNotFoundError:
+            pass
+    return found
+
+
+def provenance() -> dict[str, Any]:
+    return {"git_commit": git_commit(), "versions": versions(),
+            "hardware": {"cpu": cpu_model(), "cores": os.cpu_count()},
+            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def provenance_markdown(extra: dict[str, Any] | None = None) -> str:
+    """A short block for the header of a results/*.md file."""
+    info = provenance()
+    lines = [f"- git commit: `{info['git_commit']}`",
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+             f"- hardware: {info['hardware']['cpu']} ({info['hardware']['cores']} cores)",
+             f"- date: {info['date']}"]
+    lines += [f"- {key}: {value}" for key, value in (extra or {}).items()]
+    return "\n".join(lines)
