@@ -1,0 +1,28 @@
+# Params and MAdds of every variant, and the architecture audit.
+
+
+rule complexity_variant:
+    output:
+        f"{WORK}/complexity/{{variant}}.json",
+    log:
+        f"{LOGS}/complexity/{{variant}}.log",
+    params:
+        model=lambda wc: variant_options(wc.variant)[0],
+        flags=lambda wc: cli_flags(variant_options(wc.variant)[1]),
+    shell:
+        "pokernet complexity {params.model} {params.flags} --json > {output} 2> {log}"
+
+
+rule audit:
+    output:
+        report(f"{RESULTS}/architecture_audit.md", category="Architecture"),
+    log:
+        f"{LOGS}/audit.log",
+    shell:
+        "pokernet audit --out {output} > {log} 2>&1"
+
+
+rule complexity:
+    input:
+        complexity_files(set(TABLE2_VARIANTS) | set(ablation_variants("table4")) | set(ablation_variants("table5"))),
+        rules.audit.output,

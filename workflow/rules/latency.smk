@@ -1,0 +1,18 @@
+# CPU latency at batch 1 (Table 3). The job takes every core the run was given, so no other
+# job runs beside it and `--cores 8` cannot corrupt the timings.
+
+
+rule latency:
+    output:
+        f"{WORK}/latency/latency.json",
+    log:
+        f"{LOGS}/latency.log",
+    threads: workflow.cores
+    params:
+        models=" ".join(config["latency"]["models"]),
+        runtimes=" ".join(config["latency"]["runtimes"]),
+        threads=" ".join(str(t) for t in config["latency"]["threads"]),
+        budget=config["latency"]["budget_s"],
+    shell:
+        "pokernet latency {params.models} --runtime {params.runtimes} --threads {params.threads} "
+        "--budget-s {params.budget} --json --out {output} > {log} 2>&1"

@@ -1,0 +1,88 @@
+# Tables 2-5, Figs. 5-6 and the claim summary, rendered by `pokernet report`.
+TABLE4_COMPLEXITY = complexity_files(ablation_variants("table4"))
+TABLE5_COMPLEXITY = complexity_files(ablation_variants("table5"))
+TABLE2_COMPLEXITY = complexity_files(TABLE2_VARIANTS)
+
+
+rule table2:
+    input:
+        complexity=TABLE2_COMPLEXITY,
+        runs=TABLE2_RUNS,
+    output:
+        report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
+    log:
+        f"{LOGS}/report/table2.log",
+    shell:
+        "pokernet report table2 --complexity {input.complexity} --runs {input.runs} --out {output} > {log} 2>&1"
+
+
+rule table3:
+    input:
+        latency=rules.latency.output,
+    output:
+        report(f"{RESULTS}/table3.md", caption="../report/table3.rst", category="Tables"),
+    log:
+        f"{LOGS}/report/table3.log",
+    shell:
+        "pokernet report table3 --latency {input.latency} --out {output} > {log} 2>&1"
+
+
+rule table4:
+    input:
+        complexity=TABLE4_COMPLEXITY,
+        runs=TABLE4_RUNS,
+    output:
+        report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
+    log:
+        f"{LOGS}/report/table4.log",
+    shell:
+        "pokernet report table4 --complexity {input.complexity} --runs {input.runs} --out {output} > {log} 2>&1"
+
+
+rule table5:
+    input:
+        complexity=TABLE5_COMPLEXITY,
+        runs=TABLE5_RUNS,
+    output:
+        report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
+    log:
+        f"{LOGS}/report/table5.log",
+    shell:
+        "pokernet report table5 --complexity {input.complexity} --runs {input.runs} --out {output} > {log} 2>&1"
+
+
+rule fig5:
+    output:
+        report(f"{RESULTS}/fig5.png", caption="../report/fig5.rst", category="Figures"),
+    log:
+        f"{LOGS}/report/fig5.log",
+    shell:
+        "pokernet report fig5 --out {output} > {log} 2>&1"
+
+
+rule fig6:
+    input:
+        complexity=TABLE2_COMPLEXITY,
+        runs=TABLE2_RUNS,
+    output:
+        png=report(f"{RESULTS}/fig6.png", caption="../report/fig6.rst", category="Figures"),
+        svg=f"{RESULTS}/fig6.svg",
+    log:
+        f"{LOGS}/report/fig6.log",
+    shell:
+        "pokernet report fig6 --complexity {input.complexity} --runs {input.runs} --out {output.png} > {log} 2>&1"
+
+
+rule summary:
+    input:
+        tables=[rules.table2.output, rules.table3.output, rules.table4.output, rules.table5.output],
+        complexity=sorted(set(TABLE2_COMPLEXITY) | set(TABLE4_COMPLEXITY) | set(TABLE5_COMPLEXITY)),
+        runs=sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
+        latency=rules.latency.output,
+    output:
+        report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
+    log:
+        f"{LOGS}/report/summary.log",
+    shell:
+        "pokernet report summary --tables {input.tables} --complexity {input.complexity} "
+        "--runs {input.runs} --latency {input.latency} --out {output} > {log} 2>&1"

@@ -1,0 +1,35 @@
+# Training and evaluation: one job per (variant, seed).
+
+
+def train_launcher(wildcards, threads):
+    gpus = config["train_gpus"]
+    if gpus > 1:
+        return f"torchrun --standalone --nproc_per_node {gpus} -m pokernet"
+    return "pokernet"
+
+
+rule train:
+    output:
+        f"{WORK}/runs/{{variant}}/seed{{seed}}/metrics.json",
+    log:
+        f"{LOGS}/train/{{variant}}-seed{{seed}}.log",
+    threads: config["train_threads"]
+    resources:
+        gpu=config["train_gpus"],
+    params:
+        launcher=train_launcher,
+        model=lambda wc: variant_options(wc.variant)[0],
+        flags=lambda wc: cli_flags(variant_options(wc.variant)[1]),
+        run_dir=lambda wc, output: Path(output[0]).parent,
+        epochs=f"--epochs {config['epochs']}" if config["epochs"] else "",
+        recipe=config["recipe"],
+        data=DATA_FLAGS,
+    shell:
+        "{params.launcher} train --model {params.model} {params.flags} --recipe {params.recipe} "
+        "{params.data} {params.epochs} --seed {wildcards.seed} --threads {threads} "
+        "--out {params.run_dir} --resume > {log} 2>&1"
+
+
+rule train_all:
+    input:
+        sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
