@@ -1,0 +1,285 @@
+"""Load and validate the reports' inputs. Every error names the file it comes from.
+
+* complexity JSON (``pokernet complexity ... --json``): a list of
+  {model, params, madds, resolution, options};
+* training runs (one ``metrics.json`` per run): model, model_options, top1, top5, epochs,
+  seed, dataset, resolution, config_hash, ... ;
+* latency JSON (``pokernet latency ... --json``): hardware, versions, batch, resolution,
+  results, ratios.
+
+A model variant is identified by (model, options) where options equal to the builder's
+defaults are dropped, so ``{}`` and ``{"se": true}`` name the same PokerNet-0.5×.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pokernet.models import get_entry
+
+# Options that change what a run was trained on, not which architecture variant it is
+# (a Fashion-MNIST run has in_chans=1, num_classes=10): ignored when matching runs to rows.
+DATA_OPTIONS = ("num_classes", "in_chans", "drop_rate")
+# drop_rate changes no parameter and no MAdd, so a complexity entry may carry it.
+COUNT_NEUTRAL_OPTIONS = ("drop_rate",)
+
+VariantKey = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+def variant_key(model: str, options: dict[str, Any], ignore: Iterable[str] = ()) -> VariantKey:
+    """(model, sorted non-default options): the identity of a model variant."""
+    try:
+        defaults = {name: p.default for name, p in inspect.signature(get_entry(model).builder).parameters.items()}
+    except ValueError as error:  # unknown model: the registry's message lists the known ones
+        raise ValueError(str(error)) from None
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(f"model {model!r} does not take option(s) {', '.join(unknown)}")
+    kept = {k: v for k, v in options.items() if k not in set(ignore) and defaults[k] != v}
+    return model, tuple(sorted(kept.items()))
+
+
+def describe_variant(key: VariantKey) -> str:
+    model, options = key
+    return model + (f" ({', '.join(f'{k}={v}' for k, v in options)})" if options else "")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+
+
+def _require(item: Any, keys: Iterable[str], where: str) -> None:
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(item).__name__}")
+    missing = [k for k in keys if k not in item]
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
+
+
+def _number(value: Any, where: str, name: str, low: float = -math.inf, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{where}: {name} must be a number in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def _whole(value: Any, where: str, name: str, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
+    return value
+
+
+# --- complexity ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComplexityEntry:
+    model: str
+    options: dict[str, Any]
+    params: int
+    madds: int
+    resolution: int
+    source: Path
+
+    @property
+    def params_m(self) -> float:
+        return self.params / 1e6
+
+    @property
+    def madds_m(self) -> float:
+        return self.madds / 1e6
+
+
+@dataclass
+class Complexity:
+    """Every entry of the given complexity files, looked up by variant and resolution."""
+    files: list[Path]
+    entries: dict[tuple[VariantKey, int], ComplexityEntry] = field(default_factory=dict)
+
+    def get(self, model: str, options: dict[str, Any] | None = None, resolution: int = 224) -> ComplexityEntry:
+        key = variant_key(model, options or {}, COUNT_NEUTRAL_OPTIONS)
+        if (key, resolution) not in self.entries:
+            raise ValueError(
+                f"no complexity entry for {describe_variant(key)} at resolution {resolution} in "
+                f"{', '.join(map(str, self.files)) or 'no file'}; run `pokernet complexity "
+                f"{model} --json` with those options and pass its output with --complexity")
+        return self.entries[(key, resolution)]
+
+
+def load_complexity(paths: Iterable[str | Path]) -> Complexity:
+    table = Complexity(files=[Path(p) for p in paths])
+    for path in table.files:
+        data = read_json(path)
+        if not isinstance(data, list):
+            raise ValueError(f"{path}: expected a JSON list of complexity entries")
+        for index, item in enumerate(data):
+            where = f"{path}: entry {index}"
+            _require(item, ("model", "params", "madds", "resolution", "options"), where)
+            if not isinstance(item["options"], dict):
+                raise ValueError(f"{where}: options must be an object")
+            try:
+                key = variant_key(item["model"], item["options"], COUNT_NEUTRAL_OPTIONS)
+            except ValueError as error:
+                raise ValueError(f"{where}: {error}") from None
+            entry = ComplexityEntry(item["model"], item["options"], _whole(item["params"], where, "params", 1),
+                                    _whole(item["madds"], where, "madds", 1),
+                                    _whole(item["resolution"], where, "resolution", 1), path)
+            previous = table.entries.get((key, entry.resolution))
+            if previous and (previous.params, previous.madds) != (entry.params, entry.madds):
+                raise ValueError(f"{path}: {describe_variant(key)} contradicts {previous.source} "
+                                 f"({entry.params}/{entry.madds} vs {previous.params}/{previous.madds} params/MAdds)")
+            table.entries[(key, entry.resolution)] = entry
+    return table
+
+
+# --- training runs -------------------------------------------------------------------
+
+RUN_KEYS = ("model", "model_options", "top1", "top5", "epochs", "seed", "dataset", "resolution", "config_hash")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What produced an accuracy: the same for every run compared in one table."""
+    dataset: str
+    resolution: int
+    epochs: int
+    subset_per_class: int | None
+
+    @property
+    def comparable_with_paper(self) -> bool:
+        """Only ImageNet at 224×224 gives accuracies comparable with the paper's."""
+        return self.dataset.lower() == "imagenet" and self.resolution == 224
+
+    def describe(self) -> str:
+        subset = f", {self.subset_per_class} images per class" if self.subset_per_class else ""
+        return f"{self.dataset} at {self.resolution}×{self.resolution}, {self.epochs} epochs{subset}"
+
+
+@dataclass(frozen=True)
+class Run:
+    source: Path
+    key: VariantKey
+    top1: float
+    top5: float
+    seed: int
+    setting: Setting
+    config_hash: str
+    git_commit: str | None
+    device: str | None
+    torch_version: str | None
+
+
+def load_run(path: str | Path) -> Run:
+    path = Path(path)
+    data = read_json(path)
+    where = str(path)
+    _require(data, RUN_KEYS, where)
+    if not isinstance(data["model_options"], dict):
+        raise ValueError(f"{where}: model_options must be an object")
+    if not isinstance(data["dataset"], str) or not data["dataset"]:
+        raise ValueError(f"{where}: dataset must be a non-empty string")
+    subset = data.get("subset_per_class")
+    if subset is not None:
+        _whole(subset, where, "subset_per_class", 1)
+    try:
+        key = variant_key(data["model"], data["model_options"], DATA_OPTIONS)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    setting = Setting(data["dataset"], _whole(data["resolution"], where, "resolution", 1),
+                      _whole(data["epochs"], where, "epochs", 1), subset)
+    return Run(path, key, _number(data["top1"], where, "top1", 0, 100), _number(data["top5"], where, "top5", 0, 100),
+               _whole(data["seed"], where, "seed"), setting, str(data["config_hash"]),
+               data.get("git_commit"), data.get("device"), data.get("torch_version"))
+
+
+def load_runs(paths: Iterable[str | Path]) -> list[Run]:
+    runs = [load_run(p) for p in paths]
+    seen: dict[tuple[VariantKey, int, Setting], Run] = {}
+    for run in runs:
+        other = seen.setdefault((run.key, run.seed, run.setting), run)
+        if other is not run:
+            raise ValueError(f"{run.source}: same variant {describe_variant(run.key)}, seed {run.seed} and "
+                             f"setting as {other.source}; give each run once")
+    return runs
+
+
+def common_setting(runs: list[Run]) -> Setting | None:
+    """The one setting of the runs compared in a table; several are an error."""
+    settings = {run.setting: run.source for run in runs}
+    if len(settings) > 1:
+        listed = "; ".join(f"{s.describe()} ({source})" for s, source in settings.items())
+        raise ValueError(f"runs compared in one table must share dataset, resolution, epochs and "
+                         f"subset; got {listed}")
+    return next(iter(settings), None)
+
+
+# --- latency -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Latency:
+    model: str
+    runtime: str
+    threads: int
+    median_ms: float
+    iqr_ms: float
+    runs: int
+
+
+@dataclass
+class LatencyReport:
+    source: Path
+    hardware: dict[str, Any]
+    versions: dict[str, Any]
+    batch: int
+    resolution: int
+    results: list[Latency]
+    ratios: dict[tuple[str, str, str, int], float]  # (model, reference, runtime, threads) -> ratio
+
+    def settings(self) -> list[tuple[str, int]]:
+        """(runtime, threads) in the order the file lists them."""
+        return list(dict.fromkeys((r.runtime, r.threads) for r in self.results))
+
+    def find(self, model: str, runtime: str, threads: int) -> Latency | None:
+        return next((r for r in self.results if (r.model, r.runtime, r.threads) == (model, runtime, threads)), None)
+
+    def ratio(self, model: str, reference: str, runtime: str, threads: int) -> float | None:
+        """The file's ratio; else the ratio of the two medians of the same file."""
+        if (model, reference, runtime, threads) in self.ratios:
+            return self.ratios[(model, reference, runtime, threads)]
+        ours, ref = self.find(model, runtime, threads), self.find(reference, runtime, threads)
+        return ours.median_ms / ref.median_ms if ours and ref else None
+
+
+def load_latency(path: str | Path) -> LatencyReport:
+    path = Path(path)
+    data = read_json(path)
+    _require(data, ("hardware", "versions", "batch", "resolution", "results", "ratios"), str(path))
+    if not isinstance(data["results"], list) or not data["results"]:
+        raise ValueError(f"{path}: results must be a non-empty list")
+    if not isinstance(data["ratios"], list):
+        raise ValueError(f"{path}: ratios must be a list")
+    results = []
+    for index, item in enumerate(data["results"]):
+        where = f"{path}: results[{index}]"
+        _require(item, ("model", "runtime", "threads", "median_ms", "iqr_ms", "runs"), where)
+        results.append(Latency(str(item["model"]), str(item["runtime"]), _whole(item["threads"], where, "threads", 1),
+                               _number(item["median_ms"], where, "median_ms", 0),
+                               _number(item["iqr_ms"], where, "iqr_ms", 0), _whole(item["runs"], where, "runs", 1)))
+    ratios = {}
+    for index, item in enumerate(data["ratios"]):
+        where = f"{path}: ratios[{index}]"
+        _require(item, ("model", "reference", "runtime", "threads", "ratio"), where)
+        ratios[(str(item["model"]), str(item["reference"]), str(item["runtime"]),
+                _whole(item["threads"], where, "threads", 1))] = _number(item["ratio"], where, "ratio", 0)
+    hardware = data["hardware"] if isinstance(data["hardware"], dict) else {"cpu": str(data["hardware"])}
+    versions = data["versions"] if isinstance(data["versions"], dict) else {}
+    return LatencyReport(path, hardware, versions, _whole(data["batch"], str(path), "batch", 1),
+                         _whole(data["resolution"], str(path), "resolution", 1), results, ratios)
