@@ -1,0 +1,197 @@
+"""results/fig5.png (Ghost/Poker module cost, Eq. 1-3) and results/fig6.png/.svg (MAdds vs Top-1).
+
+Eq. 3 as printed, 2/k·(m + k·d²)/(m + d²), is the reciprocal of the C_g/C_p that its left
+side names and that Eqs. 1 and 2 give: C_g/C_p = k/2·(m + d²)/(m + k·d²). Only the latter
+matches the text ("less than 1 only for k = 2 and small m, k"; "1.5× to 3× fewer" = k/2
+for k = 3..6 as m ≫ d²) and the counted modules, so Fig. 5 plots it and says so.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pokernet.paper import load_paper, table  # noqa: E402
+
+from .inputs import Complexity, Run, variant_key  # noqa: E402
+from .tables import RunSet  # noqa: E402
+
+KERNEL = 3  # d of Eqs. 1-3, "often taken as 3"
+K_VALUES = (2, 3, 4, 5, 6)
+MEASURED_M = (8, 16, 32, 64, 128, 256)
+FEATURE_SIZE = 14  # h = w of the counted modules; Eq. 3 does not depend on it
+M_RANGE = (4, 1024)
+
+
+def ghost_cost(m: int, k: int, d: int = KERNEL, h: int = 1, w: int = 1) -> float:
+    """Eq. 1: pointwise m -> km/2, then depthwise d×d on km/2 channels."""
+    return h * w * m * (k * m / 2 + k * d * d / 2)
+
+
+def poker_cost(m: int, k: int, d: int = KERNEL, h: int = 1, w: int = 1) -> float:
+    """Eq. 2: pointwise m -> m, then k depthwise d×d convs on m channels (SE omitted)."""
+    return h * w * m * (m + k * d * d)
+
+
+def ghost_to_poker_ratio(m: float, k: int, d: int = KERNEL) -> float:
+    """C_g / C_p from Eqs. 1 and 2: k/2 · (m + d²) / (m + k·d²)."""
+    return k / 2 * (m + d * d) / (m + k * d * d)
+
+
+def eq3_as_printed(m: float, k: int, d: int = KERNEL) -> float:
+    """The right-hand side of Eq. 3 as printed: the reciprocal of C_g / C_p."""
+    return 2 / k * (m + k * d * d) / (m + d * d)
+
+
+def measured_ratio(m: int, k: int, size: int = FEATURE_SIZE) -> float:
+    """MAdds of a real timm GhostModule(m, km) over our PokerModule(m, km, no SE), counted by
+    ptflops (conv/linear MACs only: BN and activations excluded, as Eqs. 1-2 exclude them)."""
+    from timm.models.ghostnet import GhostModule
+
+    from pokernet.complexity import count_madds
+    from pokernet.models.layers import PokerModule
+    ghost = count_madds(GhostModule(m, k * m, dw_size=KERNEL), size, in_chans=m)
+    poker = count_madds(PokerModule(m, k * m, dw_kernel=KERNEL, use_se=False), size, in_chans=m)
+    return ghost / poker
+
+
+@lru_cache(maxsize=None)
+def measured_points(ms: tuple[int, ...] = MEASURED_M, ks: tuple[int, ...] = K_VALUES) -> tuple[tuple[int, int, float], ...]:
+    return tuple((m, k, measured_ratio(m, k)) for k in ks for m in ms)
+
+
+def table1_poker_modules() -> list[tuple[int, int]]:
+    """(m, k) of every Poker module of Table 1 (m = the block's input channels)."""
+    return [(block[1], block[2] // block[1]) for block in load_paper()["table1"]["blocks"] if block[0] == "P"]
+
+
+def save_figure(fig: plt.Figure, paths: Iterable[str | Path]) -> list[Path]:
+    """Write every format to a temporary file first, then move all into place: no reader
+    sees a half-written figure and a failure leaves no output."""
+    targets = [Path(p) for p in paths]
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+            os.close(fd)
+            temps.append(Path(tmp))
+            fig.savefig(tmp, format=target.suffix.lstrip("."), dpi=150, bbox_inches="tight",
+                        metadata={"Date": None} if target.suffix == ".svg" else None)
+        for tmp, target in zip(temps, targets):
+            os.replace(tmp, target)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        plt.close(fig)
+    return targets
+
+
+# --- Fig. 5 ---------------------------------------------------------------------------
+
+def fig5(out: str | Path) -> list[Path]:
+    claim = next(c for c in load_paper()["claims"] if c["id"] == "module_cost_ratio")
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    m_axis = np.geomspace(*M_RANGE, 400)
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(K_VALUES)))
+    points = measured_points()
+    for k, color in zip(K_VALUES, colors):
+        ax.plot(m_axis, ghost_to_poker_ratio(m_axis, k), color=color, label=f"k = {k} (Eqs. 1–2)")
+        ms = [m for m, kk, _ in points if kk == k]
+        ax.scatter(ms, [r for _, kk, r in points if kk == k], color=color, edgecolor="black", zorder=3, s=28)
+    shapes = table1_poker_modules()
+    ax.scatter([m for m, _ in shapes], [ghost_to_poker_ratio(m, k) for m, k in shapes], marker="x",
+               color="crimson", s=60, zorder=4, label="Poker modules of PokerNet-1.0× (Table 1)")
+    ax.scatter([], [], color="white", edgecolor="black", label=f"counted (ptflops, {FEATURE_SIZE}×{FEATURE_SIZE})")
+    ax.axhline(1, color="gray", linestyle="--", linewidth=1)
+    ax.axhspan(claim["low"], claim["high"], color="orange", alpha=0.12,
+               label=f"claimed range {claim['low']:g}×–{claim['high']:g}×")
+    ax.set_xscale("log")
+    ax.set_xlim(*M_RANGE)
+    ax.set_xlabel("m (input channels of the module)")
+    ax.set_ylabel("C_g / C_p  (Ghost cost / Poker cost)")
+    ax.set_title(f"Fig. 5: Ghost vs Poker module cost, d = {KERNEL}, n = k·m", fontsize=11)
+    fig.text(0.01, -0.04, "Curves: C_g/C_p = k/2·(m+d²)/(m+k·d²) from Eqs. 1–2; Eq. 3 as printed is its reciprocal.\n"
+             "Points: MACs of timm GhostModule(m, km) / PokerModule(m, km, no SE), BN and activations excluded.",
+             fontsize=7.5, va="top")
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    return save_figure(fig, [out])
+
+
+# --- Fig. 6 ---------------------------------------------------------------------------
+
+def _label_points(ax: plt.Axes, xs: list[float], ys: list[float], labels: list[str]) -> None:
+    for x, y, label in zip(xs, ys, labels):
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6.5)
+
+
+def _paper_points(ax: plt.Axes, filled: bool = True) -> None:
+    for row in table("table2")["rows"]:
+        poker = row["model"].startswith("pokernet")
+        ax.scatter(row["madds"], row["top1"], marker="*" if poker else "o", s=120 if poker else 36,
+                   facecolor=("crimson" if poker else "tab:blue") if filled else "none",
+                   edgecolor="crimson" if poker else "tab:blue", zorder=3)
+    rows = table("table2")["rows"]
+    _label_points(ax, [r["madds"] for r in rows], [r["top1"] for r in rows],
+                  [r["label"] + ("" if filled else " (paper)") for r in rows])
+
+
+def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet, suffix: str = " (ours)") -> int:
+    shown = 0
+    for row in table("table2")["rows"]:
+        top1 = runset.accuracy(variant_key(row["model"], {}), "top1")
+        if top1 is None:
+            continue
+        madds = complexity.get(row["model"]).madds_m
+        poker = row["model"].startswith("pokernet")
+        ax.errorbar(madds, top1.mean, yerr=0 if top1.n < 2 else top1.std, fmt="*" if poker else "o",
+                    markersize=11 if poker else 6, color="crimson" if poker else "tab:green", capsize=3, zorder=4)
+        _label_points(ax, [madds], [top1.mean], [row["label"] + suffix])
+        shown += 1
+    return shown
+
+
+def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]:
+    """Paper's ImageNet points; ours beside them (same axes on ImageNet, own panel on a proxy)."""
+    out = Path(out)
+    keys = [variant_key(row["model"], {}) for row in table("table2")["rows"]]
+    runset = RunSet.select(runs, keys)
+    for row in table("table2")["rows"]:  # fail before drawing if a needed count is missing
+        if runset.accuracy(variant_key(row["model"], {}), "top1") is not None:
+            complexity.get(row["model"])
+    madds_label = "MAdds (M), 3×224×224"
+    if runset.comparable or runset.setting is None:
+        fig, ax = plt.subplots(figsize=(7.5, 5))
+        _paper_points(ax, filled=runset.setting is None)
+        shown = _our_points(ax, complexity, runset)
+        ax.set_title("Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled, ± std)"
+                     if shown else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)", fontsize=10)
+        ax.set_xlabel(madds_label)
+        ax.set_ylabel("Top-1 (%), ImageNet")
+        ax.grid(alpha=0.3)
+        ax.margins(x=0.2, y=0.08)
+    else:
+        fig, (paper_ax, ours_ax) = plt.subplots(1, 2, figsize=(13, 5), sharex=True)
+        _paper_points(paper_ax)
+        paper_ax.set_title("Paper: ImageNet (Table 2)", fontsize=10)
+        paper_ax.set_xlabel(madds_label)
+        paper_ax.set_ylabel("Top-1 (%), ImageNet")
+        _our_points(ours_ax, complexity, runset, suffix="")
+        ours_ax.set_title(f"Ours (proxy, mean ± std over seeds):\n{runset.setting.describe()}", fontsize=10)
+        ours_ax.set_xlabel(madds_label + " (architecture as in Table 2)")
+        ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")
+        for ax in (paper_ax, ours_ax):
+            ax.grid(alpha=0.3)
+            ax.margins(x=0.2, y=0.08)
+        fig.suptitle("Fig. 6: MAdds vs Top-1. Proxy accuracies are not comparable in absolute value with "
+                     "ImageNet; compare the order.", fontsize=10, y=1.03)
+    return save_figure(fig, [out, out.with_suffix(".svg")])
