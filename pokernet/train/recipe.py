@@ -203,6 +203,7 @@ def load_recipe(spec: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any
         recipe = _merge(inherited, own)
         recipe.setdefault("description", "")
         recipe.setdefault("changes", [])
+    recipe.setdefault("name", path.stem)
     _validate(recipe, SCHEMA, str(path))
     return recipe
 

@@ -1,0 +1,59 @@
+"""Shared fixtures. Training fixtures (issue 3) are prefixed ``train_``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+TRAIN_CLASSES = ("circle", "square", "stripe")
+TRAIN_COLORS = ((220, 40, 40), (40, 200, 60), (40, 60, 220))
+
+
+@pytest.fixture
+def train_image_folder(tmp_path: Path) -> Path:
+    """A tiny ImageFolder written by the test: train/ and val/, 3 classes of 20x20 PNGs
+    (6 train and 2 val images per class), each class tinted its own color so it is learnable."""
+    from PIL import Image
+
+    generator = torch.Generator().manual_seed(0)
+    root = tmp_path / "folder_data"
+    for split, count in (("train", 6), ("val", 2)):
+        for name, color in zip(TRAIN_CLASSES, TRAIN_COLORS):
+            (root / split / name).mkdir(parents=True)
+            for index in range(count):
+                noise = torch.randint(-30, 30, (20, 20, 3), generator=generator)
+                pixels = (torch.tensor(color) + noise).clamp(0, 255).to(torch.uint8)
+                Image.fromarray(pixels.numpy()).save(root / split / name / f"{index}.png")
+    return root
+
+
+@pytest.fixture
+def train_tiny_recipe(tmp_path: Path) -> Path:
+    """A 2-epoch, batch-6, 16x16 recipe derived from the paper's (runs in a second on a CPU)."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        "name: tiny\n"
+        "derives_from: imagenet\n"
+        "changes: ['epochs, batch_size, data.*: a test-sized run']\n"
+        "epochs: 2\n"
+        "batch_size: 6\n"
+        "data: {resolution: 16, resize: null, pad: 2}\n")
+    return path
+
+
+@pytest.fixture
+def train_keep_threads():
+    """Training sets torch's thread count; give the next tests the count they had."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+# A PokerNet small enough for tests: 0.25x width, 32-wide head.
+TRAIN_TINY_MODEL = ["--model", "pokernet_050", "--width", "0.25", "--head-chs", "32"]
+
+
+@pytest.fixture
+def train_tiny_model() -> list[str]:
+    return list(TRAIN_TINY_MODEL)

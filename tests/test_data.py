@@ -1,0 +1,157 @@
+"""Datasets, subsets and the two input pipelines (in-memory batch ops, streamed ImageFolder)."""
+from __future__ import annotations
+
+import gzip
+
+import pytest
+import torch
+
+from pokernet.train import data as data_module
+from pokernet.train.data import (FASHION_MNIST_DEBIAN_DIR, MemoryPipeline, MemorySplit, FolderPipeline,
+                                 augment_batch, class_balanced_indices, eval_batch, load_data, read_idx)
+from pokernet.train.recipe import load_recipe
+
+NO_JITTER = {"brightness": 0.0, "contrast": 0.0, "saturation": 0.0}
+
+
+def _data_cfg(**changes):
+    cfg = dict(load_recipe("proxy_fashion_mnist")["data"])
+    cfg.update(changes)
+    return cfg
+
+
+def _write_idx(path, array: torch.Tensor) -> None:
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as file:
+        file.write(header + array.to(torch.uint8).numpy().tobytes())
+
+
+@pytest.fixture
+def fake_fashion_mnist(tmp_path):
+    """Debian's layout (gzip IDX files) with 4 train and 2 test images per class."""
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for prefix, per_class in (("train", 4), ("t10k", 2)):
+        labels = torch.arange(10).repeat_interleave(per_class)
+        images = (labels * 20).view(-1, 1, 1).expand(-1, 28, 28)
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+def test_class_balanced_subset_is_deterministic_and_balanced():
+    labels = torch.arange(5).repeat(40)[torch.randperm(200)]
+    first = class_balanced_indices(labels, 7)
+    assert torch.equal(first, class_balanced_indices(labels, 7))
+    assert torch.bincount(labels[first]).tolist() == [7] * 5
+    assert len(class_balanced_indices(labels, 100)) == 200  # a class with fewer: all of it
+
+
+def test_fashion_mnist_from_a_folder_the_test_writes(fake_fashion_mnist):
+    data = load_data("fashion_mnist", fake_fashion_mnist, subset=3)
+    assert data.train.images.shape == (30, 1, 28, 28) and data.train.images.dtype == torch.uint8
+    assert data.val.images.shape == (20, 1, 28, 28)  # 2 per class, fewer than 3
+    assert len(data.classes) == 10 and data.source == str(fake_fashion_mnist)
+    assert torch.equal(data.train.images[:, 0, 0, 0].long(), data.train.labels * 20)
+
+
+@pytest.mark.skipif(not FASHION_MNIST_DEBIAN_DIR.is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+def test_fashion_mnist_from_debian_package():
+    data = load_data("fashion_mnist", subset=20)
+    assert data.source == str(FASHION_MNIST_DEBIAN_DIR)
+    assert len(data.train) == len(data.val) == 200
+    assert torch.bincount(data.train.labels).tolist() == [20] * 10
+
+
+def test_truncated_idx_file_is_a_clear_error(fake_fashion_mnist):
+    path = fake_fashion_mnist / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz"):
+        read_idx(path)
+
+
+def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_module, "FASHION_MNIST_DEBIAN_DIR", tmp_path / "not-installed")
+    monkeypatch.setenv("POKERNET_DATA_ROOT", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError) as error:
+        load_data("fashion_mnist")
+    message = str(error.value)
+    for expected in ("not-installed", str(tmp_path / "cache"), "apt-get install dataset-fashion-mnist",
+                     "--download"):
+        assert expected in message
+
+
+@pytest.mark.parametrize("name, hint", [("cifar10", "--download"), ("imagenet", "train/ and val/")])
+def test_missing_folder_datasets_are_clear_errors(tmp_path, name, hint):
+    with pytest.raises(FileNotFoundError) as error:
+        load_data(name, tmp_path)
+    assert str(tmp_path) in str(error.value) and hint in str(error.value)
+
+
+def test_image_folder_decodes_to_memory_and_subsets(train_image_folder):
+    data = load_data("cifar10", train_image_folder, subset=4)  # an ImageFolder copy of "cifar10"
+    assert data.in_memory and data.classes == ["circle", "square", "stripe"]
+    assert data.train.images.shape == (12, 3, 20, 20) and data.val.images.shape == (6, 3, 20, 20)
+    resized = load_data("imagenet", train_image_folder, subset=1, resize=8)
+    assert resized.train.images.shape == (3, 3, 8, 8)
+
+
+def test_corrupt_image_is_reported_by_path(train_image_folder):
+    bad = train_image_folder / "train" / "square" / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    with pytest.raises(ValueError, match="broken.png"):
+        load_data("imagenet", train_image_folder, subset=10)
+
+
+def test_augment_batch_crops_flips_and_normalizes():
+    cfg = _data_cfg(color_jitter=NO_JITTER, pad=2, resolution=28, mean=[0, 0, 0], std=[1, 1, 1])
+    images = torch.randint(0, 256, (16, 1, 28, 28), dtype=torch.uint8)
+    torch.manual_seed(0)
+    out = augment_batch(images, cfg)
+    assert out.shape == (16, 3, 28, 28) and out.dtype == torch.float32
+    padded = torch.nn.functional.pad(images, [2, 2, 2, 2]).float() / 255
+    for image, result in zip(padded, out):
+        crops = [image[0, y:y + 28, x:x + 28] for y in range(5) for x in range(5)]
+        assert any(torch.equal(result[0], c) or torch.equal(result[0], c.flip(-1)) for c in crops)
+        assert torch.equal(result[0], result[2])  # gray replicated to 3 channels
+
+
+def test_augment_batch_jitters_each_image_and_stays_in_range():
+    cfg = _data_cfg(mean=[0, 0, 0], std=[1, 1, 1], hflip=False, pad=0, resolution=8,
+                    color_jitter={"brightness": 0.4, "contrast": 0.4, "saturation": 0.4})
+    images = torch.full((8, 3, 8, 8), 128, dtype=torch.uint8)
+    out = augment_batch(images, cfg)
+    assert out.min() >= 0 and out.max() <= 1
+    assert len(out.mean(dim=(1, 2, 3)).unique()) > 1  # a factor per image, not per batch
+
+
+def test_eval_batch_pads_28_to_32_centered():
+    cfg = _data_cfg(mean=[0, 0, 0], std=[1, 1, 1])
+    out = eval_batch(torch.full((2, 1, 28, 28), 255, dtype=torch.uint8), cfg)
+    assert out.shape == (2, 3, 32, 32)
+    assert out[:, :, 2:30, 2:30].eq(1).all() and out[:, :, :2].eq(0).all() and out[:, :, :, 30:].eq(0).all()
+
+
+def test_memory_pipeline_shards_over_ranks_and_keeps_the_global_batch():
+    split = MemorySplit(torch.zeros(20, 1, 28, 28, dtype=torch.uint8), torch.arange(20) % 10)
+    cfg = _data_cfg()
+    shards = [MemoryPipeline(split, split, cfg, batch_size=5, rank=r, world_size=2, seed=3) for r in (0, 1)]
+    orders = [torch.tensor(list(p.sampler)) for p in shards]
+    assert set(orders[0].tolist()).isdisjoint(orders[1].tolist())
+    assert sorted(orders[0].tolist() + orders[1].tolist()) == list(range(20))
+    assert [p.steps_per_epoch() for p in shards] == [2, 2]
+    assert sum(len(y) for p in shards for _, y in p.val_batches()) == 20
+
+
+def test_streamed_and_in_memory_evaluation_see_the_same_pixels(train_image_folder):
+    cfg = _data_cfg(resolution=16)
+    streamed = load_data("imagenet", train_image_folder)
+    in_memory = load_data("imagenet", train_image_folder, subset=100)
+    assert not streamed.in_memory and in_memory.in_memory
+    folder = FolderPipeline(streamed.train, streamed.val, cfg, batch_size=4, workers=0)
+    memory = MemoryPipeline(in_memory.train, in_memory.val, cfg, batch_size=4)
+    for (a, la), (b, lb) in zip(folder.val_batches(), memory.val_batches()):
+        assert torch.equal(la, lb) and torch.allclose(a, b)
+    x, y = next(iter(folder.train_batches(0)))
+    assert x.shape == (4, 3, 16, 16) and y.shape == (4,)
