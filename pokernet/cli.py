@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("pokernet.train.cli", "train a model with a recipe"),
     "evaluate": ("pokernet.train.cli_evaluate", "evaluate a checkpoint"),
     "latency": ("pokernet.latency.cli", "measure CPU latency at batch 1"),
+    "report": ("pokernet.report.cli", "render results tables and figures"),
 }
 
 

@@ -61,6 +61,7 @@ class OrderCheck:
 
     ``margin`` relaxes it: holds when mean(A) − mean(B) > −margin (a "comparable" claim)."""
     claim: str
+    subject: str  # the model whose claim it is (summary groups by it)
     winner: str
     loser: str
     ours_winner: Stat | None
@@ -93,6 +94,13 @@ class OrderCheck:
             if abs(self.gap) <= spread:
                 notes.append(f"gap within the seeds' std ({spread:.2f}): not resolved")
         return "; ".join(notes)
+
+
+def gain_ok(check: OrderCheck, comparable: bool) -> bool | None:
+    """On ImageNet only: is our gap within the accuracy tolerance of the paper's gap?"""
+    if not comparable or check.gap is None or check.paper_gap is None:
+        return None
+    return abs(check.gap - check.paper_gap) <= ACCURACY_TOLERANCE_PP + 1e-9
 
 
 def overall(oks: Iterable[bool | None]) -> str:

@@ -15,8 +15,8 @@ from tabulate import tabulate
 from pokernet.paper import allowed_deviation, row_setting, table
 from pokernet.provenance import provenance_markdown
 
-from .compare import (ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, OrderCheck, Stat, accuracy_ok, mark, stat,
-                      value_ok)
+from .compare import (ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, OrderCheck, Stat, accuracy_ok, gain_ok, mark,
+                      stat, value_ok)
 from .inputs import (DATA_OPTIONS, Complexity, LatencyReport, Run, Setting, VariantKey, common_setting,
                      describe_variant, variant_key)
 
@@ -56,6 +56,7 @@ class TableResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     checks: list[OrderCheck] = field(default_factory=list)
     setting: Setting | None = None
+    used: list[Run] = field(default_factory=list)
 
 
 # --- formatting ----------------------------------------------------------------------
@@ -69,7 +70,9 @@ def number(value: float | None, digits: int) -> str:
 
 
 def github(rows: list[list[Any]], headers: list[str]) -> str:
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    """A GitHub-flavoured markdown table; a "|" inside a cell is escaped so it cannot split it."""
+    escaped = [[str(cell).replace("|", "\\|") for cell in row] for row in rows]
+    return tabulate(escaped, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def _unique(values) -> str:
@@ -203,11 +206,9 @@ def _checks_section(checks: list[OrderCheck], comparable: bool) -> list[str]:
     testable = [c for c in checks if c.holds is not None]
     rows = []
     for check in testable:
-        gain_ok = (abs(check.gap - check.paper_gap) <= ACCURACY_TOLERANCE_PP + 1e-9
-                   if comparable and check.paper_gap is not None else None)
         rows.append([check.claim, f"{check.winner}: {check.ours_winner.text()}",
                      f"{check.loser}: {check.ours_loser.text()}", f"{check.gap:+.2f}",
-                     number(check.paper_gap, 1), mark(check.holds), mark(gain_ok), check.note or ""])
+                     number(check.paper_gap, 1), mark(check.holds), mark(gain_ok(check, comparable)), check.note or ""])
     if rows:
         lines.append(github(rows, ["claim", "ours (Top-1)", "vs (Top-1)", "gap (ours, pp)", "gap (paper, pp)",
                                    "order ✓/✗", "gain ✓/✗", "note"]))
@@ -246,13 +247,13 @@ def table2_checks(runset: RunSet) -> list[OrderCheck]:
             paper_gap = poker["top1"] - other["top1"]
             other_stat = runset.accuracy(variant_key(other["model"], {}), "top1")
             if paper_gap > 0:
-                checks.append(OrderCheck(f"{poker['label']} beats {other['label']}", poker["label"], other["label"],
-                                         poker_stat, other_stat, paper_gap))
+                checks.append(OrderCheck(f"{poker['label']} beats {other['label']}", poker["model"], poker["label"],
+                                         other["label"], poker_stat, other_stat, paper_gap))
             else:
                 checks.append(OrderCheck(
                     f"{poker['label']} comparable to {other['label']} (behind by < {-paper_gap:.1f} + "
-                    f"{ACCURACY_TOLERANCE_PP} pp)", poker["label"], other["label"], poker_stat, other_stat,
-                    paper_gap, margin=-paper_gap + ACCURACY_TOLERANCE_PP))
+                    f"{ACCURACY_TOLERANCE_PP} pp)", poker["model"], poker["label"], other["label"], poker_stat,
+                    other_stat, paper_gap, margin=-paper_gap + ACCURACY_TOLERANCE_PP))
     return checks
 
 
@@ -267,7 +268,7 @@ def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet rep
     lines += _notes_section(notes, rows)
     lines += _checks_section(checks, runset.comparable)
     lines += inputs_footer(complexity, runset)
-    return TableResult("\n".join(lines) + "\n", rows, checks, runset.setting)
+    return TableResult("\n".join(lines) + "\n", rows, checks, runset.setting, runset.used)
 
 
 # --- Tables 4 and 5 (ablations) ------------------------------------------------------
@@ -290,7 +291,7 @@ def _ablation(name: str, option: str, column: str, option_label: Callable[[Any],
             model = labels[best.paper["model"]]
             checks.append(OrderCheck(
                 f"{model}: {option_label(winner_value)} beats {option_label(other.paper[option])}",
-                option_label(winner_value), option_label(other.paper[option]),
+                best.paper["model"], option_label(winner_value), option_label(other.paper[option]),
                 runset.accuracy(best.run_key, "top1"), runset.accuracy(other.run_key, "top1"),
                 best.paper["top1"] - other.paper["top1"]))
     lines = header(f"{name.replace('table', 'Table ')} — {tbl['caption']}: paper vs ours", command, runset)
@@ -299,7 +300,7 @@ def _ablation(name: str, option: str, column: str, option_label: Callable[[Any],
     lines += _notes_section(notes, rows)
     lines += _checks_section(checks, runset.comparable)
     lines += inputs_footer(complexity, runset)
-    return TableResult("\n".join(lines) + "\n", rows, checks, runset.setting)
+    return TableResult("\n".join(lines) + "\n", rows, checks, runset.setting, runset.used)
 
 
 def _se_label(value: bool) -> str:

@@ -1,0 +1,101 @@
+"""``pokernet report ARTIFACT``: render results/table2.md ... table5.md, fig5.png, fig6.png/.svg
+and summary.md from the JSON the other commands write. Every input is loaded and checked
+before anything is written, and every output is written atomically."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from pokernet.fileio import atomic_write_text
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _complexity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--complexity", nargs="+", required=True, metavar="FILE",
+                        help="JSON from `pokernet complexity ... --json` (several files may be given)")
+
+
+def _runs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", nargs="*", default=[], metavar="METRICS_JSON",
+                        help="metrics.json of the training runs (every seed of every variant)")
+
+
+def _out(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--out", default=default, help=f"file to write (default {default})")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="artifact", required=True, metavar="ARTIFACT")
+    for name, what in (("table2", "Table 2: Params, MAdds, Top-1/5 of every model"),
+                       ("table4", "Table 4: SE ablation"), ("table5", "Table 5: nonlinearity ablation")):
+        command = sub.add_parser(name, help=what, description=what)
+        _complexity(command)
+        _runs(command)
+        _out(command, f"results/{name}.md")
+    command = sub.add_parser("table3", help="Table 3: latency and the ratio to GhostNet")
+    command.add_argument("--latency", required=True, metavar="FILE", help="JSON from `pokernet latency ... --json`")
+    _out(command, "results/table3.md")
+    command = sub.add_parser("fig5", help="Fig. 5: Ghost/Poker module cost over k and m (analytic and counted)")
+    _out(command, "results/fig5.png")
+    command = sub.add_parser("fig6", help="Fig. 6: MAdds vs Top-1 (also writes the .svg next to the .png)")
+    _complexity(command)
+    _runs(command)
+    _out(command, "results/fig6.png")
+    command = sub.add_parser("summary", help="every numbered claim of the paper with its status and evidence")
+    _complexity(command)
+    _runs(command)
+    command.add_argument("--latency", metavar="FILE", help="latency JSON (without it the latency claim is —)")
+    command.add_argument("--tables", nargs="*", default=[], metavar="FILE",
+                         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; "
+                              "default: those names next to --out")
+    _out(command, "results/summary.md")
+
+
+def _evidence_links(files: list[str], out: Path) -> dict[str, str]:
+    """Artifact stem (table2, fig5, ...) -> its path relative to the summary."""
+    from .summary import EVIDENCE
+    links = {}
+    for name in files:
+        path = Path(name)
+        if path.stem not in EVIDENCE:
+            raise ValueError(f"{path}: not a known artifact (expected one of {', '.join(EVIDENCE.values())})")
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        links[path.stem] = os.path.relpath(path.absolute(), out.parent)
+    return links
+
+
+def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
+    path = Path(out)
+    if path.suffix not in allowed:
+        raise ValueError(f"--out {out}: a figure must end in {' or '.join(allowed)}")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import figures, tables
+    from .inputs import load_complexity, load_latency, load_runs
+    from .summary import render_summary
+
+    command = f"pokernet report {args.artifact}"
+    if args.artifact == "fig5":
+        written = figures.fig5(_figure_out(args.out))
+    elif args.artifact == "fig6":
+        out = _figure_out(args.out, (".png",))
+        written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
+    elif args.artifact == "table3":
+        written = [atomic_write_text(args.out, tables.table3(load_latency(args.latency), command).markdown)]
+    elif args.artifact == "summary":
+        links = _evidence_links(args.tables, Path(args.out).absolute())
+        text = render_summary(load_complexity(args.complexity), load_runs(args.runs),
+                              load_latency(args.latency) if args.latency else None, links, command)
+        written = [atomic_write_text(args.out, text)]
+    else:
+        build = {"table2": tables.table2, "table4": tables.table4, "table5": tables.table5}[args.artifact]
+        result = build(load_complexity(args.complexity), load_runs(args.runs), command)
+        written = [atomic_write_text(args.out, result.markdown)]
+    for path in written:
+        print(f"wrote {path}")
+    return 0
