@@ -1,0 +1,97 @@
+"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|all] [--threads N] [--json]``.
+
+Batch-1 CPU latency (paper Table 3) and the ratio of each PokerNet to GhostNet at the same
+width, measured in the same interleaved run. A missing GhostNet reference is added.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from tabulate import tabulate
+
+from pokernet.commands import positive_int, resolve_models
+
+from .measure import RUNTIMES, all_cores, measure, references_for
+
+QUICK = {"budget_s": 0.15, "min_runs": 3, "warmup_s": 0.0}
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("models", nargs="*", metavar="MODEL")
+    parser.add_argument("--all", action="store_true", help="every registered model")
+    parser.add_argument("--runtime", choices=[*RUNTIMES, "all"], default="onnxruntime",
+                        help="runtime to time in (default onnxruntime; all = the three)")
+    parser.add_argument("--threads", type=positive_int,
+                        help=f"pin one thread count (default: 1 and all cores = {all_cores()})")
+    parser.add_argument("--batch", type=positive_int, default=1)
+    parser.add_argument("--resolution", type=positive_int, default=224)
+    parser.add_argument("--budget-s", type=positive_seconds, default=2.0,
+                        help="seconds of timed runs per model, runtime and thread count (default 2)")
+    parser.add_argument("--min-runs", type=positive_int, default=20, help="timed runs at least (default 20)")
+    parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
+    parser.add_argument("--direct", action="store_true",
+                        help="time the models as built: no Poker expansion variant, no BN fusion in "
+                             "eager, no memory-format choice, no ONNX graph clean-up")
+    parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
+    parser.add_argument("--out", type=Path, help="also write the JSON report to this file (atomically)")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    names = resolve_models(args.models, args.all)
+    names, added = references_for(names)
+    if added:
+        print(f"pokernet latency: added reference model(s) {', '.join(added)}", file=sys.stderr)
+    runtimes = list(RUNTIMES) if args.runtime == "all" else [args.runtime]
+    threads = [args.threads] if args.threads else sorted({1, all_cores()})
+    timing = dict(QUICK) if args.quick else {"budget_s": args.budget_s, "min_runs": args.min_runs}
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct,
+                     log=log, **timing)
+    report["command"] = "pokernet latency " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
+    report["added_references"] = added
+    text = json.dumps(report, indent=2)
+    if args.out:
+        write_atomic(args.out, text + "\n")
+    if args.json:
+        print(text)
+    else:
+        print(tabulate([(r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
+                        for r in report["results"]],
+                       headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"]))
+        if report["ratios"]:
+            print()
+            print(tabulate([(r["model"], r["reference"], r["runtime"] if r["runtime"] != "best" else
+                             f"best ({r['model_runtime']} / {r['reference_runtime']})", r["threads"], f"{r['ratio']:.3f}")
+                            for r in report["ratios"]],
+                           headers=["model", "reference", "runtime", "threads", "ratio"]))
+    return 0
