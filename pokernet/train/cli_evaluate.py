@@ -15,7 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="a RUN_DIR (its checkpoint.pt) or a checkpoint file")
     add_data_options(parser)
     parser.add_argument("--batch-size", type=positive_int, default=256)
-    parser.add_argument("--workers", type=int, default=4, metavar="N",
+    parser.add_argument("--workers", type=int, metavar="N",
                         help="DataLoader workers when data streams from disk (full imagenet)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda, but CUDA is not available here")
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
-    pipeline = build_pipeline(data, data_cfg, args.batch_size, device=device, workers=args.workers)
+    workers = args.workers if args.workers is not None else min(8, available_cores())
+    if workers < 0:
+        raise ValueError(f"--workers must be >= 0, got {workers}")
+    pipeline = build_pipeline(data, data_cfg, args.batch_size, device=device, workers=workers)
     result = evaluate(model.to(device), pipeline.val_batches(), device, amp=device.type == "cuda")
     report = {"checkpoint": str(path), "model": checkpoint["model"],
               "model_options": checkpoint["model_options"], "epoch": checkpoint["epoch"],

@@ -20,6 +20,7 @@ import random
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -212,11 +213,12 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle also draws a protocol warning
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ValueError(f"{path} is not a readable checkpoint (truncated, corrupt or not a "
-                         f"torch.save file): {reason}") from None
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
+                         f"{_load_failure(error)}") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a pokernet checkpoint (no format: {CHECKPOINT_FORMAT!r} entry; "
                          f"it holds a {type(checkpoint).__name__})")
@@ -227,6 +229,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"{path} is an incomplete pokernet checkpoint (missing {', '.join(missing)})")
     return checkpoint
+
+
+def _load_failure(error: Exception) -> str:
+    """torch.load's reason in one short line, without its advice to drop weights_only."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if "WeightsUnpickler error:" in message:
+        detail = message.split("WeightsUnpickler error:", 1)[1].split("Check the documentation")[0].strip()
+        return f"not a torch.save file of tensors and plain data ({detail})"
+    return message.split(". ")[0]
 
 
 def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
