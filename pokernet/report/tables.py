@@ -80,6 +80,14 @@ def _unique(values) -> str:
     return ", ".join(f"`{v}`" for v in found) or "unknown"
 
 
+def _hashes(runs: list[Run], shown: int = 4) -> str:
+    """A run's hash covers its seed, so there is one per run: list a few, count the rest."""
+    found = sorted({r.config_hash for r in runs})
+    if len(found) <= shown:
+        return _unique(found)
+    return f"{len(found)} distinct (one per run; each listed under *Inputs*)"
+
+
 def accuracy_header(runset: RunSet) -> list[str]:
     """Provenance fields of the runs and the plain statement of what the accuracy means."""
     if runset.setting is None:
@@ -92,7 +100,7 @@ def accuracy_header(runset: RunSet) -> list[str]:
         + (str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}")
         + " (mean ± sample std over the seeds)",
         f"- runs used: {len(used)} of {runset.given} given",
-        f"- config hash(es) of the runs: {_unique(r.config_hash for r in used)}",
+        f"- config hash(es) of the runs: {_hashes(used)}",
         f"- runs' git commit(s): {_unique(r.git_commit for r in used)}; device(s): {_unique(r.device for r in used)}; "
         f"torch: {_unique(r.torch_version for r in used)}",
     ]
@@ -140,7 +148,8 @@ def inputs_footer(complexity: Complexity | None, runset: RunSet | None, latency:
     if latency is not None:
         lines += [f"- latency: `{latency.source}`"]
     if runset is not None:
-        lines += [f"- run: `{r.source}` ({describe_variant(r.key)}, seed {r.seed})" for r in runset.used]
+        lines += [f"- run: `{r.source}` ({describe_variant(r.key)}, seed {r.seed}, config `{r.config_hash}`)"
+                  for r in runset.used]
     return lines
 
 

@@ -1,0 +1,321 @@
+"""pokernet report: verdict logic both ways, mean ± std, proxies, Fig. 5 counted == analytic,
+the CLI's outputs, and bad input (exit 2, the file named, nothing written).
+
+All inputs are small synthetic files in tmp_path; the expected values come from paper.yaml.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pokernet.cli import main
+from pokernet.paper import load_paper, table
+from pokernet.report.compare import ACCURACY_TOLERANCE_PP, OrderCheck, stat
+from pokernet.report.inputs import load_complexity, load_runs, variant_key
+from pokernet.report.tables import table2, table3, table4, table5
+
+# --- synthetic inputs ----------------------------------------------------------------
+
+def paper_counts() -> dict[tuple, tuple[str, dict, float, float]]:
+    """One (model, options, Params M, MAdds M) per variant of Tables 2, 4, 5, at the paper's
+    figures (the ablation tables print the default PokerNets more precisely than Table 2)."""
+    counts = {}
+    for name, option in (("table2", None), ("table4", "se"), ("table5", "act")):
+        for r in table(name)["rows"]:
+            options = {option: r[option]} if option else {}
+            counts[variant_key(r["model"], options)] = (r["model"], options, r["params"], r["madds"])
+    return counts
+
+
+def write_complexity(path: Path, scale: dict[str, float] | None = None) -> Path:
+    """Complexity JSON equal to the paper's figures (times ``scale[model]``, to make a ✗)."""
+    entries = [{"model": model, "params": round(params * 1e6 * (scale or {}).get(model, 1)),
+                "madds": round(madds * 1e6 * (scale or {}).get(model, 1)), "resolution": 224, "options": options}
+               for model, options, params, madds in paper_counts().values()]
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def write_run(root: Path, model: str, options: dict, seed: int, top1: float, top5: float = 90.0,
+              dataset: str = "imagenet", resolution: int = 224, epochs: int = 300) -> Path:
+    run_dir = root / f"{model}-{'-'.join(f'{k}={v}' for k, v in options.items())}-seed{seed}-{dataset}"
+    run_dir.mkdir(parents=True)
+    metrics = {"model": model, "model_options": {**options, "num_classes": 10, "drop_rate": 0.2},
+               "top1": top1, "top5": top5, "loss": 1.0, "epochs": epochs, "seed": seed, "dataset": dataset,
+               "subset_per_class": None, "train_size": 100, "val_size": 10, "resolution": resolution,
+               "config_hash": f"hash{seed}", "torch_version": "2.x", "device": "cpu", "recipe": {},
+               "wall_time_s": 1.0, "git_commit": "abc1234"}
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    return run_dir / "metrics.json"
+
+
+def write_latency(path: Path, ratio_050: float, ratio_100: float) -> Path:
+    ghost_ms = {"ghostnet_050": 20.0, "ghostnet_100": 30.0}
+    poker = {"pokernet_050": ("ghostnet_050", ratio_050), "pokernet_100": ("ghostnet_100", ratio_100)}
+    results, ratios = [], []
+    for model, ms in ghost_ms.items():
+        results.append({"model": model, "runtime": "eager", "threads": 1, "median_ms": ms, "iqr_ms": 0.5, "runs": 30})
+    for model, (reference, ratio) in poker.items():
+        results.append({"model": model, "runtime": "eager", "threads": 1, "median_ms": ghost_ms[reference] * ratio,
+                        "iqr_ms": 0.5, "runs": 30})
+        ratios.append({"model": model, "reference": reference, "runtime": "eager", "threads": 1, "ratio": ratio})
+    path.write_text(json.dumps({"hardware": {"cpu": "Test CPU", "cores": 2}, "versions": {"torch": "2.x"},
+                                "batch": 1, "resolution": 224, "results": results, "ratios": ratios}))
+    return path
+
+
+def ablation_runs(root: Path, name: str, option: str, shift: dict, seeds=(0,), **setting) -> list[Path]:
+    """One run per seed for every row of Table 4/5, at the paper's top-1 + shift[(model, value)]."""
+    paths = []
+    for row in table(name)["rows"]:
+        for seed in seeds:
+            paths.append(write_run(root, row["model"], {option: row[option]}, seed,
+                                   row["top1"] + shift.get((row["model"], row[option]), 0.0) + 0.01 * seed,
+                                   row["top5"], **setting))
+    return paths
+
+
+# --- pure logic ----------------------------------------------------------------------
+
+def test_mean_and_sample_std_over_seeds():
+    s = stat([70.0, 71.0, 72.0])
+    assert (s.mean, s.std, s.n) == (71.0, 1.0, 3)
+    assert s.text() == "71.00 ± 1.00 (n=3)"
+    one = stat([70.0])
+    assert one.n == 1 and math.isnan(one.std) and one.text() == "70.00 (n=1)"
+
+
+def test_variant_identity_ignores_defaults_and_data_options():
+    assert variant_key("pokernet_050", {"se": True, "act": "relu6_hs"}) == ("pokernet_050", ())
+    assert variant_key("pokernet_050", {"se": False, "num_classes": 10}, ["num_classes"]) == \
+        ("pokernet_050", (("se", False),))
+    with pytest.raises(ValueError, match="unknown model"):
+        variant_key("resnet50", {})
+
+
+def test_order_check_notes_one_seed_and_unresolved_gap():
+    one = OrderCheck("A beats B", "a", "A", "B", stat([70.0]), stat([69.0]), 1.0)
+    assert one.holds and "not statistically meaningful" in one.note
+    close = OrderCheck("A beats B", "a", "A", "B", stat([70.0, 71.0]), stat([70.2, 70.4]), 1.0)
+    assert close.holds and "not resolved" in close.note
+    assert OrderCheck("A beats B", "a", "A", "B", None, stat([1.0]), 1.0).holds is None
+
+
+# --- tables --------------------------------------------------------------------------
+
+def test_params_and_madds_verdicts_both_ways(tmp_path):
+    good = load_complexity([write_complexity(tmp_path / "good.json")])
+    bad = load_complexity([write_complexity(tmp_path / "bad.json", scale={"pokernet_100": 1.2})])
+    rows_good = {r["model"]: r for r in table2(good, []).rows}
+    rows_bad = {r["model"]: r for r in table2(bad, []).rows}
+    assert rows_good["pokernet_100"]["params"]["ok"] and rows_good["pokernet_100"]["madds"]["ok"]
+    assert not rows_bad["pokernet_100"]["params"]["ok"] and not rows_bad["pokernet_100"]["madds"]["ok"]
+    assert rows_bad["ghostnet_100"]["madds"]["ok"]
+
+
+def test_imagenet_accuracy_verdicts_both_ways(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    inside, outside = ACCURACY_TOLERANCE_PP - 0.1, ACCURACY_TOLERANCE_PP + 0.3
+    runs = load_runs(ablation_runs(tmp_path, "table4", "se", {("pokernet_050", True): inside,
+                                                              ("pokernet_100", False): -outside}))
+    result = table4(complexity, runs)
+    verdicts = {(r["model"], r["options"]["se"]): r["top1"]["ok"] for r in result.rows}
+    assert verdicts == {("pokernet_050", True): True, ("pokernet_050", False): True,
+                        ("pokernet_100", True): True, ("pokernet_100", False): False}
+    assert "not comparable in absolute value" not in result.markdown
+    assert f"≤ {ACCURACY_TOLERANCE_PP} percentage points" in result.markdown
+
+
+def test_proxy_accuracy_is_dash_and_the_order_is_checked_both_ways(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    # On the proxy SE wins at 0.5× but loses at 1.0× (values far from ImageNet's).
+    shift = {("pokernet_050", True): 20, ("pokernet_050", False): 20,
+             ("pokernet_100", True): 10, ("pokernet_100", False): 15}
+    runs = load_runs(ablation_runs(tmp_path, "table4", "se", shift, seeds=(0, 1, 2),
+                                   dataset="fashion_mnist", resolution=32, epochs=5))
+    result = table4(complexity, runs)
+    assert all(r["top1"]["ok"] is None and r["top5"]["ok"] is None for r in result.rows)
+    assert "not comparable in absolute value" in result.markdown
+    assert "fashion_mnist at 32×32, 5 epochs" in result.markdown
+    holds = {c.subject: c.holds for c in result.checks}
+    assert holds == {"pokernet_050": True, "pokernet_100": False}
+    assert "seeds: [0, 1, 2]" in result.markdown and "not statistically meaningful" not in result.markdown
+
+
+def test_mean_std_and_n_in_the_ablation_table(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    paths = [write_run(tmp_path, "pokernet_100", {"act": "relu"}, seed, top1)
+             for seed, top1 in enumerate((72.0, 73.0, 74.0))]
+    result = table5(complexity, load_runs(paths))
+    row = next(r for r in result.rows if r["options"] == {"act": "relu"} and r["model"] == "pokernet_100")
+    assert (row["top1"]["ours"].mean, row["top1"]["ours"].std, row["top1"]["ours"].n) == (73.0, 1.0, 3)
+    assert "73.00 ± 1.00 (n=3)" in result.markdown
+
+
+def test_one_seed_says_the_order_is_not_meaningful(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    runs = load_runs(ablation_runs(tmp_path, "table5", "act", {}, dataset="cifar10", resolution=32, epochs=2))
+    result = table5(complexity, runs)
+    assert "not statistically meaningful" in result.markdown
+    assert all(c.holds for c in result.checks)  # the paper's own values keep the paper's order
+
+
+def test_table2_order_claims(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    runs = load_runs([write_run(tmp_path, "pokernet_050", {}, 0, 50.0, dataset="cifar10", resolution=32),
+                      write_run(tmp_path, "ghostnet_050", {}, 0, 51.0, dataset="cifar10", resolution=32),
+                      write_run(tmp_path, "pokernet_100", {}, 0, 60.0, dataset="cifar10", resolution=32),
+                      write_run(tmp_path, "ghostnet_100", {}, 0, 60.5, dataset="cifar10", resolution=32)])
+    checks = {(c.subject, c.loser): c for c in table2(complexity, runs).checks}
+    assert checks[("pokernet_050", "GhostNet 0.5×")].holds is False
+    assert checks[("pokernet_100", "GhostNet 1.0×")].holds is True  # comparable: behind by 0.5 < 0.3 + 0.5
+    assert checks[("pokernet_050", "MobileNetV2 0.35×")].holds is None  # not trained
+
+
+def test_runs_of_different_settings_are_not_compared(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    runs = load_runs([write_run(tmp_path, "pokernet_050", {}, 0, 60.0),
+                      write_run(tmp_path, "pokernet_050", {"se": False}, 0, 60.0, dataset="cifar10")])
+    with pytest.raises(ValueError, match="must share dataset"):
+        table4(complexity, runs)
+
+
+def test_a_missing_complexity_entry_is_named(tmp_path):
+    path = tmp_path / "c.json"
+    write_complexity(path)
+    entries = [e for e in json.loads(path.read_text()) if e["options"] != {"se": False}]
+    path.write_text(json.dumps(entries))
+    with pytest.raises(ValueError, match=r"pokernet_050 \(se=False\) at resolution 224 in .*c\.json"):
+        table4(load_complexity([path]), [])
+
+
+def test_table3_ratio_verdicts_both_ways_and_the_faster_line(tmp_path):
+    from pokernet.report.inputs import load_latency
+    rows = {r["model"]: r["latency_ms"] for r in table("table3")["rows"]}
+    paper_ratio = rows["pokernet_050"] / rows["ghostnet_050"]
+    result = table3(load_latency(write_latency(tmp_path / "lat.json", paper_ratio + 0.01, 1.10)))
+    verdicts = {s.model: (s.ratio_ok, s.faster) for s in result.speed}
+    assert verdicts == {"pokernet_050": (True, True), "pokernet_100": (False, False)}
+    assert "PokerNet faster than GhostNet here: **yes**" in result.markdown
+    assert "PokerNet faster than GhostNet here: **no**" in result.markdown
+    assert "Test CPU" in result.markdown
+
+
+# --- figures -------------------------------------------------------------------------
+
+def test_fig5_counted_modules_equal_eqs_1_2_and_eq3_is_their_reciprocal():
+    from timm.models.ghostnet import GhostModule
+
+    from pokernet.complexity import count_madds
+    from pokernet.models.layers import PokerModule
+    from pokernet.report.figures import (FEATURE_SIZE, eq3_as_printed, ghost_cost, ghost_to_poker_ratio,
+                                         measured_points, poker_cost)
+    points = measured_points()
+    assert len(points) >= 25
+    for m, k, ratio in points:
+        assert ratio == pytest.approx(ghost_to_poker_ratio(m, k), rel=1e-12)
+        assert eq3_as_printed(m, k) == pytest.approx(1 / ratio, rel=1e-12)
+    m, k = 32, 3
+    assert count_madds(GhostModule(m, k * m), FEATURE_SIZE, m) == ghost_cost(m, k, h=FEATURE_SIZE, w=FEATURE_SIZE)
+    assert count_madds(PokerModule(m, k * m, use_se=False), FEATURE_SIZE, m) == \
+        poker_cost(m, k, h=FEATURE_SIZE, w=FEATURE_SIZE)
+
+
+# --- CLI -----------------------------------------------------------------------------
+
+@pytest.fixture
+def inputs(tmp_path):
+    complexity = write_complexity(tmp_path / "complexity.json")
+    runs = (ablation_runs(tmp_path / "runs", "table4", "se", {}, seeds=(0, 1), dataset="fashion_mnist",
+                          resolution=32, epochs=3)
+            + ablation_runs(tmp_path / "runs5", "table5", "act", {}, seeds=(0, 1), dataset="fashion_mnist",
+                            resolution=32, epochs=3)[:2]
+            + [write_run(tmp_path / "runs", "ghostnet_050", {}, s, 40.0, dataset="fashion_mnist", resolution=32,
+                         epochs=3) for s in (0, 1)])
+    latency = write_latency(tmp_path / "latency.json", 0.9, 0.9)
+    return {"complexity": str(complexity), "runs": [str(p) for p in runs], "latency": str(latency)}
+
+
+def test_every_artifact_is_written(tmp_path, inputs, capsys):
+    out = tmp_path / "results"
+    cx, runs = ["--complexity", inputs["complexity"]], ["--runs", *inputs["runs"]]
+    for name in ("table2", "table4", "table5"):
+        assert main(["report", name, *cx, *runs, "--out", str(out / f"{name}.md")]) == 0
+    assert main(["report", "table3", "--latency", inputs["latency"], "--out", str(out / "table3.md")]) == 0
+    assert main(["report", "fig5", "--out", str(out / "fig5.png")]) == 0
+    assert main(["report", "fig6", *cx, *runs, "--out", str(out / "fig6.png")]) == 0
+    tables = [str(out / f"table{i}.md") for i in (2, 3, 4, 5)] + [str(out / "fig5.png"), str(out / "fig6.png")]
+    assert main(["report", "summary", *cx, *runs, "--latency", inputs["latency"], "--tables", *tables,
+                 "--out", str(out / "summary.md")]) == 0
+    for name in ("table2.md", "table3.md", "table4.md", "table5.md", "summary.md"):
+        text = (out / name).read_text()
+        assert "- git commit:" in text and "- date:" in text and "- versions:" in text and "- hardware:" in text
+    for name in ("fig5.png", "fig6.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "fig6.svg").read_text().lstrip().startswith("<?xml")
+    assert not list(out.glob(".*.tmp")) and not list(out.glob(".fig*"))
+    summary = (out / "summary.md").read_text()
+    for claim in load_paper()["claims"]:
+        assert f"| {claim['id']} " in summary
+    assert "[table4.md](table4.md)" in summary
+    assert "fashion_mnist" in (out / "table4.md").read_text()
+
+
+def test_summary_statuses(tmp_path, inputs):
+    from pokernet.report.inputs import load_latency
+    from pokernet.report.summary import render_summary
+    text = render_summary(load_complexity([inputs["complexity"]]), load_runs(inputs["runs"]), None)
+    status = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in text.splitlines()
+              if line.startswith("| ") and not line.startswith("| id")}
+    assert status["latency"] == "— not testable here"
+    assert status["madds_reduction_050"] == "✓ holds"  # the paper's own counts
+    assert status["module_cost_ratio"] == "partly"  # exact Eqs. 1-2, but not every Table 1 module in 1.5-3x
+    assert status["se_gain"] == "✓ holds"
+    assert status["accuracy_050"] == "✓ holds (1 of 5 comparisons testable)"  # only GhostNet-0.5× trained
+    with_latency = render_summary(load_complexity([inputs["complexity"]]), [], load_latency(inputs["latency"]))
+    assert "| latency " in with_latency and "✓ holds" in with_latency
+
+
+@pytest.mark.parametrize("case", ["missing_complexity", "bad_json", "run_missing_key", "unknown_model",
+                                  "missing_latency", "missing_run"])
+def test_bad_input_exits_2_names_the_file_and_writes_nothing(tmp_path, inputs, capsys, case):
+    broken = tmp_path / "broken.json"
+    cx, runs = ["--complexity", inputs["complexity"]], ["--runs", *inputs["runs"]]
+    if case == "missing_complexity":
+        argv = ["table4", "--complexity", str(broken), *runs]
+    elif case == "bad_json":
+        broken.write_text("{not json")
+        argv = ["table2", "--complexity", str(broken)]
+    elif case == "run_missing_key":
+        data = json.loads(Path(inputs["runs"][0]).read_text())
+        del data["top1"]
+        broken.write_text(json.dumps(data))
+        argv = ["table5", *cx, "--runs", str(broken)]
+    elif case == "unknown_model":
+        data = json.loads(Path(inputs["runs"][0]).read_text())
+        broken.write_text(json.dumps({**data, "model": "resnet50"}))
+        argv = ["fig6", *cx, "--runs", str(broken)]
+    elif case == "missing_latency":
+        argv = ["table3", "--latency", str(broken)]
+    else:
+        argv = ["summary", *cx, "--runs", str(broken)]
+    out = tmp_path / "results" / ("fig6.png" if argv[0] == "fig6" else "out.md")
+    assert main(["report", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(broken) in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and not out.with_suffix(".svg").exists()
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+def test_the_installed_command_exits_2_on_bad_input(tmp_path):
+    missing = tmp_path / "nope.json"
+    result = subprocess.run([sys.executable, "-m", "pokernet", "report", "table3", "--latency", str(missing),
+                             "--out", str(tmp_path / "t3.md")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert str(missing) in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "t3.md").exists()
