@@ -84,7 +84,8 @@ class OrderCheck:
     @property
     def note(self) -> str:
         if self.gap is None:
-            missing = [name for name, s in ((self.winner, self.ours_winner), (self.loser, self.ours_loser)) if s is None]
+            missing = [name for name, found in ((self.winner, self.ours_winner), (self.loser, self.ours_loser))
+                       if found is None]
             return f"not testable: no runs of {', '.join(missing)}"
         notes = []
         if min(self.ours_winner.n, self.ours_loser.n) < 2:

@@ -64,7 +64,9 @@ def measured_ratio(m: int, k: int, size: int = FEATURE_SIZE) -> float:
 
 
 @lru_cache(maxsize=None)
-def measured_points(ms: tuple[int, ...] = MEASURED_M, ks: tuple[int, ...] = K_VALUES) -> tuple[tuple[int, int, float], ...]:
+def measured_points(ms: tuple[int, ...] = MEASURED_M,
+                    ks: tuple[int, ...] = K_VALUES) -> tuple[tuple[int, int, float], ...]:
+    """(m, k, counted C_g / C_p) for every m and k."""
     return tuple((m, k, measured_ratio(m, k)) for k in ks for m in ms)
 
 
@@ -119,7 +121,8 @@ def fig5(out: str | Path) -> list[Path]:
     ax.set_xlabel("m (input channels of the module)")
     ax.set_ylabel("C_g / C_p  (Ghost cost / Poker cost)")
     ax.set_title(f"Fig. 5: Ghost vs Poker module cost, d = {KERNEL}, n = k·m", fontsize=11)
-    fig.text(0.01, -0.04, "Curves: C_g/C_p = k/2·(m+d²)/(m+k·d²) from Eqs. 1–2; Eq. 3 as printed is its reciprocal.\n"
+    fig.text(0.01, -0.04, "Curves: C_g/C_p = k/2·(m+d²)/(m+k·d²) from Eqs. 1–2; "
+             "Eq. 3 as printed is its reciprocal.\n"
              "Points: MACs of timm GhostModule(m, km) / PokerModule(m, km, no SE), BN and activations excluded.",
              fontsize=7.5, va="top")
     ax.legend(fontsize=7, loc="upper left", ncol=2)
@@ -129,9 +132,11 @@ def fig5(out: str | Path) -> list[Path]:
 
 # --- Fig. 6 ---------------------------------------------------------------------------
 
-def _label_points(ax: plt.Axes, xs: list[float], ys: list[float], labels: list[str]) -> None:
+def _label_points(ax: plt.Axes, xs: list[float], ys: list[float], labels: list[str], below_left: bool = False) -> None:
+    """Paper labels go above right, ours below left, so a reproduced point keeps both readable."""
+    offset, align = ((-5, -10), "right") if below_left else ((4, 3), "left")
     for x, y, label in zip(xs, ys, labels):
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6.5)
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=offset, ha=align, fontsize=6.5)
 
 
 def _paper_points(ax: plt.Axes, filled: bool = True) -> None:
@@ -141,11 +146,10 @@ def _paper_points(ax: plt.Axes, filled: bool = True) -> None:
                    facecolor=("crimson" if poker else "tab:blue") if filled else "none",
                    edgecolor="crimson" if poker else "tab:blue", zorder=3)
     rows = table("table2")["rows"]
-    _label_points(ax, [r["madds"] for r in rows], [r["top1"] for r in rows],
-                  [r["label"] + ("" if filled else " (paper)") for r in rows])
+    _label_points(ax, [r["madds"] for r in rows], [r["top1"] for r in rows], [r["label"] for r in rows])
 
 
-def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet, suffix: str = " (ours)") -> int:
+def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet, beside_paper: bool) -> int:
     shown = 0
     for row in table("table2")["rows"]:
         top1 = runset.accuracy(variant_key(row["model"], {}), "top1")
@@ -155,7 +159,8 @@ def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet, suffix: st
         poker = row["model"].startswith("pokernet")
         ax.errorbar(madds, top1.mean, yerr=0 if top1.n < 2 else top1.std, fmt="*" if poker else "o",
                     markersize=11 if poker else 6, color="crimson" if poker else "tab:green", capsize=3, zorder=4)
-        _label_points(ax, [madds], [top1.mean], [row["label"] + suffix])
+        _label_points(ax, [madds], [top1.mean], [row["label"] + (" (ours)" if beside_paper else "")],
+                      below_left=beside_paper)
         shown += 1
     return shown
 
@@ -172,7 +177,7 @@ def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]
     if runset.comparable or runset.setting is None:
         fig, ax = plt.subplots(figsize=(7.5, 5))
         _paper_points(ax, filled=runset.setting is None)
-        shown = _our_points(ax, complexity, runset)
+        shown = _our_points(ax, complexity, runset, beside_paper=True)
         ax.set_title("Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled, ± std)"
                      if shown else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)", fontsize=10)
         ax.set_xlabel(madds_label)
@@ -185,7 +190,7 @@ def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]
         paper_ax.set_title("Paper: ImageNet (Table 2)", fontsize=10)
         paper_ax.set_xlabel(madds_label)
         paper_ax.set_ylabel("Top-1 (%), ImageNet")
-        _our_points(ours_ax, complexity, runset, suffix="")
+        _our_points(ours_ax, complexity, runset, beside_paper=False)
         ours_ax.set_title(f"Ours (proxy, mean ± std over seeds):\n{runset.setting.describe()}", fontsize=10)
         ours_ax.set_xlabel(madds_label + " (architecture as in Table 2)")
         ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")

@@ -155,8 +155,8 @@ class Setting:
 
     @property
     def comparable_with_paper(self) -> bool:
-        """Only ImageNet at 224×224 gives accuracies comparable with the paper's."""
-        return self.dataset.lower() == "imagenet" and self.resolution == 224
+        """Only the full ImageNet at 224×224 gives accuracies comparable with the paper's."""
+        return self.dataset.lower() == "imagenet" and self.resolution == 224 and self.subset_per_class is None
 
     def describe(self) -> str:
         subset = f", {self.subset_per_class} images per class" if self.subset_per_class else ""

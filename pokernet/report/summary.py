@@ -12,7 +12,7 @@ from typing import Any, Callable
 from pokernet.paper import load_paper, table
 
 from .compare import ACCURACY_TOLERANCE_PP, OrderCheck, gain_ok, overall
-from .figures import ghost_to_poker_ratio, measured_points, table1_poker_modules
+from .figures import K_VALUES, ghost_to_poker_ratio, measured_points, table1_poker_modules
 from .inputs import Complexity, LatencyReport, Run
 from .tables import (ACT_LABELS, LatencyResult, TableResult, github, header, model_labels, table2, table3, table4,
                      table5)
@@ -81,10 +81,15 @@ def _module_cost_ratio(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     shapes = [(m, k, ghost_to_poker_ratio(m, k)) for m, k in table1_poker_modules()]
     expanding = [(m, k, r) for m, k, r in shapes if k >= 3]  # the claim excepts k = 2
     inside = [s for s in expanding if claim["low"] <= s[2] <= claim["high"]]
-    status = "✗ does not hold" if not exact or not inside else "✓ holds" if len(inside) == len(expanding) else "partly"
+    if not exact or not inside:
+        status = "✗ does not hold"
+    else:
+        status = "✓ holds" if len(inside) == len(expanding) else "partly"
+    limits = [k / 2 for k in K_VALUES if k >= 3]
     costlier = [f"m={m}, k={k}: {r:.2f}" for m, k, r in shapes if r < 1]
-    ours = (f"counted modules {'equal' if exact else 'DIFFER from'} C_g/C_p of Eqs. 1–2 at {len(points)} (m, k) points "
-            f"(largest difference {worst:.1e}); C_g/C_p → k/2 (1.5–3 for k = 3..6) only as m ≫ d²; at PokerNet-1.0×'s "
+    ours = (f"counted modules {'equal' if exact else 'DIFFER from'} C_g/C_p of Eqs. 1–2 at {len(points)} (m, k) "
+            f"points (largest difference {worst:.1e}); C_g/C_p → k/2 ({min(limits):g}–{max(limits):g} for "
+            f"k = 3..{max(K_VALUES)}) only as m ≫ d²; at PokerNet-1.0×'s "
             f"{len(shapes)} Poker modules it is {min(r for *_, r in shapes):.2f}–{max(r for *_, r in shapes):.2f}, "
             f"{len(inside)} of the {len(expanding)} with k ≥ 3 in [{claim['low']}, {claim['high']}]"
             + (f"; Poker costs more than Ghost at {', '.join(costlier)}" if costlier else "")
@@ -179,7 +184,8 @@ def render_summary(complexity: Complexity, runs: list[Run], latency: LatencyRepo
     for claim in load_paper()["claims"]:
         evaluate = EVALUATORS.get(claim["id"])
         if evaluate is None:
-            result = ClaimStatus("no evaluator for this claim in pokernet/report/summary.py", "— not testable here", [])
+            result = ClaimStatus("no evaluator for this claim in pokernet/report/summary.py",
+                                 "— not testable here", [])
         else:
             result = evaluate(claim, data)
         files = [links.get(stem, name) for stem, name in EVIDENCE.items() if name in result.evidence]

@@ -141,7 +141,8 @@ def tolerance_sentence(tbl: dict[str, Any]) -> str:
             "Δ is (ours − paper) / paper for Params/MAdds and ours − paper (percentage points) for accuracy.")
 
 
-def inputs_footer(complexity: Complexity | None, runset: RunSet | None, latency: LatencyReport | None = None) -> list[str]:
+def inputs_footer(complexity: Complexity | None, runset: RunSet | None,
+                  latency: LatencyReport | None = None) -> list[str]:
     lines = ["", "## Inputs", ""]
     if complexity is not None:
         lines += [f"- complexity: {', '.join(f'`{p}`' for p in complexity.files)}"]
@@ -185,7 +186,8 @@ def _compare_rows(tbl: dict[str, Any], specs: list[RowSpec], complexity: Complex
             if cause and not ok:
                 notes.append(f"{' '.join(spec.labels)}, {column}: {cause}")
                 verdict += f" (known, note {len(notes)})"
-            cells += [number(paper, decimals(precision)), number(ours, decimals(precision) + 1), f"{100 * (ours - paper) / paper:+.1f}%", verdict]
+            cells += [number(paper, decimals(precision)), number(ours, decimals(precision) + 1),
+                      f"{100 * (ours - paper) / paper:+.1f}%", verdict]
             result[column] = {"ours": ours, "paper": paper, "ok": ok,
                               "allowed": allowed_deviation(paper, rel, precision)}
         for column in ("top1", "top5"):
@@ -395,14 +397,18 @@ def table3(latency: LatencyReport, command: str = "pokernet report table3") -> L
         "over the timed runs." + ("" if same_protocol else
                                   f" **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
         "",
-        github(body, ["Model", "runtime", "threads", "ours (ms)", "paper (ms)", "ms ✓/✗", "ratio to GhostNet (ours)",
-                      "paper ratio", "Δ ratio", "ratio ✓/✗"]),
+        github(body, ["Model", "runtime", "threads", "ours (ms)", "paper (ms)", "ms ✓/✗",
+                      "ratio to GhostNet (ours)", "paper ratio", "Δ ratio", "ratio ✓/✗"]),
         "", "## PokerNet faster than GhostNet here?", ""]
     for model in dict.fromkeys(s.model for s in speed):
         checks = [s for s in speed if s.model == model]
         faster = [s for s in checks if s.faster]
-        answer = "yes" if len(faster) == len(checks) else "no" if not faster else f"in {len(faster)} of {len(checks)} settings"
-        detail = ", ".join(f"{s.runtime}/{s.threads} thread{'s' if s.threads > 1 else ''}: {s.ratio:.3f}" for s in checks)
+        if len(faster) == len(checks):
+            answer = "yes"
+        else:
+            answer = "no" if not faster else f"in {len(faster)} of {len(checks)} settings"
+        detail = ", ".join(f"{s.runtime}/{s.threads} thread{'s' if s.threads > 1 else ''}: {s.ratio:.3f}"
+                           for s in checks)
         lines.append(f"- {labels[model]} vs {labels[checks[0].reference]}: PokerNet faster than GhostNet here: "
                      f"**{answer}** (ratio {detail}; paper {checks[0].paper_ratio:.3f})")
     lines += inputs_footer(None, None, latency)
