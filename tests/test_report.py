@@ -206,6 +206,28 @@ def test_table3_ratio_verdicts_both_ways_and_the_faster_line(tmp_path):
     assert "Test CPU" in result.markdown
 
 
+def test_table3_counts_a_best_runtime_ratio(tmp_path):
+    from pokernet.report.inputs import load_latency
+    path = write_latency(tmp_path / "lat.json", 1.10, 1.10)
+    data = json.loads(path.read_text())
+    data["ratios"].append({"model": "pokernet_100", "reference": "ghostnet_100", "runtime": "best", "threads": 1,
+                           "ratio": 0.95, "model_runtime": "onnxruntime", "reference_runtime": "eager"})
+    path.write_text(json.dumps(data))
+    result = table3(load_latency(path))
+    assert {(s.model, s.runtime): s.faster for s in result.speed}[("pokernet_100", "best")] is True
+    assert "best (onnxruntime / eager)" in result.markdown
+    assert "PokerNet faster than GhostNet here: **in 1 of 2 settings**" in result.markdown
+
+
+def test_an_imagenet_subset_is_a_proxy(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    path = write_run(tmp_path, "pokernet_050", {}, 0, 66.8)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "subset_per_class": 50}))
+    result = table4(complexity, load_runs([path]))
+    assert all(r["top1"]["ok"] is None for r in result.rows)
+    assert "not comparable in absolute value" in result.markdown
+
+
 # --- figures -------------------------------------------------------------------------
 
 def test_fig5_counted_modules_equal_eqs_1_2_and_eq3_is_their_reciprocal():

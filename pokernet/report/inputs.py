@@ -242,6 +242,9 @@ class LatencyReport:
     resolution: int
     results: list[Latency]
     ratios: dict[tuple[str, str, str, int], float]  # (model, reference, runtime, threads) -> ratio
+    # ratios over a pseudo-runtime such as "best" (each model in its fastest runtime) -> "A / B"
+    ratio_runtimes: dict[tuple[str, str, str, int], str] = field(default_factory=dict)
+    protocol: dict[str, Any] = field(default_factory=dict)  # any other top-level fields (timing, ...)
 
     def settings(self) -> list[tuple[str, int]]:
         """(runtime, threads) in the order the file lists them."""
@@ -258,10 +261,13 @@ class LatencyReport:
         return ours.median_ms / ref.median_ms if ours and ref else None
 
 
+LATENCY_KEYS = ("hardware", "versions", "batch", "resolution", "results", "ratios")
+
+
 def load_latency(path: str | Path) -> LatencyReport:
     path = Path(path)
     data = read_json(path)
-    _require(data, ("hardware", "versions", "batch", "resolution", "results", "ratios"), str(path))
+    _require(data, LATENCY_KEYS, str(path))
     if not isinstance(data["results"], list) or not data["results"]:
         raise ValueError(f"{path}: results must be a non-empty list")
     if not isinstance(data["ratios"], list):
@@ -273,13 +279,17 @@ def load_latency(path: str | Path) -> LatencyReport:
         results.append(Latency(str(item["model"]), str(item["runtime"]), _whole(item["threads"], where, "threads", 1),
                                _number(item["median_ms"], where, "median_ms", 0),
                                _number(item["iqr_ms"], where, "iqr_ms", 0), _whole(item["runs"], where, "runs", 1)))
-    ratios = {}
+    ratios, ratio_runtimes = {}, {}
     for index, item in enumerate(data["ratios"]):
         where = f"{path}: ratios[{index}]"
         _require(item, ("model", "reference", "runtime", "threads", "ratio"), where)
-        ratios[(str(item["model"]), str(item["reference"]), str(item["runtime"]),
-                _whole(item["threads"], where, "threads", 1))] = _number(item["ratio"], where, "ratio", 0)
+        key = (str(item["model"]), str(item["reference"]), str(item["runtime"]),
+               _whole(item["threads"], where, "threads", 1))
+        ratios[key] = _number(item["ratio"], where, "ratio", 0)
+        if "model_runtime" in item and "reference_runtime" in item:
+            ratio_runtimes[key] = f"{item['model_runtime']} / {item['reference_runtime']}"
     hardware = data["hardware"] if isinstance(data["hardware"], dict) else {"cpu": str(data["hardware"])}
     versions = data["versions"] if isinstance(data["versions"], dict) else {}
     return LatencyReport(path, hardware, versions, _whole(data["batch"], str(path), "batch", 1),
-                         _whole(data["resolution"], str(path), "resolution", 1), results, ratios)
+                         _whole(data["resolution"], str(path), "resolution", 1), results, ratios, ratio_runtimes,
+                         {k: v for k, v in data.items() if k not in LATENCY_KEYS})
