@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if workers < 0:
         raise ValueError(f"--workers must be >= 0, got {workers}")
     pipeline = build_pipeline(data, data_cfg, args.batch_size, device=device, workers=workers)
-    result = evaluate(model.to(device), pipeline.val_batches(), device, amp=device.type == "cuda")
+    model = model.to(device, memory_format=torch.channels_last)
+    result = evaluate(model, pipeline.val_batches(), device, amp=device.type == "cuda", channels_last=True)
     report = {"checkpoint": str(path), "model": checkpoint["model"],
               "model_options": checkpoint["model_options"], "epoch": checkpoint["epoch"],
               "dataset": args.data, "subset_per_class": args.subset, "val_size": result["images"],
