@@ -194,8 +194,11 @@ def test_bad_checkpoints(tmp_path, train_args, train_image_folder, capsys):
     assert not (tmp_path / "run" / METRICS_NAME).exists()
 
 
-def test_resume_needs_the_same_config_and_an_existing_run(tmp_path, train_args, capsys):
+def test_resume_needs_the_same_config_and_a_run_is_not_overwritten(tmp_path, train_args, capsys):
     assert _run(train_args(tmp_path / "run", "--stop-after", "1"), capsys)[0] == 0
     _fails(train_args(tmp_path / "run", "--resume", "--seed", "5"), capsys, "another configuration", "seed")
     _fails(train_args(tmp_path / "run"), capsys, "already holds a run", "--resume")
-    _fails(train_args(tmp_path / "other", "--resume"), capsys, "no checkpoint to resume")
+    # with nothing to resume, --resume starts the run (one command to start and to requeue)
+    code, out, err = _run(train_args(tmp_path / "other", "--resume", "--epochs", "1"), capsys)
+    assert code == 0, err
+    assert out.startswith("training") and (tmp_path / "other" / METRICS_NAME).exists()

@@ -41,7 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=positive_int, help="override the recipe's epochs "
                         "(LR milestones scale proportionally)")
-    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.pt")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from RUN_DIR/checkpoint.pt if it exists, else start: the same "
+                             "command starts a run and continues it after an interruption")
     parser.add_argument("--stop-after", type=positive_int, metavar="EPOCH",
                         help="stop once this epoch is done (time-limited jobs); continue with --resume")
     parser.add_argument("--workers", type=int, metavar="N",

@@ -376,6 +376,16 @@ def _chunks(indices: torch.Tensor, batch_size: int, drop_last: bool) -> list[tor
     return chunks
 
 
+def _on_gpu_if_small(split: MemorySplit | None, device: torch.device) -> MemorySplit | None:
+    """Keep a split on the GPU when it takes under a quarter of the free memory: batches are
+    then gathered there, with no host-to-device copy per step."""
+    if split is None or device.type != "cuda":
+        return split
+    if split.images.nbytes > torch.cuda.mem_get_info(device)[0] // 4:
+        return split
+    return MemorySplit(split.images.to(device), split.labels.to(device))
+
+
 class MemoryPipeline:
     """Batches of in-memory data, augmented on ``device`` with tensor ops.
 
@@ -385,9 +395,10 @@ class MemoryPipeline:
     def __init__(self, train: MemorySplit | None, val: MemorySplit, data_cfg: dict[str, Any],
                  batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
                  device: torch.device | str = "cpu"):
-        self.train, self.val, self.data_cfg = train, val, data_cfg
+        self.data_cfg = data_cfg
         self.batch_size, self.rank, self.world_size = batch_size, rank, world_size
         self.device = torch.device(device)
+        self.train, self.val = _on_gpu_if_small(train, self.device), _on_gpu_if_small(val, self.device)
         self.sampler = (DistributedSampler(train, world_size, rank, shuffle=True, seed=seed)
                         if train is not None else None)
 
@@ -396,13 +407,13 @@ class MemoryPipeline:
 
     def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         self.sampler.set_epoch(epoch)
-        order = torch.tensor(list(self.sampler))
+        order = torch.tensor(list(self.sampler), device=self.train.images.device)
         for chunk in _chunks(order, self.batch_size, drop_last=True):
             images = self.train.images[chunk].to(self.device, non_blocking=True)
             yield augment_batch(images, self.data_cfg), self.train.labels[chunk].to(self.device)
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        shard = torch.arange(self.rank, len(self.val), self.world_size)
+        shard = torch.arange(self.rank, len(self.val), self.world_size, device=self.val.images.device)
         for chunk in _chunks(shard, self.batch_size, drop_last=False):
             images = self.val.images[chunk].to(self.device, non_blocking=True)
             yield eval_batch(images, self.data_cfg), self.val.labels[chunk].to(self.device)

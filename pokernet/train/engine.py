@@ -57,7 +57,7 @@ class TrainConfig:
     data_root: str | None = None
     subset: int | None = None
     seed: int = 0
-    resume: bool = False
+    resume: bool = False  # continue from out_dir's checkpoint if there is one (same command to start and requeue)
     stop_after: int | None = None  # stop once this epoch is done (time-limited jobs); resume later
     download: bool = False
     threads: int | None = None  # CPU threads per process; default: the cores this process may use
@@ -385,9 +385,7 @@ def _train(config: TrainConfig, ranks: Ranks, device: torch.device) -> TrainResu
     out_dir = Path(config.out_dir)
     checkpoint_path = out_dir / CHECKPOINT_NAME
     checkpoint: dict[str, Any] | None = None
-    if config.resume:
-        if not checkpoint_path.exists():
-            raise FileNotFoundError(f"--resume: no checkpoint to resume at {checkpoint_path}")
+    if config.resume and checkpoint_path.exists():  # without a checkpoint, --resume starts the run
         checkpoint = load_checkpoint(checkpoint_path)
         if checkpoint["config_hash"] != run_hash:
             changed = _differences(checkpoint["config"], run_config)
