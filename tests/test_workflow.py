@@ -43,7 +43,7 @@ def test_profiles_dry_run(profile):
     ({"models": ["resnet50"]}, "resnet50"),
     ({"dataset": {"name": "mnist", "root": None, "subset_per_class": 3}}, "mnist"),
     ({"seeds": []}, "seeds"),
-    ({"latency": {"models": ["ghostnet_100"], "runtimes": ["tensorrt"], "threads": [1], "budget_s": 1}}, "tensorrt"),
+    ({"latency": {"models": ["ghostnet_100"], "runtime": "tensorrt", "threads": 1, "budget_s": 1}}, "tensorrt"),
 ])
 def test_bad_config_stops_before_any_job(tmp_path, override, key):
     path = tmp_path / "bad.yaml"

@@ -10,9 +10,9 @@ rule latency:
     threads: workflow.cores
     params:
         models=" ".join(config["latency"]["models"]),
-        runtimes=" ".join(config["latency"]["runtimes"]),
-        threads=" ".join(str(t) for t in config["latency"]["threads"]),
+        runtime=config["latency"]["runtime"],
+        threads=f"--threads {config['latency']['threads']}" if config["latency"]["threads"] else "",
         budget=config["latency"]["budget_s"],
     shell:
-        "pokernet latency {params.models} --runtime {params.runtimes} --threads {params.threads} "
+        "pokernet latency {params.models} --runtime {params.runtime} {params.threads} "
         "--budget-s {params.budget} --json --out {output} > {log} 2>&1"
