@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("pokernet.train.cli", "train a model with a recipe"),
     "evaluate": ("pokernet.train.cli_evaluate", "evaluate a checkpoint"),
     "latency": ("pokernet.latency.cli", "measure CPU latency at batch 1"),
+    "profile": ("pokernet.latency.profile_cli", "per-layer CPU time by module type beside its MAdds share"),
     "report": ("pokernet.report.cli", "render results tables and figures"),
 }
 

@@ -38,7 +38,7 @@ from torch import nn
 
 from pokernet.models import create_model
 
-from .variants import load_choice, optimize_for_inference
+from .variants import by_threads, load_choice, optimize_for_inference, pad_ghost_modules
 
 RUNTIMES = ("eager", "torchscript", "onnxruntime")
 # PokerNet-α× is compared with GhostNet at the same width (Table 3).
@@ -105,36 +105,61 @@ def references_for(models: list[str]) -> tuple[list[str], list[str]]:
 
 
 # ---------------------------------------------------------------- model preparation
-def memory_format_for(model_name: str, runtime: str, threads: int, choice: dict | None = None) -> str:
-    """'channels_last' or 'contiguous', as recorded by the variants benchmark (per model)."""
+def model_choice(model_name: str, runtime: str, threads: int, choice: dict | None = None) -> dict[str, Any]:
+    """Whole-model options measured best for this model (memory format, Ghost padding),
+    as recorded by benchmarks/poker_expansion_variants.py; defaults when not recorded."""
     choice = load_choice() if choice is None else choice
-    per_threads = choice.get("memory_format", {}).get(runtime, {})
-    return per_threads.get(str(threads), {}).get(model_name, "contiguous")
+    recorded = by_threads(choice.get("model", {}).get("choice", {}).get(runtime, {}), threads) or {}
+    return {"memory_format": "contiguous", "ghost_pad": 1, **recorded.get(model_name, {})}
 
 
 def prepare_module(name: str, model: nn.Module, runtime: str, threads: int, resolution: int,
-                   optimize: bool = True) -> tuple[nn.Module, dict[str, Any]]:
-    """The eval-mode module to run in ``runtime`` and a record of what was done to it."""
+                   optimize: bool = True, options: dict[str, Any] | None = None,
+                   choice: dict | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """The eval-mode module to run in ``runtime`` and a record of what was done to it.
+
+    ``options`` (memory_format, ghost_pad) overrides the recorded whole-model choice."""
     model = model.eval()
     notes: dict[str, Any] = {"optimized": optimize}
     if not optimize:
         return model, notes
-    model, used = optimize_for_inference(model, runtime, threads, resolution)
+    options = {"memory_format": "contiguous", "ghost_pad": 1,
+               **(options if options is not None else model_choice(name, runtime, threads, choice))}
+    fmt = options["memory_format"] if runtime in ("eager", "torchscript") else "contiguous"
+    model, used = optimize_for_inference(model, runtime, threads, resolution, choice=choice, memory_format=fmt)
     if used:
         notes["poker_expansion"] = used
-    if runtime in ("eager", "torchscript"):
-        fmt = memory_format_for(name, runtime, threads)
-        notes["memory_format"] = fmt
-        if fmt == "channels_last":
-            model = model.to(memory_format=torch.channels_last)
+    padded = pad_ghost_modules(model, int(options.get("ghost_pad", 1)))
+    notes["ghost_pad"] = {"multiple": int(options.get("ghost_pad", 1)), "modules": padded}
+    notes["memory_format"] = fmt
+    if fmt == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
     if runtime == "eager":
         try:
-            from torch.fx.experimental.optimization import fuse
-            model = fuse(model)
+            model = fold_bn_eager(model)
             notes["bn_folded"] = True
         except Exception as error:  # a model fx cannot trace runs unfused
             notes["bn_folded"] = f"no ({type(error).__name__})"
     return model, notes
+
+
+def fold_bn_eager(model: nn.Module) -> nn.Module:
+    """Conv+BN folded for eager runs (torch.fx), keeping SE modules and Poker expansions
+    as modules so that the per-layer profile can still find them."""
+    from timm.layers import SEModule
+    from timm.models._efficientnet_blocks import SqueezeExcite
+    from torch.fx.experimental.optimization import fuse
+
+    from .variants import Expansion, PaddedGhostModule
+
+    leaves = (SEModule, SqueezeExcite, Expansion, PaddedGhostModule)
+
+    class Tracer(torch.fx.Tracer):
+        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+            return isinstance(m, leaves) or super().is_leaf_module(m, qualname)
+
+    graph = torch.fx.GraphModule(model, Tracer().trace(model))
+    return fuse(graph, no_trace=True)
 
 
 def _quiet() -> contextlib.AbstractContextManager:
@@ -233,34 +258,45 @@ class Runner:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def make_runner(name: str, model: nn.Module, runtime: str, threads: int, x: torch.Tensor,
-                reference: torch.Tensor, optimize: bool = True) -> Runner:
-    """Prepare ``model`` for ``runtime`` and check its output equals ``reference``."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
-    module, notes = prepare_module(name, model, runtime, threads, x.shape[-1], optimize)
-    fmt = torch.channels_last if notes.get("memory_format") == "channels_last" else torch.contiguous_format
-    what = f"{name} ({runtime})"
+def build_call(runtime: str, module: nn.Module, x: torch.Tensor, threads: int,
+               memory_format: str = "contiguous") -> Callable[[], Any]:
+    """A no-argument callable that runs ``module`` on ``x`` in ``runtime``.
+
+    The input conversion to channels_last, when used, is inside the call (it is paid)."""
+    fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
     if runtime == "eager":
         def call() -> torch.Tensor:
             with torch.inference_mode():
                 return module(x.contiguous(memory_format=fmt))
-        check_equal(what, call(), reference)
-    elif runtime == "torchscript":
+        return call
+    if runtime == "torchscript":
         with _quiet(), torch.no_grad():
-            scripted = torch.jit.freeze(torch.jit.trace(module, x.contiguous(memory_format=fmt)))
+            scripted = torch.jit.freeze(torch.jit.trace(module.eval(), x.contiguous(memory_format=fmt)))
 
         def call() -> torch.Tensor:
             with torch.inference_mode():
                 return scripted(x.contiguous(memory_format=fmt))
-        check_equal(what, call(), reference)
-    else:
+        return call
+    if runtime == "onnxruntime":
         session = ort_session(export_onnx(module, x), threads)
         feed = {session.get_inputs()[0].name: x.numpy()}
-        check_equal(what, session.run(None, feed)[0], reference)
 
-        def call() -> Any:
-            return session.run(None, feed)
+        def call() -> np.ndarray:
+            return session.run(None, feed)[0]
+        return call
+    raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+
+
+def make_runner(name: str, model: nn.Module, runtime: str, threads: int, x: torch.Tensor,
+                reference: torch.Tensor, optimize: bool = True, options: dict[str, Any] | None = None,
+                choice: dict | None = None) -> Runner:
+    """Prepare ``model`` for ``runtime`` and check its output equals ``reference``
+    (raises :class:`OutputMismatch` otherwise: a wrong model is not timed)."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    module, notes = prepare_module(name, model, runtime, threads, x.shape[-1], optimize, options, choice)
+    call = build_call(runtime, module, x, threads, notes.get("memory_format", "contiguous"))
+    check_equal(f"{name} ({runtime})", call(), reference)
     return Runner(name, runtime, threads, call, notes)
 
 

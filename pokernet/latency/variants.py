@@ -33,6 +33,7 @@ from typing import Iterator
 import torch
 from torch import nn
 from timm.layers import SEModule
+from timm.models.ghostnet import GhostModule
 
 from pokernet.models.layers import PokerBottleneck, PokerModule
 
@@ -153,14 +154,14 @@ def make_expansion(expand: nn.Sequential, variant: str, restore_order: bool = Tr
 
 
 # ---------------------------------------------------------------- permutation folding
-def _permute_out(conv: nn.Conv2d, order: torch.Tensor) -> None:
+def permute_out(conv: nn.Conv2d, order: torch.Tensor) -> None:
     with torch.no_grad():
         conv.weight.copy_(conv.weight[order])
         if conv.bias is not None:
             conv.bias.copy_(conv.bias[order])
 
 
-def _permute_in(conv: nn.Conv2d, order: torch.Tensor) -> None:
+def permute_in(conv: nn.Conv2d, order: torch.Tensor) -> None:
     if conv.groups != 1:
         raise ValueError("cannot fold a channel permutation into a grouped conv's input")
     with torch.no_grad():
@@ -187,42 +188,109 @@ def _fold_order(block: PokerBottleneck, order: torch.Tensor) -> bool:
                 and down[0].groups == down[0].in_channels == down[0].out_channels
                 and isinstance(down[1], nn.BatchNorm2d)):
             return False
-        _permute_out(down[0], order)
+        permute_out(down[0], order)
         _permute_bn(down[1], order)
     if isinstance(se, SEModule):
-        _permute_in(se.fc1, order)
-        _permute_out(se.fc2, order)
-    _permute_in(primary, order)
+        permute_in(se.fc1, order)
+        permute_out(se.fc2, order)
+    permute_in(primary, order)
     return True
+
+
+# ---------------------------------------------------------------- Ghost module padding
+class PaddedGhostModule(nn.Module):
+    """A GhostModule whose primary conv (and so its cheap depthwise conv) is widened with
+    zero channels to a multiple of ``multiple``; the padding is sliced off before the concat.
+
+    Why: ONNX Runtime's blocked (NCHWc) kernels skip a depthwise conv whose channel count is
+    not a multiple of 4 and run it on a slow generic path (PokerNet's 10- and 30-channel
+    Ghost modules at 112² and 56²). Generic: it applies to any model's Ghost modules.
+    """
+
+    def __init__(self, ghost: GhostModule, multiple: int):
+        super().__init__()
+        conv1, bn1, act1 = ghost.primary_conv
+        conv2, bn2, act2 = ghost.cheap_operation
+        self.init, self.new, self.out = conv1.out_channels, conv2.out_channels, ghost.out_chs
+        padded = -(-self.init // multiple) * multiple
+        if conv2.groups != conv2.in_channels or conv2.out_channels != conv2.in_channels:
+            raise ValueError("PaddedGhostModule needs a GhostModule with ratio 2 (depthwise cheap op)")
+        self.primary = nn.Conv2d(conv1.in_channels, padded, conv1.kernel_size, conv1.stride, conv1.padding, bias=True)
+        self.cheap = nn.Conv2d(padded, padded, conv2.kernel_size, conv2.stride, conv2.padding, groups=padded, bias=True)
+        for conv, (weight, bias) in ((self.primary, fold_bn(conv1, bn1)), (self.cheap, fold_bn(conv2, bn2))):
+            with torch.no_grad():
+                conv.weight.zero_()
+                conv.bias.zero_()
+                conv.weight[:self.init] = weight
+                conv.bias[:self.init] = bias
+        self.act1, self.act2 = copy.deepcopy(act1), copy.deepcopy(act2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.act1(self.primary(x))
+        x2 = self.act2(self.cheap(x1))
+        out = torch.cat([x1[:, :self.init], x2[:, :self.new]], 1)
+        return out if self.init + self.new == self.out else out[:, :self.out]
+
+
+def pad_ghost_modules(model: nn.Module, multiple: int) -> int:
+    """Replace, in place, every GhostModule whose primary width is not a multiple of
+    ``multiple`` by a :class:`PaddedGhostModule`; returns how many were replaced."""
+    if multiple <= 1:
+        return 0
+    count = 0
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if (isinstance(child, GhostModule) and child.primary_conv[0].out_channels % multiple
+                    and child.cheap_operation[0].groups == child.cheap_operation[0].in_channels):
+                setattr(parent, name, PaddedGhostModule(child, multiple))
+                count += 1
+    return count
 
 
 # ---------------------------------------------------------------- recorded choice
 @lru_cache(maxsize=None)
-def load_choice(path: str = str(CHOICE_FILE)) -> dict:
-    """The measured choice (see benchmarks/poker_expansion_variants.py); {} if absent."""
+def _read_choice(path: str) -> dict:
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
         return {}
 
 
+def load_choice(path: Path | str = CHOICE_FILE) -> dict:
+    """The measured choice (benchmarks/poker_expansion_variants.py writes it); {} if absent."""
+    return _read_choice(str(path))
+
+
 def shape_key(m: int, k: int, size: int) -> str:
     return f"M{m}_k{k}_s{size}"
 
 
-def chosen_variant(runtime: str, threads: int, m: int, k: int, size: int | None,
+def config_key(runtime: str, memory_format: str = "contiguous") -> str:
+    """Expansion choices are recorded per runtime and memory format ("eager+channels_last")."""
+    return runtime if memory_format == "contiguous" else f"{runtime}+{memory_format}"
+
+
+def by_threads(table: dict, threads: int):
+    """The entry recorded for ``threads``, else for the nearest recorded thread count."""
+    if not table:
+        return None
+    if str(threads) in table:
+        return table[str(threads)]
+    return table[min(table, key=lambda t: (abs(int(t) - threads), -int(t)))]
+
+
+def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None,
                    choice: dict | None = None) -> str:
-    """Variant recorded for this runtime/threads/shape; the runtime's overall winner for
-    shapes not measured; ``grouped`` when nothing is recorded."""
-    choice = load_choice() if choice is None else choice
-    per_runtime = choice.get("choice", {}).get(runtime, {})
-    per_threads = per_runtime.get(str(threads)) or per_runtime.get(str(max(map(int, per_runtime), default=1)), {})
-    if size is not None and shape_key(m, k, size) in per_threads:
-        return per_threads[shape_key(m, k, size)]
-    return choice.get("overall", {}).get(runtime, {}).get(str(threads), "grouped")
+    """Variant recorded for this runtime config/threads/shape; the config's overall winner
+    for a shape not measured; ``grouped`` (the module as trained) when nothing is recorded."""
+    expansion = (load_choice() if choice is None else choice).get("expansion", {})
+    per_shape = by_threads(expansion.get("choice", {}).get(config, {}), threads) or {}
+    if size is not None and shape_key(m, k, size) in per_shape:
+        return per_shape[shape_key(m, k, size)]
+    return by_threads(expansion.get("overall", {}).get(config, {}), threads) or "grouped"
 
 
-def _poker_modules(model: nn.Module) -> Iterator[tuple[nn.Module, str, PokerModule]]:
+def poker_modules(model: nn.Module) -> Iterator[tuple[nn.Module, str, PokerModule]]:
     for parent in model.modules():
         for name, child in parent.named_children():
             if isinstance(child, PokerModule):
@@ -233,7 +301,7 @@ def poker_input_sizes(model: nn.Module, resolution: int, in_chans: int = 3) -> d
     """id(PokerModule) -> spatial size of its input for one resolution×resolution image."""
     sizes: dict[int, int] = {}
     hooks = [m.register_forward_pre_hook(lambda mod, args: sizes.__setitem__(id(mod), args[0].shape[-1]))
-             for _, _, m in _poker_modules(model)]
+             for _, _, m in poker_modules(model)]
     try:
         with torch.no_grad():
             model.eval()(torch.zeros(1, in_chans, resolution, resolution))
@@ -249,7 +317,7 @@ def replace_expansions(model: nn.Module, pick) -> dict[str, int]:
     Permutations are folded into the enclosing Poker bottleneck when possible. Returns
     how many modules got each variant."""
     used: dict[str, int] = {}
-    for parent, _, poker in list(_poker_modules(model)):
+    for parent, _, poker in list(poker_modules(model)):
         conv = poker.expand[0]
         variant = pick(conv.in_channels, conv.out_channels // conv.in_channels, poker)
         module = make_expansion(poker.expand, variant, restore_order=True)
@@ -262,9 +330,10 @@ def replace_expansions(model: nn.Module, pick) -> dict[str, int]:
 
 def optimize_for_inference(model: nn.Module, runtime: str, threads: int = 1,
                            resolution: int | None = 224, variant: str | None = None,
-                           choice: dict | None = None) -> tuple[nn.Module, dict[str, int]]:
+                           choice: dict | None = None, memory_format: str = "contiguous",
+                           ) -> tuple[nn.Module, dict[str, int]]:
     """A copy of ``model`` (eval mode) whose Poker expansions use the recorded fastest
-    formulation for ``runtime`` and ``threads`` (or ``variant`` for all of them).
+    formulation for ``runtime`` (in ``memory_format``) and ``threads``, or ``variant`` for all.
 
     The training model and its state_dict are untouched. Returns the copy and the count of
     each variant used (empty for a model without Poker modules).
@@ -275,7 +344,7 @@ def optimize_for_inference(model: nn.Module, runtime: str, threads: int = 1,
     def pick(m: int, k: int, poker: PokerModule) -> str:
         if variant is not None:
             return variant
-        return chosen_variant(runtime, threads, m, k, sizes.get(id(poker)), choice)
+        return chosen_variant(config_key(runtime, memory_format), threads, m, k, sizes.get(id(poker)), choice)
 
     used = replace_expansions(model, pick)
     return model, used

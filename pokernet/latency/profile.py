@@ -1,0 +1,194 @@
+"""Where the time goes: per-layer time by module type beside its MAdds share.
+
+Each conv/linear is put in one category by its role:
+
+* ``SE``: anything inside a Squeeze-and-Excite module;
+* ``depthwise xk (Poker expansion)``: the Poker module's expansion, whatever formulation
+  (grouped conv with channel multiplier k, or its depthwise rewrites incl. their copies);
+* ``pointwise``: 1x1 convs and the classifier;
+* ``depthwise``: other depthwise convs (Ghost cheap ops, stride-2 and shortcut convs);
+* ``dense conv``: the 3x3 stem conv;
+* ``other``: activations not fused, concat/slice/add, pooling, layout reorders.
+
+Times come from ONNX Runtime's profiler (per-node kernel time) or torch.profiler (eager,
+one ``record_function`` range per classified module); MAdds from forward hooks on the
+PyTorch model (conv: out elements x in/groups x kh x kw; linear: out x in), which is the
+count of :func:`pokernet.complexity.count_madds` less bias adds.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import defaultdict
+from typing import Any
+
+import torch
+from torch import nn
+
+from pokernet.models import create_model
+
+from .measure import export_onnx, ort_session, prepare_module, torch_threads
+
+CATEGORIES = ("pointwise", "depthwise", "depthwise xk (Poker expansion)", "SE", "dense conv", "other")
+
+
+def _segments(name: str) -> list[str]:
+    return [s for s in name.replace("/", ".").split(".") if s]
+
+
+def category_of(name: str, module: nn.Module | None = None, weight_shape: list[int] | None = None,
+                op: str | None = None) -> str:
+    """Category of a module (by qualified name and type) or ONNX node (by name, op, weight)."""
+    parts = _segments(name)
+    if "se" in parts:
+        return "SE"
+    if "poker" in parts and "expand" in parts:
+        return "depthwise xk (Poker expansion)"
+    if isinstance(module, nn.Linear) or op in ("Gemm", "MatMul"):
+        return "pointwise"
+    if isinstance(module, nn.Conv2d):
+        weight_shape = list(module.weight.shape)
+    if weight_shape is not None and len(weight_shape) == 4 and (module is not None or op in ("Conv", "FusedConv")):
+        out, per_group, kh, kw = weight_shape
+        if kh == kw == 1:
+            return "pointwise"
+        if per_group == 1:
+            return "depthwise"
+        return "dense conv"
+    return "other"
+
+
+def madds_by(model: nn.Module, resolution: int = 224) -> dict[str, dict[Any, int]]:
+    """MACs per category and per input resolution of the layer (conv and linear)."""
+    by_category: dict[str, int] = defaultdict(int)
+    by_resolution: dict[int, int] = defaultdict(int)
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            def hook(mod, inputs, output, name=name):
+                if isinstance(mod, nn.Conv2d):
+                    macs = output.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+                    size = inputs[0].shape[-1]
+                else:
+                    macs, size = output.numel() * mod.in_features, 1
+                by_category[category_of(name, mod)] += macs
+                by_resolution[size] += macs
+            hooks.append(module.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, resolution, resolution))
+    finally:
+        for h in hooks:
+            h.remove()
+    return {"category": dict(by_category), "resolution": dict(by_resolution)}
+
+
+def profile_onnxruntime(module: nn.Module, x: torch.Tensor, threads: int, runs: int) -> dict[str, Any]:
+    """Mean kernel time per run (ms) by category and by input resolution, from ORT's profiler."""
+    with tempfile.TemporaryDirectory() as tmp:
+        session = ort_session(export_onnx(module, x), threads, profile_prefix=os.path.join(tmp, "ort"))
+        feed = {session.get_inputs()[0].name: x.numpy()}
+        for _ in range(max(3, runs // 10)):  # warm-up runs are profiled too: dropped below
+            session.run(None, feed)
+        warm = max(3, runs // 10)
+        for _ in range(runs):
+            session.run(None, feed)
+        events = json.load(open(session.end_profiling()))
+    nodes: dict[str, list[float]] = defaultdict(list)
+    info: dict[str, tuple[str, list[int] | None, int]] = {}
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            node = event["name"][: -len("_kernel_time")]
+            nodes[node].append(event["dur"])
+            shapes = [next(iter(s.values())) for s in event["args"].get("input_type_shape", [])]
+            weight = shapes[1] if event["args"]["op_name"] in ("Conv", "FusedConv") and len(shapes) > 1 else None
+            size = shapes[0][-1] if shapes and len(shapes[0]) == 4 else 1
+            info[node] = (event["args"]["op_name"], weight, size)
+    by_category: dict[str, float] = defaultdict(float)
+    by_resolution: dict[int, float] = defaultdict(float)
+    for node, durations in nodes.items():
+        per_run = sum(durations[warm:]) / max(1, len(durations) - warm) / 1e3  # us -> ms
+        op, weight, size = info[node]
+        by_category[category_of(node, weight_shape=weight, op=op)] += per_run
+        by_resolution[size] += per_run
+    return {"category": dict(by_category), "resolution": dict(by_resolution)}
+
+
+def profile_eager(module: nn.Module, x: torch.Tensor, runs: int) -> dict[str, Any]:
+    """Mean time per run (ms) by category with torch.profiler; 'other' = forward total
+    less the classified ranges."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    labelled: list[tuple[nn.Module, str]] = []
+    for name, mod in module.named_modules():
+        parts = _segments(name)
+        if parts and parts[-1] == "se":
+            labelled.append((mod, "SE"))
+        elif parts[-2:] == ["poker", "expand"]:
+            labelled.append((mod, "depthwise xk (Poker expansion)"))
+        elif isinstance(mod, (nn.Conv2d, nn.Linear)) and "se" not in parts and "expand" not in parts:
+            labelled.append((mod, category_of(name, mod)))
+    stack: list[Any] = []
+    hooks = []
+    for mod, label in labelled:
+        def enter(m, args, label=label):
+            rf = record_function(f"cat::{label}")
+            rf.__enter__()
+            stack.append(rf)
+
+        def leave(m, args, out):
+            stack.pop().__exit__(None, None, None)
+        hooks += [mod.register_forward_pre_hook(enter), mod.register_forward_hook(leave)]
+    try:
+        with torch.inference_mode():
+            for _ in range(5):
+                module(x)
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for _ in range(runs):
+                    with record_function("cat::total"):
+                        module(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    totals = {e.key[5:]: e.cpu_time_total / runs / 1e3 for e in prof.key_averages() if e.key.startswith("cat::")}
+    total = totals.pop("total", 0.0)
+    by_category = {c: totals.get(c, 0.0) for c in CATEGORIES if c != "other"}
+    by_category["other"] = max(0.0, total - sum(by_category.values()))
+    return {"category": by_category, "resolution": {}}
+
+
+def profile_model(name: str, runtime: str = "onnxruntime", threads: int = 1, optimize: bool = True,
+                  resolution: int = 224, runs: int = 50) -> dict[str, Any]:
+    """Time and MAdds per category (and per resolution for ORT) of one model."""
+    if runtime not in ("onnxruntime", "eager"):
+        raise ValueError(f"the per-layer profile supports runtimes onnxruntime and eager, not {runtime!r}")
+    model = create_model(name).eval()
+    macs = madds_by(model, resolution)
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, resolution, resolution)
+    with torch_threads(threads):
+        module, notes = prepare_module(name, model, runtime, threads, resolution, optimize)
+        if runtime == "onnxruntime":
+            times = profile_onnxruntime(module, x, threads, runs)
+        else:
+            fmt = notes.get("memory_format", "contiguous")
+            if fmt == "channels_last":
+                x = x.contiguous(memory_format=torch.channels_last)
+            times = profile_eager(module, x, runs)
+    total_ms = sum(times["category"].values())
+    total_macs = sum(macs["category"].values())
+    rows = []
+    for category in CATEGORIES:
+        ms, mac = times["category"].get(category, 0.0), macs["category"].get(category, 0)
+        rows.append({"category": category, "ms": round(ms, 4), "time_share": round(ms / total_ms, 4) if total_ms else 0,
+                     "madds": mac, "madds_share": round(mac / total_macs, 4) if total_macs else 0,
+                     "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None})
+    by_res = []
+    for size in sorted(set(times["resolution"]) | set(macs["resolution"]), reverse=True):
+        ms, mac = times["resolution"].get(size, 0.0), macs["resolution"].get(size, 0)
+        by_res.append({"input_size": size, "ms": round(ms, 4), "madds": mac,
+                       "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None})
+    return {"model": name, "runtime": runtime, "threads": threads, "optimized": optimize,
+            "optimizations": notes, "total_ms": round(total_ms, 4), "total_madds": total_macs,
+            "categories": rows, "resolutions": by_res}

@@ -1,0 +1,136 @@
+"""The Poker expansion variants and the inference path are exact rewrites of the model."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from timm.models.ghostnet import GhostModule
+
+from pokernet.latency.variants import (VARIANTS, PaddedGhostModule, chosen_variant, load_choice,
+                                       make_expansion, optimize_for_inference, pad_ghost_modules)
+from pokernet.models import create_model
+from pokernet.models.layers import PokerBottleneck, PokerModule
+
+ATOL = 1e-5
+
+
+def randomize(module: nn.Module, seed: int = 0) -> nn.Module:
+    """Random weights and BN statistics, so that folding mistakes show."""
+    generator = torch.Generator().manual_seed(seed)
+    for bn in module.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            n = bn.num_features
+            bn.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
+            bn.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+            bn.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
+            bn.bias.data.copy_(torch.rand(n, generator=generator) - 0.5)
+    return module.eval()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("m,k,act", [(4, 2, nn.ReLU6), (6, 3, nn.Hardswish), (5, 4, nn.ReLU6),
+                                     (8, 5, nn.ReLU), (3, 6, nn.Hardswish)])
+def test_expansion_variant_equals_reference_module(variant, m, k, act):
+    torch.manual_seed(m * 10 + k)
+    poker = randomize(PokerModule(m, m * k, act))
+    x = torch.randn(2, m, 9, 9)
+    with torch.no_grad():
+        expected = poker(x)
+        poker.expand = make_expansion(poker.expand, variant, restore_order=True)
+        got = poker(x)
+    torch.testing.assert_close(got, expected, atol=ATOL, rtol=1e-5)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("m,k,out,stride,se", [(4, 3, 4, 1, True), (4, 6, 8, 2, True), (8, 2, 8, 1, False),
+                                               (6, 4, 6, 1, True), (6, 5, 10, 2, False)])
+def test_folded_permutation_keeps_bottleneck_output(variant, m, k, out, stride, se):
+    """tile/split emit channels as b*M+i: folded into SE, downsample and Ghost weights."""
+    torch.manual_seed(k)
+    block = randomize(PokerBottleneck(m, m * k, out, stride, use_se=se), seed=k)
+    x = torch.randn(1, m, 12, 12)
+    with torch.no_grad():
+        expected = block(x)
+    model, used = optimize_for_inference(block, "eager", variant=variant)
+    assert used == {variant: 1}
+    assert model.poker.expand.restore is None  # the permutation was folded, not paid at run time
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), expected, atol=ATOL, rtol=1e-5)
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, None])
+def test_optimize_for_inference_keeps_pokernet_output_and_training_model(variant):
+    model = randomize(create_model("pokernet_050"))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+    fast, used = optimize_for_inference(model, "onnxruntime", threads=1, resolution=64, variant=variant)
+    assert sum(used.values()) == 10
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), expected, atol=1e-4, rtol=1e-4)
+    assert model.state_dict().keys() == state.keys()
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in state.items())
+    assert isinstance(model.blocks[4].poker.expand, nn.Sequential)  # the training model is untouched
+
+
+def test_optimize_for_inference_leaves_models_without_poker_modules_alone():
+    model = randomize(create_model("ghostnet_050"))
+    fast, used = optimize_for_inference(model, "eager", resolution=32)
+    assert used == {}
+
+
+@pytest.mark.parametrize("multiple", [4, 8, 16])
+def test_padded_ghost_module_equals_ghost_module(multiple):
+    torch.manual_seed(multiple)
+    ghost = randomize(GhostModule(20, 20, act_layer=nn.ReLU6))  # primary width 10
+    x = torch.randn(1, 20, 10, 10)
+    with torch.no_grad():
+        expected = ghost(x)
+        got = PaddedGhostModule(ghost, multiple).eval()(x)
+    torch.testing.assert_close(got, expected, atol=ATOL, rtol=1e-5)
+
+
+def test_pad_ghost_modules_keeps_network_output():
+    model = randomize(create_model("pokernet_050"))
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+    assert pad_ghost_modules(model, 4) > 0
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), expected, atol=1e-4, rtol=1e-4)
+
+
+def test_unknown_variant_is_an_error():
+    with pytest.raises(ValueError, match="unknown expansion variant"):
+        make_expansion(PokerModule(4, 8).expand, "fft")
+
+
+def test_recorded_choice_is_the_measured_fastest():
+    """The committed choice file is derived from its own timings, not typed by hand."""
+    record = load_choice()
+    if not record:
+        pytest.skip("no expansion_choice.json recorded")
+    expansion = record["expansion"]
+    for config, per_threads in expansion["timings_us"].items():
+        for threads, per_shape in per_threads.items():
+            for key, medians in per_shape.items():
+                assert set(medians) == set(VARIANTS)
+                assert expansion["choice"][config][threads][key] == min(medians, key=medians.get)
+                m, k, size = (int(part[1:]) for part in key.split("_"))
+                assert chosen_variant(config, int(threads), m, k, size) == min(medians, key=medians.get)
+    for runtime, per_threads in record["model"]["timings_ms"].items():
+        for threads, per_model in per_threads.items():
+            for name, medians in per_model.items():
+                best = min(medians, key=medians.get)
+                chosen = record["model"]["choice"][runtime][threads][name]
+                assert best == f"{chosen['memory_format']}/pad{chosen['ghost_pad']}"
+
+
+def test_choice_falls_back_to_reference_or_overall_winner():
+    assert chosen_variant("eager", 1, 4, 2, 8, choice={}) == "grouped"
+    choice = {"expansion": {"choice": {"eager": {"1": {"M4_k2_s8": "tile"}}},
+                            "overall": {"eager": {"1": "interleave"}}}}
+    assert chosen_variant("eager", 1, 4, 2, 8, choice=choice) == "tile"
+    assert chosen_variant("eager", 3, 4, 2, 8, choice=choice) == "tile"  # nearest thread count
+    assert chosen_variant("eager", 1, 4, 2, 16, choice=choice) == "interleave"
