@@ -10,11 +10,11 @@ from pathlib import Path
 
 from pokernet.commands import add_model_options, model_options_from_args, positive_int
 
-DATASET_CHOICES = ("fashion_mnist", "cifar10", "imagenet")  # pokernet.train.data.DATASETS
+from .data import DATASETS
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, choices=DATASET_CHOICES, help="dataset name")
+    parser.add_argument("--data", required=True, choices=DATASETS, help="dataset name")
     parser.add_argument("--data-root", metavar="PATH",
                         help="dataset location: imagenet: a folder with train/ and val/ ImageFolders; "
                              "cifar10: an ImageFolder copy (train/, test/) or torchvision's root; "
