@@ -27,7 +27,7 @@ rule train:
     shell:
         "{params.launcher} train --model {params.model} {params.flags} --recipe {params.recipe} "
         "{params.data} {params.epochs} --seed {wildcards.seed} --threads {threads} "
-        "--out {params.run_dir} > {log} 2>&1"
+        "--out {params.run_dir} --resume > {log} 2>&1"
 
 
 rule train_all:
