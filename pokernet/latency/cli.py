@@ -63,6 +63,19 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this report (recorded in the JSON)."""
+    parts = ["pokernet latency", *args.models, *(["--all"] if args.all else []), "--runtime", args.runtime]
+    if args.threads:
+        parts += ["--threads", str(args.threads)]
+    if args.batch != 1 or args.resolution != 224:
+        parts += ["--batch", str(args.batch), "--resolution", str(args.resolution)]
+    parts += ["--quick"] if args.quick else ["--budget-s", f"{args.budget_s:g}", "--min-runs", str(args.min_runs)]
+    if args.direct:
+        parts.append("--direct")
+    return " ".join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
     names = resolve_models(args.models, args.all)
     names, added = references_for(names)
@@ -77,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct,
                      log=log, **timing)
-    report["command"] = "pokernet latency " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
+    report["command"] = command_line(args)
     report["added_references"] = added
     text = json.dumps(report, indent=2)
     if args.out:
