@@ -20,7 +20,9 @@ import argparse
 import copy
 import datetime
 import json
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import torch
@@ -28,7 +30,8 @@ from torch import nn
 
 from pokernet.latency.cli import write_atomic
 from pokernet.latency.measure import (RUNTIMES, all_cores, build_call, check_equal, hardware_info,
-                                      prepare_module, summarize, time_interleaved, torch_threads, versions)
+                                      prepare_module, summarize, time_interleaved, torch_threads,
+                                      use_ort_global_pool, versions)
 from pokernet.latency.variants import (CHOICE_FILE, VARIANTS, config_key, make_expansion, permute_in,
                                        permute_out, poker_input_sizes, poker_modules, shape_key)
 from pokernet.models import create_model
@@ -200,7 +203,40 @@ def markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(into: dict, part: dict) -> dict:
+    """Deep-merge nested dicts (the cells of the record are disjoint)."""
+    for key, value in part.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def measure_cell(runtime: str, threads: int, budget: float, model_budget: float, min_runs: int) -> dict:
+    """Part A then part B for one runtime and thread count."""
+    expansion = part_a([runtime], [threads], budget, min_runs)
+    return {"expansion": expansion, "model": part_b(expansion, [runtime], [threads], model_budget, min_runs)}
+
+
+def cell_in_child(runtime: str, threads: int, budget: float, model_budget: float, min_runs: int) -> dict:
+    """ORT with several threads: a fresh process whose sessions share one thread pool
+    (see pokernet.latency.measure.use_ort_global_pool)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cell.json"
+        subprocess.run([sys.executable, __file__, "--cell", runtime, str(threads), str(budget), str(model_budget),
+                        str(min_runs), str(out)], check=True)
+        return json.loads(out.read_text())
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--cell"]:  # child: one ORT cell with a shared thread pool
+        runtime, threads, budget, model_budget, min_runs, out = argv[1:]
+        use_ort_global_pool(int(threads))
+        cell = measure_cell(runtime, int(threads), float(budget), float(model_budget), int(min_runs))
+        Path(out).write_text(json.dumps(cell))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=list(RUNTIMES))
     parser.add_argument("--threads", nargs="+", type=int, default=sorted({1, all_cores()}))
@@ -211,15 +247,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, default=ROOT / "results" / "poker_expansion_variants.md")
     args = parser.parse_args(argv)
     budget, model_budget, min_runs = (0.02, 0.05, 3) if args.quick else (args.budget_s, args.model_budget_s, 15)
-    expansion = part_a(args.runtime, args.threads, budget, min_runs)
-    model = part_b(expansion, args.runtime, args.threads, model_budget, min_runs)
+    measured: dict = {}
+    for runtime in args.runtime:
+        for threads in args.threads:
+            if runtime == "onnxruntime" and threads > 1:
+                cell = cell_in_child(runtime, threads, budget, model_budget, min_runs)
+            else:
+                cell = measure_cell(runtime, threads, budget, model_budget, min_runs)
+            merge(measured, cell)
     record = {
         "generated_by": "benchmarks/poker_expansion_variants.py",
-        "command": "python benchmarks/poker_expansion_variants.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python benchmarks/poker_expansion_variants.py " + " ".join(argv),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "hardware": hardware_info(args.threads), "versions": versions(),
         "budget_s": {"part_a": budget, "part_b": model_budget, "min_runs": min_runs},
-        "expansion": expansion, "model": model,
+        **measured,
     }
     write_atomic(args.out, json.dumps(record, indent=1) + "\n")
     write_atomic(args.markdown, markdown(record))

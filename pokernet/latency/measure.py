@@ -24,9 +24,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -220,11 +223,32 @@ def drop_noop_slices(model_bytes: bytes) -> bytes:
     return proto.SerializeToString()
 
 
+# Threads of ORT's process-wide pool when this process uses one (see use_ort_global_pool).
+_ORT_GLOBAL_THREADS: int | None = None
+
+
+def use_ort_global_pool(threads: int) -> None:
+    """Make every ORT session of this (fresh) process share one pool of ``threads`` threads.
+
+    Why: each session otherwise owns a pool whose idle workers spin; with two sessions
+    timed in turns on a 2-core machine, one session's spinning workers take the cores the
+    other needs (measured 2-4× slower). Must run before the first session is created."""
+    global _ORT_GLOBAL_THREADS
+    import onnxruntime.capi._pybind_state as ort_c
+    ort_c.set_global_thread_pool_sizes(threads, 1)
+    _ORT_GLOBAL_THREADS = threads
+
+
 def ort_session(model_bytes: bytes, threads: int, profile_prefix: str | None = None):
     import onnxruntime as ort
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
+    if _ORT_GLOBAL_THREADS is not None:
+        if threads != _ORT_GLOBAL_THREADS:
+            raise ValueError(f"this process runs ORT with a global pool of {_ORT_GLOBAL_THREADS} threads, not {threads}")
+        options.use_per_session_threads = False
+    else:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
@@ -377,44 +401,80 @@ def ratios(results: list[dict[str, Any]], runtimes: Iterable[str]) -> list[dict[
     return out
 
 
+def measure_group(models: list[str], built: dict[str, nn.Module], expected: dict[str, torch.Tensor],
+                  x: torch.Tensor, runtime: str, threads: int, budget_s: float, min_runs: int,
+                  warmup_s: float, optimize: bool, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Prepare every model for one runtime and thread count, then time them in turns."""
+    with torch_threads(threads):
+        started = time.perf_counter()
+        runners = [make_runner(name, built[name], runtime, threads, x, expected[name], optimize) for name in models]
+        prepared_s = time.perf_counter() - started
+        times = time_interleaved({r.model: r.call for r in runners}, budget_s, min_runs, warmup_s=warmup_s)
+    rows = []
+    for runner in runners:
+        row = {"model": runner.model, "runtime": runtime, "threads": threads,
+               **summarize(times[runner.model]), "optimizations": runner.notes}
+        rows.append(row)
+        log(f"{runner.model:14s} {runtime:12s} threads={threads}  median {row['median_ms']:8.3f} ms"
+            f"  IQR {row['iqr_ms']:.3f}  runs {row['runs']}")
+    log(f"  ({runtime}, {threads} thread(s): prepared in {prepared_s:.1f} s)")
+    return rows
+
+
+def _build(models: list[str], batch: int, resolution: int, model_options: dict | None):
+    torch.manual_seed(0)
+    x = torch.randn(batch, 3, resolution, resolution)
+    built = {name: create_model(name, **(model_options or {}).get(name, {})).eval() for name in models}
+    with torch.no_grad():
+        expected = {name: model(x) for name, model in built.items()}
+    return x, built, expected
+
+
+def _ort_pool_worker() -> None:
+    """Entry of the child process that times ORT with a shared pool (JSON in, JSON out)."""
+    job = json.load(sys.stdin)
+    use_ort_global_pool(job["threads"])
+    x, built, expected = _build(job["models"], job["batch"], job["resolution"], job["model_options"])
+    log = (lambda m: print(m, file=sys.stderr, flush=True)) if job["verbose"] else (lambda m: None)
+    rows = measure_group(job["models"], built, expected, x, "onnxruntime", job["threads"], job["budget_s"],
+                         job["min_runs"], job["warmup_s"], job["optimize"], log)
+    json.dump(rows, sys.stdout)
+
+
+def _ort_group_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
+    done = subprocess.run([sys.executable, "-c", "from pokernet.latency.measure import _ort_pool_worker as w; w()"],
+                          input=json.dumps(job), stdout=subprocess.PIPE, stderr=None, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the ONNX Runtime timing process failed (exit code {done.returncode})")
+    return json.loads(done.stdout)
+
+
 def measure(models: list[str], runtimes: list[str], threads: list[int], batch: int = 1,
             resolution: int = 224, budget_s: float = 2.0, min_runs: int = 20, warmup_s: float = 0.3,
             optimize: bool = True, log: Callable[[str], None] | None = None,
             model_options: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Time every model in every runtime at every thread count; the JSON report."""
-    log = log or (lambda message: None)
+    """Time every model in every runtime at every thread count; the JSON report.
+
+    ONNX Runtime with more than one thread runs in a child process whose sessions share
+    one thread pool (:func:`use_ort_global_pool`)."""
     for runtime in runtimes:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}, all")
     if any(t < 1 for t in threads):
         raise ValueError("threads must be >= 1")
-    torch.manual_seed(0)
-    x = torch.randn(batch, 3, resolution, resolution)
-    built: dict[str, nn.Module] = {}
-    expected: dict[str, torch.Tensor] = {}
-    for name in models:
-        built[name] = create_model(name, **(model_options or {}).get(name, {})).eval()
-        with torch.no_grad():
-            expected[name] = built[name](x)
+    x, built, expected = _build(models, batch, resolution, model_options)
     load_before = os.getloadavg()[0]
     results: list[dict[str, Any]] = []
     for runtime in runtimes:
         for n_threads in threads:
-            with torch_threads(n_threads):
-                started = time.perf_counter()
-                runners = [make_runner(name, built[name], runtime, n_threads, x, expected[name], optimize)
-                           for name in models]
-                prepared_s = time.perf_counter() - started
-                times = time_interleaved({r.model: r.call for r in runners}, budget_s, min_runs,
-                                         warmup_s=warmup_s)
-            for runner in runners:
-                row = {"model": runner.model, "runtime": runtime, "threads": n_threads,
-                       **summarize(times[runner.model]), "optimizations": runner.notes}
-                results.append(row)
-                log(f"{runner.model:14s} {runtime:12s} threads={n_threads}  median {row['median_ms']:8.3f} ms"
-                    f"  IQR {row['iqr_ms']:.3f}  runs {row['runs']}")
-            log(f"  ({runtime}, {n_threads} thread(s): prepared in {prepared_s:.1f} s)")
-            del runners
+            if runtime == "onnxruntime" and n_threads > 1 and _ORT_GLOBAL_THREADS is None:
+                job = {"models": models, "threads": n_threads, "batch": batch, "resolution": resolution,
+                       "model_options": model_options, "budget_s": budget_s, "min_runs": min_runs,
+                       "warmup_s": warmup_s, "optimize": optimize, "verbose": log is not None}
+                results += _ort_group_in_child(job)
+            else:
+                results += measure_group(models, built, expected, x, runtime, n_threads, budget_s, min_runs,
+                                         warmup_s, optimize, log or (lambda message: None))
             gc.collect()
     hardware = hardware_info(threads)
     hardware["load_avg_1m_start"] = round(load_before, 2)
@@ -426,7 +486,8 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
         "optimized": optimize,
         "timing": {"budget_s_per_model": budget_s, "min_runs": min_runs, "warmup_s": warmup_s,
                    "order": "interleaved A B, B A, ... per runtime and thread count",
-                   "clock": "time.perf_counter, gc disabled"},
+                   "clock": "time.perf_counter, gc disabled",
+                   "onnxruntime_threads": "1 thread: per-session; more: one shared pool (child process)"},
         "results": results,
         "ratios": ratios(results, runtimes),
     }
