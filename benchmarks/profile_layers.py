@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pokernet.latency.cli import write_atomic
 from pokernet.latency.measure import hardware_info, versions
-from pokernet.latency.profile import CATEGORIES, profile_model
+from pokernet.latency.profile import CATEGORIES, profile_models
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = {"depthwise xk (Poker expansion)": "depthwise ×k (Poker expansion)"}
@@ -39,6 +39,9 @@ def category_table(reports: list[dict]) -> list[str]:
         lines.append(f"| {SHORT.get(category, category)} | " + " | ".join(cells) + " |")
     lines.append("| **total** | " + " | ".join(f"**{r['total_ms']:.2f}** · {r['total_madds'] / 1e6:.1f}"
                                                 for r in reports) + " |")
+    if all(r.get("nodes_per_run") for r in reports):
+        lines.append("| whole run (ms) · graph nodes | " + " | ".join(f"{r['run_ms']:.2f} · {r['nodes_per_run']}"
+                                                                    for r in reports) + " |")
     return lines
 
 
@@ -105,13 +108,11 @@ def main(argv: list[str] | None = None) -> int:
           "Module types are assigned by role (see `pokernet/latency/profile.py`); times are the profiler's, "
           "so eager totals include its overhead.", ""]
     for runtime in args.runtimes:
-        reports = []
-        for name in (poker, ghost):
-            for optimize in (False, True):
-                print(f"profiling {name} ({runtime}, {'optimized' if optimize else 'direct'})", file=sys.stderr, flush=True)
-                report = profile_model(name, runtime, args.threads, optimize, runs=args.runs)
-                report["label"] = f"{name} {'optimized' if optimize else 'direct'}"
-                reports.append(report)
+        print(f"profiling {poker} and {ghost} ({runtime}), direct and optimized, in turns", file=sys.stderr, flush=True)
+        reports = profile_models([(poker, False), (poker, True), (ghost, False), (ghost, True)], runtime,
+                                 args.threads, runs=args.runs)
+        for report in reports:
+            report["label"] = f"{report['model']} {'optimized' if report['optimized'] else 'direct'}"
         record["profiles"][runtime] = reports
         title = "ONNX Runtime (CPU EP, ORT profiler)" if runtime == "onnxruntime" else "PyTorch eager (torch.profiler)"
         md += [f"## {title}", "", *category_table(reports), "", "Key numbers:", "", *key_numbers(reports, poker, ghost), ""]

@@ -84,17 +84,7 @@ def madds_by(model: nn.Module, resolution: int = 224) -> dict[str, dict[Any, int
     return {"category": dict(by_category), "resolution": dict(by_resolution)}
 
 
-def profile_onnxruntime(module: nn.Module, x: torch.Tensor, threads: int, runs: int) -> dict[str, Any]:
-    """Mean kernel time per run (ms) by category and by input resolution, from ORT's profiler."""
-    with tempfile.TemporaryDirectory() as tmp:
-        session = ort_session(export_onnx(module, x), threads, profile_prefix=os.path.join(tmp, "ort"))
-        feed = {session.get_inputs()[0].name: x.numpy()}
-        for _ in range(max(3, runs // 10)):  # warm-up runs are profiled too: dropped below
-            session.run(None, feed)
-        warm = max(3, runs // 10)
-        for _ in range(runs):
-            session.run(None, feed)
-        events = json.load(open(session.end_profiling()))
+def _ort_node_times(events: list[dict], warm: int) -> dict[str, Any]:
     nodes: dict[str, list[float]] = defaultdict(list)
     info: dict[str, tuple[str, list[int] | None, int]] = {}
     for event in events:
@@ -112,14 +102,30 @@ def profile_onnxruntime(module: nn.Module, x: torch.Tensor, threads: int, runs: 
         op, weight, size = info[node]
         by_category[category_of(node, weight_shape=weight, op=op)] += per_run
         by_resolution[size] += per_run
-    return {"category": dict(by_category), "resolution": dict(by_resolution)}
+    runs = sorted(e["dur"] for e in events if e.get("cat") == "Session" and e["name"] == "model_run")[warm:]
+    return {"category": dict(by_category), "resolution": dict(by_resolution), "nodes_per_run": len(nodes),
+            "run_ms": runs[len(runs) // 2] / 1e3 if runs else None}
 
 
-def profile_eager(module: nn.Module, x: torch.Tensor, runs: int) -> dict[str, Any]:
-    """Mean time per run (ms) by category with torch.profiler; 'other' = forward total
-    less the classified ranges."""
-    from torch.profiler import ProfilerActivity, profile, record_function
+def profile_onnxruntime(modules: dict[str, nn.Module], x: torch.Tensor, threads: int, runs: int) -> dict[str, dict]:
+    """Mean kernel time per run (ms) by category and by input resolution, from ORT's
+    profiler; the sessions run in turns so that load from other processes hits all alike."""
+    warm = max(3, runs // 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        sessions = {key: ort_session(export_onnx(m, x), threads, profile_prefix=os.path.join(tmp, f"ort{i}"))
+                    for i, (key, m) in enumerate(modules.items())}
+        feed = {"input": x.numpy()}
+        for _ in range(warm + runs):  # the warm-up runs are profiled too: dropped below
+            for session in sessions.values():
+                session.run(None, feed)
+        out = {}
+        for key, session in sessions.items():
+            with open(session.end_profiling()) as f:
+                out[key] = _ort_node_times(json.load(f), warm)
+    return out
 
+
+def _eager_labels(module: nn.Module) -> list[tuple[nn.Module, str]]:
     labelled: list[tuple[nn.Module, str]] = []
     for name, mod in module.named_modules():
         parts = _segments(name)
@@ -129,53 +135,55 @@ def profile_eager(module: nn.Module, x: torch.Tensor, runs: int) -> dict[str, An
             labelled.append((mod, "depthwise xk (Poker expansion)"))
         elif isinstance(mod, (nn.Conv2d, nn.Linear)) and "se" not in parts and "expand" not in parts:
             labelled.append((mod, category_of(name, mod)))
+    return labelled
+
+
+def profile_eager(modules: dict[str, nn.Module], inputs: dict[str, torch.Tensor], runs: int) -> dict[str, dict]:
+    """Mean time per run (ms) by category with torch.profiler (one ``record_function``
+    range per classified module; 'other' = the forward less those ranges); models in turns."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
     stack: list[Any] = []
     hooks = []
-    for mod, label in labelled:
-        def enter(m, args, label=label):
-            rf = record_function(f"cat::{label}")
-            rf.__enter__()
-            stack.append(rf)
+    for key, module in modules.items():
+        for mod, label in _eager_labels(module):
+            def enter(m, args, label=f"cat::{key}::{label}"):
+                rf = record_function(label)
+                rf.__enter__()
+                stack.append(rf)
 
-        def leave(m, args, out):
-            stack.pop().__exit__(None, None, None)
-        hooks += [mod.register_forward_pre_hook(enter), mod.register_forward_hook(leave)]
+            def leave(m, args, out):
+                stack.pop().__exit__(None, None, None)
+            hooks += [mod.register_forward_pre_hook(enter), mod.register_forward_hook(leave)]
     try:
         with torch.inference_mode():
             for _ in range(5):
-                module(x)
+                for key, module in modules.items():
+                    module(inputs[key])
             with profile(activities=[ProfilerActivity.CPU]) as prof:
                 for _ in range(runs):
-                    with record_function("cat::total"):
-                        module(x)
+                    for key, module in modules.items():
+                        with record_function(f"cat::{key}::total"):
+                            module(inputs[key])
     finally:
         for h in hooks:
             h.remove()
-    totals = {e.key[5:]: e.cpu_time_total / runs / 1e3 for e in prof.key_averages() if e.key.startswith("cat::")}
-    total = totals.pop("total", 0.0)
-    by_category = {c: totals.get(c, 0.0) for c in CATEGORIES if c != "other"}
-    by_category["other"] = max(0.0, total - sum(by_category.values()))
-    return {"category": by_category, "resolution": {}}
+    totals: dict[str, dict[str, float]] = defaultdict(dict)
+    for event in prof.key_averages():
+        if event.key.startswith("cat::"):
+            _, key, label = event.key.split("::", 2)
+            totals[key][label] = event.cpu_time_total / runs / 1e3
+    out = {}
+    for key in modules:
+        total = totals[key].pop("total", 0.0)
+        by_category = {c: totals[key].get(c, 0.0) for c in CATEGORIES if c != "other"}
+        by_category["other"] = max(0.0, total - sum(by_category.values()))
+        out[key] = {"category": by_category, "resolution": {}, "run_ms": total}
+    return out
 
 
-def profile_model(name: str, runtime: str = "onnxruntime", threads: int = 1, optimize: bool = True,
-                  resolution: int = 224, runs: int = 50) -> dict[str, Any]:
-    """Time and MAdds per category (and per resolution for ORT) of one model."""
-    if runtime not in ("onnxruntime", "eager"):
-        raise ValueError(f"the per-layer profile supports runtimes onnxruntime and eager, not {runtime!r}")
-    model = create_model(name).eval()
-    macs = madds_by(model, resolution)
-    torch.manual_seed(0)
-    x = torch.randn(1, 3, resolution, resolution)
-    with torch_threads(threads):
-        module, notes = prepare_module(name, model, runtime, threads, resolution, optimize)
-        if runtime == "onnxruntime":
-            times = profile_onnxruntime(module, x, threads, runs)
-        else:
-            fmt = notes.get("memory_format", "contiguous")
-            if fmt == "channels_last":
-                x = x.contiguous(memory_format=torch.channels_last)
-            times = profile_eager(module, x, runs)
+def _report(name: str, runtime: str, threads: int, optimize: bool, notes: dict, times: dict,
+            macs: dict) -> dict[str, Any]:
     total_ms = sum(times["category"].values())
     total_macs = sum(macs["category"].values())
     rows = []
@@ -191,4 +199,37 @@ def profile_model(name: str, runtime: str = "onnxruntime", threads: int = 1, opt
                        "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None})
     return {"model": name, "runtime": runtime, "threads": threads, "optimized": optimize,
             "optimizations": notes, "total_ms": round(total_ms, 4), "total_madds": total_macs,
-            "categories": rows, "resolutions": by_res}
+            "run_ms": round(times["run_ms"], 4) if times.get("run_ms") else None,
+            "nodes_per_run": times.get("nodes_per_run"), "categories": rows, "resolutions": by_res}
+
+
+def profile_models(entries: list[tuple[str, bool]], runtime: str = "onnxruntime", threads: int = 1,
+                   resolution: int = 224, runs: int = 50) -> list[dict[str, Any]]:
+    """Profile each (model name, optimized?) entry, all in turns in one profiling session.
+
+    Per entry: time and MAdds per category (and per input resolution for ORT)."""
+    if runtime not in ("onnxruntime", "eager"):
+        raise ValueError(f"the per-layer profile supports runtimes onnxruntime and eager, not {runtime!r}")
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, resolution, resolution)
+    modules, inputs, notes, macs = {}, {}, {}, {}
+    with torch_threads(threads):
+        for name, optimize in entries:
+            key = f"{name}/{'optimized' if optimize else 'direct'}"
+            model = create_model(name).eval()
+            macs[key] = madds_by(model, resolution)
+            modules[key], notes[key] = prepare_module(name, model, runtime, threads, resolution, optimize)
+            fmt = notes[key].get("memory_format", "contiguous")
+            inputs[key] = x.contiguous(memory_format=torch.channels_last) if fmt == "channels_last" else x
+        if runtime == "onnxruntime":
+            times = profile_onnxruntime(modules, x, threads, runs)
+        else:
+            times = profile_eager(modules, inputs, runs)
+    return [_report(name, runtime, threads, optimize, notes[key], times[key], macs[key])
+            for (name, optimize), key in zip(entries, modules)]
+
+
+def profile_model(name: str, runtime: str = "onnxruntime", threads: int = 1, optimize: bool = True,
+                  resolution: int = 224, runs: int = 50) -> dict[str, Any]:
+    """Time and MAdds per category (and per resolution for ORT) of one model."""
+    return profile_models([(name, optimize)], runtime, threads, resolution, runs)[0]

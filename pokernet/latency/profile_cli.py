@@ -12,7 +12,7 @@ from tabulate import tabulate
 
 from pokernet.commands import positive_int, resolve_models
 
-from .profile import profile_model
+from .profile import profile_models
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     names = resolve_models(args.models, False)
-    reports = [profile_model(name, args.runtime, args.threads, not args.direct, args.resolution, args.runs)
-               for name in names]
+    reports = profile_models([(name, not args.direct) for name in names], args.runtime, args.threads,
+                             args.resolution, args.runs)
     if args.json:
         print(json.dumps(reports, indent=2))
         return 0
