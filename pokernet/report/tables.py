@@ -411,7 +411,7 @@ def table3(latency: LatencyReport, command: str = "pokernet report table3") -> L
         "paper's milliseconds (paper). ✓ when |ours − paper| ≤ max(tolerance × paper, half the last printed "
         f"digit), with paper.yaml's ratio tolerance ({100 * tbl['tolerance']['ratio']:g}%). Ours: median ± IQR "
         "over the timed runs." + ("" if same_protocol else
-                                  f" **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
+                                  " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
         "",
         github(body, ["Model", "runtime", "threads", "ours (ms)", "paper (ms)", "ms ✓/✗",
                       "ratio to GhostNet (ours)", "paper ratio", "Δ ratio", "ratio ✓/✗"]),

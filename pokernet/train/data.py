@@ -20,7 +20,7 @@ import torch.nn.functional as nnf
 import torchvision.transforms.v2 as T
 import torchvision.transforms.v2.functional as F
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
+from torch.utils.data import DataLoader, DistributedSampler, Subset
 from torch.utils.data import default_collate
 from torchvision.datasets import CIFAR10, FashionMNIST, ImageFolder
 

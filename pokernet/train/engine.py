@@ -15,15 +15,13 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import random
-import subprocess
 import sys
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import torch
 import torch.distributed as dist
@@ -32,7 +30,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from pokernet.commands import options_for
+from pokernet.fileio import atomic_write
 from pokernet.models import create_model, model_options
+from pokernet.provenance import cpu_model, git_commit
 
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
 from .recipe import config_hash
@@ -98,20 +98,6 @@ class Ranks:
 
 # --------------------------------------------------------------------------- small helpers
 
-def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, content: dict[str, Any]) -> None:
     atomic_write(path, lambda file: file.write((json.dumps(content, indent=2) + "\n").encode()))
 
@@ -145,24 +131,7 @@ def available_cores() -> int:
 
 
 def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def git_commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                                capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
