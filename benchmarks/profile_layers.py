@@ -81,7 +81,38 @@ def key_numbers(reports: list[dict], poker: str, ghost: str) -> list[str]:
     lines.append(f"- SE: {se['ms']:.2f} ms in {poker} vs {se_g['ms']:.2f} ms in {ghost} "
                  f"({se['madds'] / 1e6:.1f} vs {se_g['madds'] / 1e6:.1f} M MAdds): at batch 1 the SE's 1×1 convs are "
                  f"matrix–vector products, bound by reading their weights, not by MACs.")
+    report_p = next(r for r in reports if r["label"] == fast)
+    report_g = next(r for r in reports if r["label"] == f"{ghost} optimized")
+    if any(x["ms"] for x in report_p["resolutions"]) and any(x["ms"] for x in report_g["resolutions"]):
+        def part(report: dict, high: bool) -> tuple[float, float]:
+            rows = [x for x in report["resolutions"] if (x["input_size"] >= 56) == high]
+            return sum(x["ms"] for x in rows), sum(x["madds"] for x in rows) / 1e6
+        (p_hi, pm_hi), (g_hi, gm_hi) = part(report_p, True), part(report_g, True)
+        (p_lo, pm_lo), (g_lo, gm_lo) = part(report_p, False), part(report_g, False)
+        lines.append(f"- By feature-map size (optimized): at 224²–56² (stem and the Ghost bottlenecks, 20-channel "
+                     f"tensors in {poker}) {poker} takes {p_hi:.2f} ms for {pm_hi:.1f} M MAdds vs {ghost}'s "
+                     f"{g_hi:.2f} ms for {gm_hi:.1f} M; at 28² and below (the Poker stages and the head) {p_lo:.2f} ms for "
+                     f"{pm_lo:.1f} M vs {g_lo:.2f} ms for {gm_lo:.1f} M.")
     return lines
+
+
+def render(record: dict, poker: str, ghost: str) -> str:
+    hw, ver = record["hardware"], record["versions"]
+    md = ["# Where the CPU time goes (per-layer profile)", "",
+          f"Produced by `{record['command'].strip()}` on {hw['cpu']} ({hw['cores']} cores, ISA {hw['isa']}, "
+          f"load average {hw['load_avg_1m']} at start), {record['threads']} thread(s), batch 1, 224×224, "
+          f"{record['runs']} profiled runs, the four models in turns; torch {ver['torch']}, onnxruntime {ver['onnxruntime']}.",
+          "", "*direct* = the model as built; *optimized* = the inference path timed by `pokernet latency` "
+          "(BN folded, Poker expansion rewritten as recorded in `pokernet/latency/expansion_choice.json`, "
+          "Ghost-module padding where measured faster). MAdds from forward hooks (no bias adds). "
+          "Module types are assigned by role (see `pokernet/latency/profile.py`); times are the profiler's "
+          "(ORT: kernel time, the whole run is longer; eager: includes the profiler's overhead).", ""]
+    for runtime, reports in record["profiles"].items():
+        title = "ONNX Runtime (CPU EP, ORT profiler)" if runtime == "onnxruntime" else "PyTorch eager (torch.profiler)"
+        md += [f"## {title}", "", *category_table(reports), "", "Key numbers:", "", *key_numbers(reports, poker, ghost), ""]
+        if runtime == "onnxruntime":
+            md += ["Time per feature-map size (input of each node):", "", *resolution_table(reports), ""]
+    return "\n".join(md) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,22 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--runtimes", nargs="+", default=["onnxruntime", "eager"], choices=["onnxruntime", "eager"])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "latency_profile.md")
+    parser.add_argument("--render-only", action="store_true", help="rewrite the markdown from the JSON next to it")
     args = parser.parse_args(argv)
     poker, ghost = args.models
+    if args.render_only:
+        record = json.loads(args.out.with_suffix(".json").read_text())
+        write_atomic(args.out, render(record, poker, ghost))
+        return 0
     record = {"generated_by": "benchmarks/profile_layers.py",
               "command": "python benchmarks/profile_layers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "hardware": hardware_info([args.threads]), "versions": versions(), "profiles": {}}
-    md = ["# Where the CPU time goes (per-layer profile)", "",
-          f"Produced by `{record['command'].strip()}` on {record['hardware']['cpu']} "
-          f"({record['hardware']['cores']} cores, ISA {record['hardware']['isa']}, load average "
-          f"{record['hardware']['load_avg_1m']} at start), {args.threads} thread(s), batch 1, 224×224, "
-          f"{args.runs} profiled runs; torch {record['versions']['torch']}, onnxruntime {record['versions']['onnxruntime']}.",
-          "", "*direct* = the model as built; *optimized* = the inference path timed by `pokernet latency` "
-          "(BN folded, Poker expansion rewritten as recorded in `pokernet/latency/expansion_choice.json`, "
-          "Ghost-module padding where measured faster). MAdds from forward hooks (no bias adds). "
-          "Module types are assigned by role (see `pokernet/latency/profile.py`); times are the profiler's, "
-          "so eager totals include its overhead.", ""]
+              "hardware": hardware_info([args.threads]), "versions": versions(), "threads": args.threads,
+              "runs": args.runs, "profiles": {}}
     for runtime in args.runtimes:
         print(f"profiling {poker} and {ghost} ({runtime}), direct and optimized, in turns", file=sys.stderr, flush=True)
         reports = profile_models([(poker, False), (poker, True), (ghost, False), (ghost, True)], runtime,
@@ -114,12 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         for report in reports:
             report["label"] = f"{report['model']} {'optimized' if report['optimized'] else 'direct'}"
         record["profiles"][runtime] = reports
-        title = "ONNX Runtime (CPU EP, ORT profiler)" if runtime == "onnxruntime" else "PyTorch eager (torch.profiler)"
-        md += [f"## {title}", "", *category_table(reports), "", "Key numbers:", "", *key_numbers(reports, poker, ghost), ""]
-        if runtime == "onnxruntime":
-            md += ["Time per feature-map size (input of each node):", "", *resolution_table(reports), ""]
-    write_atomic(args.out, "\n".join(md) + "\n")
     write_atomic(args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
+    write_atomic(args.out, render(record, poker, ghost))
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}", file=sys.stderr)
     return 0
 
