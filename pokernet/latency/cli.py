@@ -7,28 +7,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from tabulate import tabulate
 
-from pokernet.commands import positive_int, resolve_models
+from pokernet.commands import positive_float, positive_int, resolve_models
+from pokernet.fileio import atomic_write_text as write_atomic  # also used by benchmarks/
 
 from .measure import RUNTIMES, all_cores, measure, references_for
 
 QUICK = {"budget_s": 0.15, "min_runs": 3, "warmup_s": 0.0}
-
-
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"pin one thread count (default: 1 and all cores = {all_cores()})")
     parser.add_argument("--batch", type=positive_int, default=1)
     parser.add_argument("--resolution", type=positive_int, default=224)
-    parser.add_argument("--budget-s", type=positive_seconds, default=2.0,
+    parser.add_argument("--budget-s", type=positive_float, default=2.0,
                         help="seconds of timed runs per model, runtime and thread count (default 2)")
     parser.add_argument("--min-runs", type=positive_int, default=20, help="timed runs at least (default 20)")
     parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
@@ -49,18 +38,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "eager, no memory-format choice, no ONNX graph clean-up")
     parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     parser.add_argument("--out", type=Path, help="also write the JSON report to this file (atomically)")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def command_line(args: argparse.Namespace) -> str:
