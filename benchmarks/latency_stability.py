@@ -30,6 +30,8 @@ def one_run(args: argparse.Namespace) -> dict:
                "--json", "--budget-s", str(args.budget_s)]
     if args.threads:
         command += ["--threads", str(args.threads)]
+    if args.direct:
+        command.append("--direct")
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"pokernet latency failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="one thread count (default: 1 and all cores)")
     parser.add_argument("--budget-s", type=float, default=2.0)
     parser.add_argument("--tolerance", type=float, default=0.03)
+    parser.add_argument("--direct", action="store_true", help="time the models as built (pokernet latency --direct)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "latency_stability.md")
     args = parser.parse_args(argv)
 
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
               "loads": [r["load_avg_1m_before"] for r in runs], "runs": [r["report"] for r in runs]}
     md = ["# Latency ratio stability", "",
           f"`{record['command']}`: {args.repeats} separate invocations of "
-          f"`pokernet latency {' '.join(args.models)} --runtime {args.runtime}` on {record['hardware']['cpu']} "
+          f"`pokernet latency {' '.join(args.models)} --runtime {args.runtime}{' --direct' if args.direct else ''}` on {record['hardware']['cpu']} "
           f"({record['hardware']['cores']} cores), {record['date']}. Load average before each run: "
           f"{', '.join(str(x) for x in record['loads'])}.", "",
           f"Criterion: every run's ratio within ±{100 * args.tolerance:.0f}% of the median ratio. "
@@ -87,9 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         md.append(f"| {r['model']} / {r['reference']} | {r['runtime']} | {r['threads']} | "
                   f"{', '.join(f'{v:.3f}' for v in r['ratios'])} | {r['median']:.3f} | "
                   f"{100 * r['max_deviation']:.1f}%{'' if r['within_tolerance'] else ' ✗'} |")
+    latency: dict[tuple, list[float]] = {}
+    for run in runs:
+        for r in run["report"]["results"]:
+            latency.setdefault((r["model"], r["runtime"], r["threads"]), []).append(r["median_ms"])
+    md += ["", "Latency (median ms of each run; the median over runs in bold):", "",
+           "| model | runtime | threads | per run | median |", "|---|---|---:|---|---:|"]
+    for (model, runtime, threads), values in latency.items():
+        md.append(f"| {model} | {runtime} | {threads} | {', '.join(f'{v:.2f}' for v in values)} | "
+                  f"**{statistics.median(values):.2f}** |")
+    record["latency_ms"] = [{"model": m, "runtime": rt, "threads": t, "per_run": v,
+                             "median": round(statistics.median(v), 4)} for (m, rt, t), v in latency.items()]
     write_atomic(args.out, "\n".join(md) + "\n")
     write_atomic(args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
-    print("\n".join(md[-len(rows) - 2:]))
+    print("\n".join(md))
     print(f"{'PASS' if ok else 'FAIL'}: wrote {args.out}", file=sys.stderr)
     return 0 if ok else 1
 
