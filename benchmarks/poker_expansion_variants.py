@@ -190,7 +190,7 @@ def markdown(record: dict) -> str:
                 cells = [f"**{medians[v]:.0f}**" if v == best else f"{medians[v]:.0f}" for v in VARIANTS]
                 lines.append(f"| {key} | " + " | ".join(cells) + f" | {medians['grouped'] / medians[best]:.2f}× |")
             total = {v: sum(m[v] for m in per_shape.values()) for v in VARIANTS}
-            lines += [f"| **sum** | " + " | ".join(f"{total[v]:.0f}" for v in VARIANTS) +
+            lines += ["| **sum** | " + " | ".join(f"{total[v]:.0f}" for v in VARIANTS) +
                       f" | overall winner: {exp['overall'][config][t]} |", ""]
     lines += ["## Whole-model options (median ms)", "",
               "| runtime | threads | model | options timed | chosen |", "|---|---:|---|---|---|"]
