@@ -32,7 +32,7 @@ from pokernet.latency.cli import write_atomic
 from pokernet.latency.measure import (RUNTIMES, all_cores, build_call, check_equal, hardware_info,
                                       prepare_module, summarize, time_interleaved, torch_threads,
                                       use_ort_global_pool, versions)
-from pokernet.latency.variants import (CHOICE_FILE, VARIANTS, config_key, make_expansion, permute_in,
+from pokernet.latency.variants import (randomize_bn, CHOICE_FILE, VARIANTS, config_key, make_expansion, permute_in,
                                        permute_out, poker_input_sizes, poker_modules, shape_key)
 from pokernet.models import create_model
 from pokernet.models.layers import PokerModule
@@ -64,19 +64,6 @@ def poker_shapes() -> dict[str, dict]:
             if name not in entry["models"]:
                 entry["models"].append(name)
     return shapes
-
-
-def randomize_bn(module: nn.Module) -> nn.Module:
-    """Non-trivial BN statistics, so BN folding is really tested."""
-    generator = torch.Generator().manual_seed(0)
-    for bn in module.modules():
-        if isinstance(bn, nn.BatchNorm2d):
-            n = bn.num_features
-            bn.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
-            bn.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-            bn.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
-            bn.bias.data.copy_(torch.rand(n, generator=generator) - 0.5)
-    return module
 
 
 def poker_variant(reference: PokerModule, variant: str) -> tuple[nn.Module, torch.Tensor | None]:

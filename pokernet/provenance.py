@@ -20,6 +20,11 @@ def git_commit() -> str | None:
         return None
 
 
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the whole machine)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

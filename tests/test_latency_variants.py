@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from timm.models.ghostnet import GhostModule
 
-from pokernet.latency.variants import (VARIANTS, PaddedGhostModule, chosen_variant, load_choice,
+from pokernet.latency.variants import (randomize_bn, VARIANTS, PaddedGhostModule, chosen_variant, load_choice,
                                        make_expansion, optimize_for_inference, pad_ghost_modules)
 from pokernet.models import create_model
 from pokernet.models.layers import PokerBottleneck, PokerModule
@@ -15,16 +15,8 @@ ATOL = 1e-5
 
 
 def randomize(module: nn.Module, seed: int = 0) -> nn.Module:
-    """Random weights and BN statistics, so that folding mistakes show."""
-    generator = torch.Generator().manual_seed(seed)
-    for bn in module.modules():
-        if isinstance(bn, nn.BatchNorm2d):
-            n = bn.num_features
-            bn.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
-            bn.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-            bn.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
-            bn.bias.data.copy_(torch.rand(n, generator=generator) - 0.5)
-    return module.eval()
+    """Random BN statistics, so that folding mistakes show."""
+    return randomize_bn(module, seed).eval()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

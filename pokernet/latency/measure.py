@@ -39,6 +39,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pokernet.provenance import available_cores as all_cores
+from pokernet.provenance import cpu_model as cpu_name
 from pokernet.models import create_model
 
 from .variants import by_threads, load_choice, optimize_for_inference, pad_ghost_modules
@@ -52,24 +54,6 @@ RTOL, ATOL = 1e-4, 1e-4
 
 class OutputMismatch(ValueError):
     """A runtime's output differs from PyTorch eager: its timing would be meaningless."""
-
-
-def all_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def hardware_info(threads: Iterable[int]) -> dict[str, Any]:

@@ -41,6 +41,20 @@ VARIANTS = ("grouped", "interleave", "tile", "split")
 CHOICE_FILE = Path(__file__).with_name("expansion_choice.json")
 
 
+def randomize_bn(module: nn.Module, seed: int = 0) -> nn.Module:
+    """Non-trivial BN statistics and affine terms, so that folding or permutation mistakes
+    show (tests and benchmarks/poker_expansion_variants.py check equivalence with it)."""
+    generator = torch.Generator().manual_seed(seed)
+    for bn in module.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            n = bn.num_features
+            bn.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
+            bn.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+            bn.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
+            bn.bias.data.copy_(torch.rand(n, generator=generator) - 0.5)
+    return module
+
+
 def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """Weight and bias of conv followed by eval-mode BN, as one conv."""
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from pokernet.commands import options_for
 from pokernet.fileio import atomic_write
 from pokernet.models import create_model, model_options
-from pokernet.provenance import cpu_model, git_commit
+from pokernet.provenance import available_cores, cpu_model, git_commit
 
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
 from .recipe import config_hash
@@ -124,10 +124,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
     if state["cuda"] is not None and torch.cuda.is_initialized():
         torch.cuda.set_rng_state(state["cuda"])
     random.setstate(state["python"])
-
-
-def available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def device_name(device: torch.device) -> str:
