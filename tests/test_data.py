@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from pokernet.train import data as data_module
+from pokernet.models import create_model
 from pokernet.train.data import (FASHION_MNIST_DEBIAN_DIR, MemoryPipeline, MemorySplit, FolderPipeline,
-                                 augment_batch, class_balanced_indices, eval_batch, load_data, read_idx)
+                                 augment_batch, augment_generator, class_balanced_indices, eval_batch,
+                                 load_data, read_idx)
 from pokernet.train.recipe import load_recipe
 
 NO_JITTER = {"brightness": 0.0, "contrast": 0.0, "saturation": 0.0}
@@ -50,7 +52,7 @@ def test_class_balanced_subset_is_deterministic_and_balanced():
 def test_fashion_mnist_from_a_folder_the_test_writes(fake_fashion_mnist):
     data = load_data("fashion_mnist", fake_fashion_mnist, subset=3)
     assert data.train.images.shape == (30, 1, 28, 28) and data.train.images.dtype == torch.uint8
-    assert data.val.images.shape == (20, 1, 28, 28)  # 2 per class, fewer than 3
+    assert data.val.images.shape == (20, 1, 28, 28)  # 2 per class: the whole test split
     assert len(data.classes) == 10 and data.source == str(fake_fashion_mnist)
     assert torch.equal(data.train.images[:, 0, 0, 0].long(), data.train.labels * 20)
 
@@ -60,7 +62,7 @@ def test_fashion_mnist_from_a_folder_the_test_writes(fake_fashion_mnist):
 def test_fashion_mnist_from_debian_package():
     data = load_data("fashion_mnist", subset=20)
     assert data.source == str(FASHION_MNIST_DEBIAN_DIR)
-    assert len(data.train) == len(data.val) == 200
+    assert len(data.train) == 200 and len(data.val) == 10_000  # the whole official test split
     assert torch.bincount(data.train.labels).tolist() == [20] * 10
 
 
@@ -89,10 +91,15 @@ def test_missing_folder_datasets_are_clear_errors(tmp_path, name, hint):
     assert str(tmp_path) in str(error.value) and hint in str(error.value)
 
 
+def test_subset_takes_train_images_only_and_val_stays_whole(fake_fashion_mnist):
+    data = load_data("fashion_mnist", fake_fashion_mnist, subset=1)
+    assert len(data.train) == 10 and len(data.val) == 20
+
+
 def test_image_folder_decodes_to_memory_and_subsets(train_image_folder):
-    data = load_data("cifar10", train_image_folder, subset=4)  # an ImageFolder copy of "cifar10"
+    data = load_data("cifar10", train_image_folder, subset=1)  # an ImageFolder copy of "cifar10"
     assert data.in_memory and data.classes == ["circle", "square", "stripe"]
-    assert data.train.images.shape == (12, 3, 20, 20) and data.val.images.shape == (6, 3, 20, 20)
+    assert data.train.images.shape == (3, 3, 20, 20) and data.val.images.shape == (6, 3, 20, 20)
     resized = load_data("imagenet", train_image_folder, subset=1, resize=8)
     assert resized.train.images.shape == (3, 3, 8, 8)
 
@@ -155,3 +162,42 @@ def test_streamed_and_in_memory_evaluation_see_the_same_pixels(train_image_folde
         assert torch.equal(la, lb) and torch.allclose(a, b)
     x, y = next(iter(folder.train_batches(0)))
     assert x.shape == (4, 3, 16, 16) and y.shape == (4,)
+
+
+def _augmented_epoch(seed: int, model_name: str, epoch: int = 0) -> list[torch.Tensor]:
+    """One epoch of augmented batches, with a model built (and run) between batches as training
+    does: model init and dropout draw from torch's global generator."""
+    pixels = torch.randint(0, 256, (24, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    split = MemorySplit(pixels, torch.arange(24) % 10)
+    cfg = _data_cfg(color_jitter={"brightness": 0.4, "contrast": 0.4, "saturation": 0.4})
+    pipeline = MemoryPipeline(split, split, cfg, batch_size=8, seed=seed)
+    torch.manual_seed(seed)
+    model = create_model(model_name, num_classes=10).train()
+    batches = []
+    for x, _ in pipeline.train_batches(epoch):
+        model(x[:2])  # dropout and any other global draws in between
+        batches.append(x)
+    return batches
+
+
+def test_arms_paired_by_seed_see_identical_augmented_batches():
+    poker, ghost = _augmented_epoch(3, "pokernet_050"), _augmented_epoch(3, "ghostnet_050")
+    assert len(poker) == 3 and all(torch.equal(a, b) for a, b in zip(poker, ghost))
+    other_seed = _augmented_epoch(4, "pokernet_050")
+    assert not any(torch.equal(a, b) for a, b in zip(poker, other_seed))
+    next_epoch = _augmented_epoch(3, "pokernet_050", epoch=1)
+    assert not any(torch.equal(a, b) for a, b in zip(poker, next_epoch))
+
+
+def test_augmentation_draws_only_from_its_generator():
+    images = torch.randint(0, 256, (8, 3, 12, 12), dtype=torch.uint8)
+    cfg = _data_cfg(resolution=12, pad=2, color_jitter={"brightness": 0.4, "contrast": 0.4, "saturation": 0.4})
+    torch.manual_seed(0)
+    first = augment_batch(images, cfg, augment_generator(5, 0))
+    global_state = torch.get_rng_state()
+    torch.manual_seed(123)
+    assert torch.equal(first, augment_batch(images, cfg, augment_generator(5, 0)))
+    torch.manual_seed(0)
+    augment_batch(images, cfg, augment_generator(5, 0))
+    assert torch.equal(torch.get_rng_state(), global_state)  # the global stream is untouched
+    assert not torch.equal(first, augment_batch(images, cfg, augment_generator(5, 0, rank=1)))

@@ -10,6 +10,7 @@ Both pipelines yield normalized float batches ready for the model.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                        "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 SUBSET_SEED = 0  # subsets do not change with the training seed
+AUGMENT_STREAM = 0xA06  # names the augmentation's random stream among those derived from a seed
 
 
 def download_root(dataset: str) -> Path:
@@ -230,8 +232,11 @@ def _load_folder_copy(name: str, train_dir: Path, val_dir: Path, splits: tuple[s
             raise ValueError(f"{folders[split]} has classes {folder.classes}, {train_dir} has {classes}")
         classes = folder.classes
         if subset is not None or in_memory:
-            indices = (class_balanced_indices(torch.tensor(folder.targets), subset)
-                       if subset is not None else None)
+            # the whole test split whatever the train subset, except for ImageNet's 50,000 val
+            # images (they would not fit in memory at the recipe's resize)
+            keep = subset if split == "train" or not in_memory else None
+            indices = (class_balanced_indices(torch.tensor(folder.targets), keep)
+                       if keep is not None else None)
             loaded[split] = decode_to_memory(folder, indices, resize)
         else:
             loaded[split] = folder
@@ -255,7 +260,8 @@ def _load_cifar10(root: Path | None, download: bool, splits: tuple[str, ...],
         except Exception as error:  # torchvision: "Dataset not found or corrupted", network errors
             raise FileNotFoundError(f"CIFAR-10 in {root} is missing or unreadable: {error}") from None
         images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
-        loaded[split] = _subset(MemorySplit(images, torch.tensor(dataset.targets)), subset)
+        split_data = MemorySplit(images, torch.tensor(dataset.targets))
+        loaded[split] = _subset(split_data, subset) if split == "train" else split_data
     return LoadedData("cifar10", list(CIFAR10.classes), loaded.get("train"), loaded["val"], str(root))
 
 
@@ -274,8 +280,10 @@ def _load_imagenet(root: Path | None, splits: tuple[str, ...], subset: int | Non
 def load_data(name: str, root: str | Path | None = None, subset: int | None = None,
               download: bool = False, resize: int | None = None,
               splits: tuple[str, ...] = ("train", "val")) -> LoadedData:
-    """Load a dataset by name. ``subset``: N images per class of each split (class-balanced,
-    deterministic). ``resize``: the recipe's resize, used when an ImageFolder is decoded to memory."""
+    """Load a dataset by name. ``subset``: N images per class of the train split (class-balanced,
+    deterministic); the validation split is the dataset's whole official test split (for ImageNet,
+    streamed from disk, ``subset`` subsets val too). ``resize``: the recipe's resize, used when an
+    ImageFolder is decoded to memory."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
     root = Path(root).expanduser() if root else None
@@ -284,7 +292,6 @@ def load_data(name: str, root: str | Path | None = None, subset: int | None = No
     if name == "fashion_mnist":
         data = _load_fashion_mnist(root, download, splits)
         data.train = _subset(data.train, subset) if data.train is not None else None
-        data.val = _subset(data.val, subset)
         return data
     if name == "cifar10":
         return _load_cifar10(root, download, splits, subset, resize)
@@ -301,30 +308,47 @@ def to_model_input(images: torch.Tensor, data_cfg: dict[str, Any], in_chans: int
     return F.normalize(x, data_cfg["mean"], data_cfg["std"])
 
 
-def _uniform(low: float, high: float, count: int, device: torch.device) -> torch.Tensor:
-    return (low + (high - low) * torch.rand(count)).to(device).view(-1, 1, 1, 1)
+def derive_seed(*parts: int) -> int:
+    """A 63-bit seed from several numbers (seed, rank, ...), without collisions like seed+rank."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
-def _jitter(x: torch.Tensor, jitter: dict[str, float]) -> torch.Tensor:
+def augment_generator(seed: int, epoch: int, rank: int = 0) -> torch.Generator:
+    """The CPU generator of one epoch's augmentation draws: a function of the run's seed, the
+    epoch and the rank only. Two architectures trained with one seed thus see identically
+    augmented batches (model init and dropout draw from torch's global generator, not from
+    this one), and a run resumed at an epoch boundary draws what an uninterrupted run draws."""
+    return torch.Generator().manual_seed(derive_seed(seed, AUGMENT_STREAM, epoch, rank))
+
+
+def _uniform(low: float, high: float, count: int, device: torch.device,
+             generator: torch.Generator | None) -> torch.Tensor:
+    return (low + (high - low) * torch.rand(count, generator=generator)).to(device).view(-1, 1, 1, 1)
+
+
+def _jitter(x: torch.Tensor, jitter: dict[str, float], generator: torch.Generator | None = None) -> torch.Tensor:
     """Per-image brightness, contrast, saturation (torchvision's ColorJitter definitions, fixed order)."""
     count, device = len(x), x.device
     if b := jitter["brightness"]:
-        x = (x * _uniform(max(0, 1 - b), 1 + b, count, device)).clamp_(0, 1)
+        x = (x * _uniform(max(0, 1 - b), 1 + b, count, device, generator)).clamp_(0, 1)
     gray = (lambda t: t) if x.shape[1] == 1 else F.rgb_to_grayscale
     if c := jitter["contrast"]:
         mean = gray(x).mean(dim=(1, 2, 3), keepdim=True)
-        factor = _uniform(max(0, 1 - c), 1 + c, count, device)
+        factor = _uniform(max(0, 1 - c), 1 + c, count, device, generator)
         x = (factor * x + (1 - factor) * mean).clamp_(0, 1)
     if (s := jitter["saturation"]) and x.shape[1] == 3:
-        factor = _uniform(max(0, 1 - s), 1 + s, count, device)
+        factor = _uniform(max(0, 1 - s), 1 + s, count, device, generator)
         x = (factor * x + (1 - factor) * gray(x)).clamp_(0, 1)
     return x
 
 
-def augment_batch(images: torch.Tensor, data_cfg: dict[str, Any]) -> torch.Tensor:
+def augment_batch(images: torch.Tensor, data_cfg: dict[str, Any],
+                  generator: torch.Generator | None = None) -> torch.Tensor:
     """The recipe's training augmentation on a uint8 batch: zero pad, a random crop per image,
-    random horizontal flip, color jitter, mean subtraction. Random numbers come from torch's
-    global CPU generator, so a seeded run repeats exactly on any device."""
+    random horizontal flip, color jitter, mean subtraction. Every random number is drawn on the
+    CPU from ``generator`` (torch's global generator when None), so a seeded run repeats
+    exactly on any device."""
     size, pad = data_cfg["resolution"], data_cfg["pad"]
     count, channels, height, width = images.shape
     grow_y, grow_x = max(0, size - height - 2 * pad), max(0, size - width - 2 * pad)
@@ -332,9 +356,10 @@ def augment_batch(images: torch.Tensor, data_cfg: dict[str, Any]) -> torch.Tenso
         images = nnf.pad(images, [pad + grow_x // 2, pad + grow_x - grow_x // 2,
                                   pad + grow_y // 2, pad + grow_y - grow_y // 2])
         height, width = images.shape[-2:]
-    top = torch.randint(0, height - size + 1, (count,))
-    left = torch.randint(0, width - size + 1, (count,))
-    flip = torch.rand(count) < 0.5 if data_cfg["hflip"] else torch.zeros(count, dtype=torch.bool)
+    top = torch.randint(0, height - size + 1, (count,), generator=generator)
+    left = torch.randint(0, width - size + 1, (count,), generator=generator)
+    flip = (torch.rand(count, generator=generator) < 0.5 if data_cfg["hflip"]
+            else torch.zeros(count, dtype=torch.bool))
     offsets = torch.arange(size)
     rows = (top[:, None] + offsets).to(images.device)
     # a flipped image reads its crop's columns right to left
@@ -343,7 +368,7 @@ def augment_batch(images: torch.Tensor, data_cfg: dict[str, Any]) -> torch.Tenso
     batch_index = torch.arange(count, device=images.device)[:, None, None, None]
     channel_index = torch.arange(channels, device=images.device)[None, :, None, None]
     crops = images[batch_index, channel_index, rows[:, None, :, None], cols[:, None, None, :]]
-    return to_model_input(_jitter(crops.float().div_(255), data_cfg["color_jitter"]), data_cfg)
+    return to_model_input(_jitter(crops.float().div_(255), data_cfg["color_jitter"], generator), data_cfg)
 
 
 def eval_batch(images: torch.Tensor, data_cfg: dict[str, Any]) -> torch.Tensor:
@@ -389,14 +414,16 @@ def _on_gpu_if_small(split: MemorySplit | None, device: torch.device) -> MemoryS
 class MemoryPipeline:
     """Batches of in-memory data, augmented on ``device`` with tensor ops.
 
-    Each rank reads its shard of a DistributedSampler permutation (seeded by seed+epoch). An
+    Each rank reads its shard of a DistributedSampler permutation (seeded by seed+epoch) and
+    augments it with draws from ``augment_generator(seed, epoch, rank)``: data order and
+    augmentation follow the seed alone, so arms paired by seed train on identical batches. An
     incomplete last training batch is dropped unless it is the only one (tiny subsets)."""
 
     def __init__(self, train: MemorySplit | None, val: MemorySplit, data_cfg: dict[str, Any],
                  batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
                  device: torch.device | str = "cpu"):
         self.data_cfg = data_cfg
-        self.batch_size, self.rank, self.world_size = batch_size, rank, world_size
+        self.batch_size, self.rank, self.world_size, self.seed = batch_size, rank, world_size, seed
         self.device = torch.device(device)
         self.train, self.val = _on_gpu_if_small(train, self.device), _on_gpu_if_small(val, self.device)
         self.sampler = (DistributedSampler(train, world_size, rank, shuffle=True, seed=seed)
@@ -408,9 +435,10 @@ class MemoryPipeline:
     def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         self.sampler.set_epoch(epoch)
         order = torch.tensor(list(self.sampler), device=self.train.images.device)
+        generator = augment_generator(self.seed, epoch, self.rank)
         for chunk in _chunks(order, self.batch_size, drop_last=True):
             images = self.train.images[chunk].to(self.device, non_blocking=True)
-            yield augment_batch(images, self.data_cfg), self.train.labels[chunk].to(self.device)
+            yield augment_batch(images, self.data_cfg, generator), self.train.labels[chunk].to(self.device)
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         shard = torch.arange(self.rank, len(self.val), self.world_size, device=self.val.images.device)
@@ -421,21 +449,23 @@ class MemoryPipeline:
 
 class FolderPipeline:
     """Batches streamed from an ImageFolder through PIL transforms in DataLoader workers.
-    Workers are started afresh each epoch, so their seeds follow torch's global generator
-    and a resumed run sees the same augmentations."""
+    Workers are started afresh each epoch with seeds drawn from ``augment_generator(seed, epoch,
+    rank)``, so arms paired by seed see the same augmentations and a resumed run repeats them.
+    (With ``workers=0`` the transforms run in this process on torch's global generator.)"""
 
     def __init__(self, train: CheckedImageFolder | None, val: CheckedImageFolder,
                  data_cfg: dict[str, Any], batch_size: int, rank: int = 0, world_size: int = 1,
                  seed: int = 0, device: torch.device | str = "cpu", workers: int = 4):
         self.data_cfg, self.device = data_cfg, torch.device(device)
-        self.batch_size = batch_size
+        self.batch_size, self.rank, self.seed = batch_size, rank, seed
+        self.worker_seeds = torch.Generator()
         common = dict(num_workers=workers, collate_fn=collate_checked,
                       pin_memory=self.device.type == "cuda")
         self.train_loader = None
         if train is not None:
             train.transform = pil_transforms(data_cfg, train=True)
             self.sampler = DistributedSampler(train, world_size, rank, shuffle=True, seed=seed)
-            self.train_loader = DataLoader(train, batch_size, sampler=self.sampler,
+            self.train_loader = DataLoader(train, batch_size, sampler=self.sampler, generator=self.worker_seeds,
                                            drop_last=len(self.sampler) >= batch_size, **common)
         val.transform = pil_transforms(data_cfg, train=False)
         shard = Subset(val, range(rank, len(val), world_size))
@@ -454,6 +484,7 @@ class FolderPipeline:
 
     def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         self.sampler.set_epoch(epoch)
+        self.worker_seeds.set_state(augment_generator(self.seed, epoch, self.rank).get_state())
         return self._batches(self.train_loader)
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
