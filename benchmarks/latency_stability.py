@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pokernet.latency.cli import write_atomic
+from pokernet.fileio import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"**{statistics.median(values):.2f}** |")
     record["latency_ms"] = [{"model": m, "runtime": rt, "threads": t, "per_run": v,
                              "median": round(statistics.median(v), 4)} for (m, rt, t), v in latency.items()]
-    write_atomic(args.out, "\n".join(md) + "\n")
-    write_atomic(args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
+    atomic_write_text(args.out, "\n".join(md) + "\n")
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
     print("\n".join(md))
     print(f"{'PASS' if ok else 'FAIL'}: wrote {args.out}", file=sys.stderr)
     return 0 if ok else 1

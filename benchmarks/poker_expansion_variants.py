@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from pokernet.latency.cli import write_atomic
+from pokernet.fileio import atomic_write_text
 from pokernet.latency.measure import (RUNTIMES, all_cores, build_call, check_equal, hardware_info,
                                       prepare_module, summarize, time_interleaved, torch_threads,
                                       use_ort_global_pool, versions)
@@ -250,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         "budget_s": {"part_a": budget, "part_b": model_budget, "min_runs": min_runs},
         **measured,
     }
-    write_atomic(args.out, json.dumps(record, indent=1) + "\n")
-    write_atomic(args.markdown, markdown(record))
+    atomic_write_text(args.out, json.dumps(record, indent=1) + "\n")
+    atomic_write_text(args.markdown, markdown(record))
     log(f"wrote {args.out} and {args.markdown}")
     return 0
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from pokernet.latency.cli import write_atomic
+from pokernet.fileio import atomic_write_text
 from pokernet.latency.measure import hardware_info, versions
 from pokernet.latency.profile import CATEGORIES, profile_models
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     poker, ghost = args.models
     if args.render_only:
         record = json.loads(args.out.with_suffix(".json").read_text())
-        write_atomic(args.out, render(record, poker, ghost))
+        atomic_write_text(args.out, render(record, poker, ghost))
         return 0
     record = {"generated_by": "benchmarks/profile_layers.py",
               "command": "python benchmarks/profile_layers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         for report in reports:
             report["label"] = f"{report['model']} {'optimized' if report['optimized'] else 'direct'}"
         record["profiles"][runtime] = reports
-    write_atomic(args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
-    write_atomic(args.out, render(record, poker, ghost))
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
+    atomic_write_text(args.out, render(record, poker, ghost))
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}", file=sys.stderr)
     return 0
 

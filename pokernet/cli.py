@@ -1,9 +1,8 @@
 """The one command-line interface: ``pokernet <command> ...`` (also ``python -m pokernet``).
 
-Each command lives in its own module exposing ``configure(parser)`` and ``run(args)``;
-this file only wires them up, so adding a command does not touch the others. Any
-ValueError/FileNotFoundError a command raises for a bad input becomes one line on
-stderr and exit code 2.
+Command NAME of package PKG is ``configure_NAME(parser)`` and ``run_NAME(args)`` in
+``pokernet/PKG/cli.py``; this file only wires them up. Any ValueError/FileNotFoundError a
+command raises for a bad input becomes one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
@@ -11,21 +10,24 @@ import argparse
 import importlib
 import sys
 
-# command -> (module with configure/run, one-line help)
+from pokernet.cliargs import CLIError
+
+# command -> (package whose cli.py holds it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "models": ("pokernet.commands.models", "list the registered models"),
-    "complexity": ("pokernet.commands.complexity", "print Params and MAdds"),
-    "audit": ("pokernet.commands.audit", "write the architecture audit (results/architecture_audit.md)"),
-    "train": ("pokernet.train.cli", "train a model with a recipe"),
-    "evaluate": ("pokernet.train.cli_evaluate", "evaluate a checkpoint"),
-    "latency": ("pokernet.latency.cli", "measure CPU latency at batch 1"),
-    "profile": ("pokernet.latency.profile_cli", "per-layer CPU time by module type beside its MAdds share"),
-    "report": ("pokernet.report.cli", "render results tables and figures"),
+    "models": ("models", "list the registered models"),
+    "complexity": ("complexity", "print Params and MAdds"),
+    "audit": ("complexity", "write the architecture audit (results/architecture_audit.md)"),
+    "train": ("train", "train a model with a recipe"),
+    "evaluate": ("train", "evaluate a checkpoint"),
+    "latency": ("latency", "measure CPU latency at batch 1"),
+    "profile": ("latency", "per-layer CPU time by module type beside its MAdds share"),
+    "report": ("report", "render results tables and figures"),
 }
 
 
-class CLIError(Exception):
-    """A bad input the user can fix: printed as one line, exit code 2."""
+def command_module(name: str):
+    """The module holding command ``name``: ``pokernet.<pkg>.cli``."""
+    return importlib.import_module(f"pokernet.{COMMANDS[name][0]}.cli")
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -39,23 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog="pokernet", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=OneLineErrorParser)
-    for name, (module, help_text) in COMMANDS.items():
+    for name, (_package, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        command.set_defaults(_module=module)
-        try:
-            importlib.import_module(module).configure(command)
-        except ModuleNotFoundError:
-            command.set_defaults(_missing=True)
+        getattr(command_module(name), f"configure_{name}")(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "_missing", False):
-        parser.error(f"command {args.command!r} is not available in this installation")
+    args = build_parser().parse_args(argv)
     try:
-        return importlib.import_module(args._module).run(args) or 0
+        return getattr(command_module(args.command), f"run_{args.command}")(args) or 0
     except (CLIError, ValueError, FileNotFoundError) as error:
         print(f"pokernet {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -1,7 +1,10 @@
-"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|all] [--threads N] [--json]``.
-
-Batch-1 CPU latency (paper Table 3) and the ratio of each PokerNet to GhostNet at the same
+"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|all] [--threads N] [--json]``:
+batch-1 CPU latency (paper Table 3) and the ratio of each PokerNet to GhostNet at the same
 width, measured in the same interleaved run. A missing GhostNet reference is added.
+
+``pokernet profile MODEL... [--runtime onnxruntime|eager] [--threads N] [--direct] [--json]``:
+per-layer profile, time per module type beside its MAdds share and MAC rate
+(see :mod:`pokernet.latency.profile`).
 """
 from __future__ import annotations
 
@@ -12,15 +15,16 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from pokernet.commands import positive_float, positive_int, resolve_models
-from pokernet.fileio import atomic_write_text as write_atomic  # also used by benchmarks/
+from pokernet.cliargs import positive_float, positive_int, resolve_models
+from pokernet.fileio import atomic_write_text
 
 from .measure import RUNTIMES, all_cores, measure, references_for
+from .profile import profile_models
 
 QUICK = {"budget_s": 0.15, "min_runs": 3, "warmup_s": 0.0}
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
+def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
     parser.add_argument("--all", action="store_true", help="every registered model")
     parser.add_argument("--runtime", choices=[*RUNTIMES, "all"], default="onnxruntime",
@@ -53,7 +57,7 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_latency(args: argparse.Namespace) -> int:
     names = resolve_models(args.models, args.all)
     names, added = references_for(names)
     if added:
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     report["added_references"] = added
     text = json.dumps(report, indent=2)
     if args.out:
-        write_atomic(args.out, text + "\n")
+        atomic_write_text(args.out, text + "\n")
     if args.json:
         print(text)
     else:
@@ -84,4 +88,31 @@ def run(args: argparse.Namespace) -> int:
                              f"best ({r['model_runtime']} / {r['reference_runtime']})", r["threads"], f"{r['ratio']:.3f}")
                             for r in report["ratios"]],
                            headers=["model", "reference", "runtime", "threads", "ratio"]))
+    return 0
+
+
+def configure_profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("models", nargs="*", metavar="MODEL")
+    parser.add_argument("--runtime", choices=["onnxruntime", "eager"], default="onnxruntime")
+    parser.add_argument("--threads", type=positive_int, default=1)
+    parser.add_argument("--resolution", type=positive_int, default=224)
+    parser.add_argument("--runs", type=positive_int, default=100, help="profiled runs (default 100)")
+    parser.add_argument("--direct", action="store_true", help="profile the models as built (no inference rewrites)")
+    parser.add_argument("--json", action="store_true")
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    names = resolve_models(args.models, False)
+    reports = profile_models([(name, not args.direct) for name in names], args.runtime, args.threads,
+                             args.resolution, args.runs)
+    if args.json:
+        print(json.dumps(reports, indent=2))
+        return 0
+    for report in reports:
+        print(f"{report['model']} ({report['runtime']}, {report['threads']} thread(s), "
+              f"{'optimized' if report['optimized'] else 'direct'}): {report['total_ms']:.2f} ms profiled")
+        print(tabulate([(r["category"], f"{r['ms']:.3f}", f"{100 * r['time_share']:.1f}%", f"{r['madds'] / 1e6:.1f}",
+                         f"{100 * r['madds_share']:.1f}%", r["gmacs_per_s"] or "-") for r in report["categories"]],
+                       headers=["module type", "ms", "time %", "MAdds (M)", "MAdds %", "GMAC/s"]))
+        print()
     return 0

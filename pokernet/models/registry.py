@@ -1,4 +1,8 @@
-"""One registry of model names (PokerNet and every baseline of Table 2)."""
+"""One registry of model names (PokerNet and every baseline of Table 2).
+
+A leaf: it imports no model file. The model files register their builders on import, and
+``pokernet/models/__init__.py`` imports them all (timm's ``_registry.py`` layout).
+"""
 from __future__ import annotations
 
 import inspect
@@ -26,23 +30,14 @@ def register(name: str, paper_row: str, source: str) -> Callable:
     return wrap
 
 
-def _entries() -> dict[str, ModelEntry]:
-    # The builders register themselves on import; import both packages lazily so the
-    # registry can be imported by them without a cycle.
-    from . import zoo  # noqa: F401
-    import baselines  # noqa: F401
-    return _REGISTRY
-
-
 def list_models() -> list[str]:
-    return list(_entries())
+    return list(_REGISTRY)
 
 
 def get_entry(name: str) -> ModelEntry:
-    entries = _entries()
-    if name not in entries:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(entries)}")
-    return entries[name]
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
 
 
 def create_model(name: str, **options: Any) -> nn.Module:

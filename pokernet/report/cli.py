@@ -1,11 +1,13 @@
 """``pokernet report ARTIFACT``: render results/table2.md ... table5.md, fig5.png, fig6.png/.svg
-and summary.md from the JSON the other commands write. Every input is loaded and checked
+and summary.md (table2/4/5 and summary also write their numbers to a .csv beside the .md) from
+the JSON the other commands write. Every input is loaded and checked
 before anything is written, and every output is written atomically."""
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from pokernet.fileio import atomic_write_text
 
@@ -26,7 +28,7 @@ def _out(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--out", default=default, help=f"file to write (default {default})")
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
+def configure_report(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="artifact", required=True, metavar="ARTIFACT")
     for name, what in (("table2", "Table 2: Params, MAdds, Top-1/5 of every model"),
                        ("table4", "Table 4: SE ablation"), ("table5", "Table 5: nonlinearity ablation")):
@@ -74,10 +76,17 @@ def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
     return path
 
 
-def run(args: argparse.Namespace) -> int:
+def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
+    """The markdown and, beside it (same name, .csv), its numbers."""
+    csv_path = Path(out).with_suffix(".csv")
+    return [atomic_write_text(out, markdown), atomic_write_text(csv_path, frame.to_csv(index=False))]
+
+
+def run_report(args: argparse.Namespace) -> int:
     from . import figures, tables
     from .inputs import load_complexity, load_latency, load_runs
-    from .summary import render_summary
+    from .summary import summary
+    from .table3 import table3
 
     command = f"pokernet report {args.artifact}"
     if args.artifact == "fig5":
@@ -86,16 +95,16 @@ def run(args: argparse.Namespace) -> int:
         out = _figure_out(args.out, (".png",))
         written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
     elif args.artifact == "table3":
-        written = [atomic_write_text(args.out, tables.table3(load_latency(args.latency), command).markdown)]
+        written = [atomic_write_text(args.out, table3(load_latency(args.latency), command).markdown)]
     elif args.artifact == "summary":
         links = _evidence_links(args.tables, Path(args.out).absolute())
-        text = render_summary(load_complexity(args.complexity), load_runs(args.runs),
-                              load_latency(args.latency) if args.latency else None, links, command)
-        written = [atomic_write_text(args.out, text)]
+        result = summary(load_complexity(args.complexity), load_runs(args.runs),
+                         load_latency(args.latency) if args.latency else None, links, command)
+        written = _with_csv(args.out, result.markdown, result.csv)
     else:
         build = {"table2": tables.table2, "table4": tables.table4, "table5": tables.table5}[args.artifact]
         result = build(load_complexity(args.complexity), load_runs(args.runs), command)
-        written = [atomic_write_text(args.out, result.markdown)]
+        written = _with_csv(args.out, result.markdown, result.csv)
     for path in written:
         print(f"wrote {path}")
     return 0

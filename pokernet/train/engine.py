@@ -29,7 +29,6 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from pokernet.commands import options_for
 from pokernet.fileio import atomic_write
 from pokernet.models import create_model, model_options
 from pokernet.provenance import available_cores, cpu_model, git_commit
@@ -223,7 +222,7 @@ def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
 def build_model(name: str, user_options: dict[str, Any], num_classes: int,
                 dropout: float) -> tuple[nn.Module, dict[str, Any]]:
     """The model and every option it was built with (the recipe's dropout where it takes one)."""
-    options = options_for(name, user_options, strict=True)
+    options = dict(user_options)  # create_model rejects an option the model does not take
     options["num_classes"] = num_classes
     if "drop_rate" in model_options(name):
         options["drop_rate"] = dropout

@@ -12,7 +12,7 @@ import timm
 import torchvision.models as tvm
 from torch import nn
 
-from pokernet.models.registry import register
+from ..registry import register
 
 from .mobilenetv1 import MobileNetV1
 from .shufflenetv1 import ShuffleNetV1
@@ -53,7 +53,7 @@ def _shufflenetv2(name: str, factory: str, paper_row: str):
 def _shufflenetv1(name: str, groups: int, width: float, paper_row: str):
     def build(num_classes: int = 1000, in_chans: int = 3) -> nn.Module:
         return ShuffleNetV1(groups, width, num_classes, in_chans)
-    register(name, paper_row, "baselines.shufflenetv1 (hand-written)")(build)
+    register(name, paper_row, "pokernet.models.baselines.shufflenetv1 (hand-written)")(build)
 
 
 _timm("ghostnet_050", "GhostNet 0.5×")
@@ -68,6 +68,6 @@ _shufflenetv1("shufflenetv1_050_g8", 8, 0.5, "ShuffleNetV1 0.5× (g=8)")
 _shufflenetv1("shufflenetv1_100_g3", 3, 1.0, "ShuffleNetV1 1.0× (g=3)")
 
 
-@register("mobilenetv1_050", "MobileNetV1 0.5×", "baselines.mobilenetv1 (hand-written)")
+@register("mobilenetv1_050", "MobileNetV1 0.5×", "pokernet.models.baselines.mobilenetv1 (hand-written)")
 def mobilenetv1_050(num_classes: int = 1000, in_chans: int = 3) -> nn.Module:
     return MobileNetV1(0.5, num_classes, in_chans)

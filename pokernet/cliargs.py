@@ -1,4 +1,8 @@
-"""Small CLI commands; see pokernet/cli.py. Shared argument helpers live here."""
+"""Argument types and helpers shared by the command modules (``pokernet/<pkg>/cli.py``).
+
+Only CLI modules import this; the library layers (models, complexity, train, latency,
+report) never do.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +10,10 @@ from typing import Any
 
 from pokernet.models import list_models, model_options
 from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS
+
+
+class CLIError(Exception):
+    """A bad input the user can fix: printed as one line, exit code 2."""
 
 
 def positive_float(text: str) -> float:

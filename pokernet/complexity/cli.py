@@ -1,15 +1,20 @@
+"""``pokernet complexity``: Params and MAdds of registered models; ``pokernet audit``: the
+architecture audit (results/architecture_audit.md)."""
 import argparse
 import json
 
 from tabulate import tabulate
 
-from pokernet.commands import (add_model_options, model_options_from_args, options_for,
-                               positive_int, resolve_models)
-from pokernet.complexity import complexity
+from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int,
+                              resolve_models)
+from pokernet.fileio import atomic_write_text
 from pokernet.models import create_model
 
+from .counting import complexity
+from .audit import render
 
-def configure(parser: argparse.ArgumentParser) -> None:
+
+def configure_complexity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
     parser.add_argument("--all", action="store_true", help="every registered model")
     parser.add_argument("--resolution", type=positive_int, default=224)
@@ -17,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_complexity(args: argparse.Namespace) -> int:
     names = resolve_models(args.models, args.all)
     given = model_options_from_args(args)
     rows = []
@@ -32,4 +37,14 @@ def run(args: argparse.Namespace) -> int:
         print(tabulate([(r["model"], f"{r['params'] / 1e6:.3f}", f"{r['madds'] / 1e6:.2f}",
                          " ".join(f"{k}={v}" for k, v in r["options"].items())) for r in rows],
                        headers=["model", "Params (M)", f"MAdds (M) @{args.resolution}", "options"]))
+    return 0
+
+
+def configure_audit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="results/architecture_audit.md", help="markdown file to write")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    path = atomic_write_text(args.out, render(f"pokernet audit --out {args.out}"))
+    print(f"wrote {path}")
     return 0
