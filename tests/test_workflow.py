@@ -1,18 +1,26 @@
-"""The Snakemake DAG: config validation, variant de-duplication, profiles (dry runs only)."""
+"""The Snakemake DAG: config validation, variant de-duplication, profiles (dry runs; CI runs
+the smoke target for real, locally and through SLURM)."""
 import re
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not installed")
 
 
 def snakemake(*args, cwd=ROOT):
-    return subprocess.run(["snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    # The snakemake of this interpreter (the set-up's environment): a missing install fails
+    # here, loudly, instead of skipping the module.
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_snakemake_and_the_slurm_plugin_are_installed():
+    import snakemake  # noqa: F401  (a missing set-up step must fail, not skip)
+    import snakemake_executor_plugin_slurm  # noqa: F401  (the `test` extra pulls `cluster`)
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -32,7 +40,7 @@ def test_default_tables_trains_each_variant_once():
     assert counts["latency"] == 1
 
 
-@pytest.mark.parametrize("profile", ["smoke", "cifar10", "imagenet", "slurm"])
+@pytest.mark.parametrize("profile", sorted(p.name for p in (ROOT / "workflow/profiles").iterdir()))
 def test_profiles_dry_run(profile):
     result = snakemake("-n", "tables", "--profile", f"workflow/profiles/{profile}", "--forceall")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -63,3 +71,23 @@ def test_missing_dataset_root_is_named(tmp_path):
     assert result.returncode != 0
     assert "dataset.root" in result.stderr + result.stdout
     assert not (tmp_path / "work").exists()
+
+
+def flatten(mapping, prefix=""):
+    flat = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def test_ci_slurm_profile_differs_from_the_users_only_in_site_settings():
+    users, ci = (flatten(yaml.safe_load((ROOT / f"workflow/profiles/{name}/config.yaml").read_text()))
+                 for name in ("slurm", "slurm-ci"))
+    differing = {key for key in users.keys() | ci.keys() if users.get(key) != ci.get(key)}
+    site = {key for key in differing if key.endswith(("slurm_partition", "slurm_account", "slurm-no-account"))}
+    assert differing - site == {"configfile", "set-threads.latency"}  # the study; the latency node's cores
+    assert users["slurm-status-command"] == ci["slurm-status-command"] == "squeue"
+    assert "cores" not in users and "cores" not in ci

@@ -1,5 +1,9 @@
 # CPU latency at batch 1 (Table 3). The job takes every core the run was given, so no other
-# job runs beside it and `--cores 8` cannot corrupt the timings.
+# job runs beside it and `--cores 8` cannot corrupt the timings: Snakemake caps a rule's
+# threads at --cores. A large number rather than `workflow.cores`, which raises where no
+# --cores is given (`--report`, cluster executors) and so stopped those at parse time; on a
+# cluster the profile's set-threads sizes the job (workflow/profiles/slurm).
+ALL_CORES = 1024
 
 
 rule latency:
@@ -7,7 +11,7 @@ rule latency:
         f"{WORK}/latency/latency.json",
     log:
         f"{LOGS}/latency.log",
-    threads: workflow.cores
+    threads: ALL_CORES
     params:
         models=" ".join(config["latency"]["models"]),
         runtime=config["latency"]["runtime"],
