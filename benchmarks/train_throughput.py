@@ -27,8 +27,10 @@ import torch
 from torch import nn
 
 from pokernet.models import create_model
+from pokernet.provenance import available_cores
 from pokernet.train.data import MemoryPipeline, MemorySplit
-from pokernet.train.engine import available_cores, device_name, train_one_epoch
+from pokernet.train.distributed import device_name
+from pokernet.train.loops import train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 

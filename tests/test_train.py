@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pokernet.cli import main
-from pokernet.train.engine import CHECKPOINT_NAME, METRICS_NAME, load_checkpoint
+from pokernet.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from pokernet.train.engine import METRICS_NAME
 
 pytestmark = pytest.mark.usefixtures("train_keep_threads")
 

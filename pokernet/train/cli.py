@@ -94,8 +94,11 @@ def configure_evaluate(parser: argparse.ArgumentParser) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
+    from pokernet.provenance import available_cores
+
+    from .checkpoint import checkpoint_file, load_checkpoint, model_from_checkpoint
     from .data import build_pipeline, load_data
-    from .engine import available_cores, checkpoint_file, evaluate, load_checkpoint, model_from_checkpoint
+    from .loops import evaluate
 
     path = checkpoint_file(args.checkpoint)
     checkpoint = load_checkpoint(path)

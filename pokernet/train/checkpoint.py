@@ -1,0 +1,98 @@
+"""The checkpoint file (RUN_DIR/checkpoint.pt): its format, writing, loading and checking it,
+and rebuilding the model it holds. Loading runs no code from the file (``weights_only``)."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from pokernet.fileio import atomic_write
+from pokernet.models import create_model
+
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = "pokernet-checkpoint"
+CHECKPOINT_VERSION = 1
+CHECKPOINT_KEYS = ("format", "format_version", "model", "model_options", "classes", "config",
+                   "config_hash", "epoch", "model_state", "optimizer_state", "scheduler_state",
+                   "rng_states", "history", "totals")
+
+
+def new_checkpoint(**fields: Any) -> dict[str, Any]:
+    """A checkpoint of the current format from its fields (every one of CHECKPOINT_KEYS)."""
+    checkpoint = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, **fields}
+    if sorted(checkpoint) != sorted(CHECKPOINT_KEYS):
+        raise TypeError(f"checkpoint fields {sorted(fields)} are not {CHECKPOINT_KEYS[2:]}")
+    return checkpoint
+
+
+def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
+    atomic_write(path, lambda file: torch.save(checkpoint, file))
+
+
+def checkpoint_file(path: str | Path) -> Path:
+    """A checkpoint file, or RUN_DIR/checkpoint.pt for a run directory."""
+    path = Path(path)
+    return path / CHECKPOINT_NAME if path.is_dir() else path
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load and check a checkpoint (``weights_only=True``: no code runs from the file)."""
+    path = checkpoint_file(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        with warnings.catch_warnings():  # a foreign pickle also draws a protocol warning
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
+                         f"{_load_failure(error)}") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a pokernet checkpoint (no format: {CHECKPOINT_FORMAT!r} entry; "
+                         f"it holds a {type(checkpoint).__name__})")
+    if checkpoint.get("format_version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: checkpoint format version {checkpoint.get('format_version')!r}, "
+                         f"this code reads version {CHECKPOINT_VERSION}")
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        raise ValueError(f"{path} is an incomplete pokernet checkpoint (missing {', '.join(missing)})")
+    return checkpoint
+
+
+def _load_failure(error: Exception) -> str:
+    """torch.load's reason in one short line, without its advice to drop weights_only."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if "WeightsUnpickler error:" in message:
+        detail = message.split("WeightsUnpickler error:", 1)[1].split("Check the documentation")[0].strip()
+        return f"not a torch.save file of tensors and plain data ({detail})"
+    return message.split(". ")[0]
+
+
+def check_same_config(checkpoint: dict[str, Any], path: Path, run_config: dict[str, Any], run_hash: str) -> None:
+    """--resume continues only the configuration that made the checkpoint."""
+    if checkpoint["config_hash"] != run_hash:
+        changed = _differences(checkpoint["config"], run_config)
+        raise ValueError(f"--resume: {path} was made by another configuration "
+                         f"(differs in {', '.join(changed) or 'its hash'}); give the same options, "
+                         f"or train into another --out")
+
+
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [path for key in sorted(set(old) | set(new), key=str)
+                for path in _differences(old.get(key), new.get(key), f"{prefix}{key}.")]
+    return [] if old == new else [prefix.rstrip(".")]
+
+
+def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
+    """Rebuild the model from the name and options stored in the checkpoint, with its weights."""
+    model = create_model(checkpoint["model"], **checkpoint["model_options"])
+    try:
+        model.load_state_dict(checkpoint["model_state"])
+    except RuntimeError as error:
+        raise ValueError(f"the checkpoint's weights do not fit model {checkpoint['model']!r}: "
+                         f"{str(error).splitlines()[0]}") from None
+    return model

@@ -1,0 +1,81 @@
+"""One training epoch and one evaluation pass (used by the engine and the benchmarks)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+
+@dataclass
+class EpochStats:
+    loss_sum: float
+    correct: float
+    images: int
+    seconds: float
+
+
+def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+                    optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
+                    criterion: nn.Module, device: torch.device, amp: bool = False,
+                    channels_last: bool = False, progress: tqdm | None = None,
+                    max_steps: int | None = None) -> EpochStats:
+    """One pass over ``batches`` (the pipeline's time included); LR scheduled per step."""
+    model.train()
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    images = 0
+    start = time.perf_counter()
+    for step, (x, y) in enumerate(batches):
+        if max_steps is not None and step >= max_steps:
+            break
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(x)
+            loss = criterion(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        loss_sum += loss.detach().float() * len(y)
+        correct += (logits.detach().argmax(1) == y).sum()
+        images += len(y)
+        if progress is not None:
+            progress.update(1)
+            if step % 10 == 0:
+                progress.set_postfix(loss=f"{loss.item():.3f}")
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return EpochStats(loss_sum.item(), correct.item(), images, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+             device: torch.device, amp: bool = False, channels_last: bool = False,
+             distributed: bool = False) -> dict[str, float]:
+    """Top-1/top-5 (percent) and mean cross-entropy (no label smoothing) over ``batches``; with
+    ``distributed``, each rank holds a shard and the sums are all-reduced."""
+    model.eval()
+    sums = torch.zeros(4, device=device, dtype=torch.float64)  # loss, top-1, top-5, images
+    for x, y in batches:
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(x)
+        logits = logits.float()
+        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+        sums += torch.stack([nn.functional.cross_entropy(logits, y, reduction="sum"),
+                             (top[:, 0] == y).sum(), (top == y[:, None]).any(1).sum(),
+                             torch.tensor(len(y), device=device)]).double()
+    if distributed:
+        dist.all_reduce(sums)
+    loss, top1, top5, count = sums.tolist()
+    if count == 0:
+        raise ValueError("the validation split is empty")
+    return {"top1": 100 * top1 / count, "top5": 100 * top5 / count, "loss": loss / count,
+            "images": int(count)}

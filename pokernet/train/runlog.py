@@ -1,0 +1,37 @@
+"""The run's log: one line per event on stdout and in RUN_DIR/train.log (rank 0 only)."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+LOG_NAME = "train.log"
+
+
+def open_log(out_dir: Path, is_main: bool) -> logging.Logger:
+    logger = logging.getLogger(f"pokernet.train.run.{os.getpid()}.{id(out_dir)}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if is_main:
+        console = logging.StreamHandler(sys.stdout)
+        console.setFormatter(logging.Formatter("%(message)s"))
+        logfile = logging.FileHandler(out_dir / LOG_NAME)
+        logfile.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+        logger.addHandler(console)
+        logger.addHandler(logfile)
+    else:
+        logger.addHandler(logging.NullHandler())
+    return logger
+
+
+def close_log(logger: logging.Logger) -> None:
+    for handler in list(logger.handlers):
+        handler.close()
+        logger.removeHandler(handler)
+
+
+def duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
