@@ -37,10 +37,12 @@ def test_adopted_definition_reproduces_table4():
         model = PokerNet(width, se=row["se"])
         ours = {"params": count_params(model) / 1e6, "madds": count_madds(model) / 1e6}
         for column in ("params", "madds"):
-            required = width == 1.0 or column == "madds"
+            # Everything matches except the 0.5x Params, which no reading reproduces (README,
+            # architecture audit): a change that fixes or breaks either must show up here.
+            expected_match = width == 1.0 or column == "madds"
             ok = within_tolerance(ours[column], row[column], row_setting(row, rows, "tolerance", column),
                                   row_setting(row, rows, "precision", column))
-            assert ok or not required, (row, column, ours[column])
+            assert ok == expected_match, (row, column, ours[column])
 
 
 def test_madds_follow_resolution():

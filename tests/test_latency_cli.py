@@ -7,8 +7,11 @@ import pytest
 import torch
 
 from pokernet.cli import main
-from pokernet.latency.measure import (OutputMismatch, check_equal, drop_noop_slices, export_onnx, make_runner,
-                                      ratios, references_for, summarize, time_interleaved)
+from pokernet.latency.equivalence import OutputMismatch, check_equal
+from pokernet.latency.onnx_export import drop_noop_slices, export_onnx
+from pokernet.latency.ratios import ratios, references_for
+from pokernet.latency.runtimes import make_runner
+from pokernet.latency.timing import summarize, time_interleaved
 from pokernet.models import create_model
 
 
@@ -91,15 +94,32 @@ def test_onnx_check_catches_a_mismatch():
         check_equal("x", torch.zeros(2), torch.zeros(3))
 
 
-def test_noop_slice_removal_keeps_the_graph_output():
+def test_noop_slice_removal_removes_slices_and_keeps_the_graph_output():
+    import io
+
+    import onnx
     import onnxruntime as ort
     model = create_model("ghostnet_050").eval()
     x = torch.randn(1, 3, 32, 32)
-    pruned = export_onnx(model, x)  # already pruned
-    assert drop_noop_slices(pruned) == pruned
-    out = ort.InferenceSession(pruned, providers=["CPUExecutionProvider"]).run(None, {"input": x.numpy()})[0]
+    buffer = io.BytesIO()
     with torch.no_grad():
-        check_equal("pruned", out, model(x))
+        torch.onnx.export(model, (x,), buffer, dynamo=False, opset_version=17, input_names=["input"],
+                          output_names=["output"])
+    raw = buffer.getvalue()
+
+    def slices(model_bytes):
+        return sum(node.op_type == "Slice" for node in onnx.load_from_string(model_bytes).graph.node)
+
+    pruned = drop_noop_slices(raw)
+    # GhostModule's out[:, :out_chs] keeps every channel when out_chs is even: such Slices go.
+    assert slices(pruned) < slices(raw)
+    assert slices(export_onnx(model, x)) == slices(pruned)  # the exporter prunes
+    assert drop_noop_slices(pruned) == pruned  # nothing left to remove
+    with torch.no_grad():
+        expected = model(x)
+    for graph in (raw, pruned):
+        out = ort.InferenceSession(graph, providers=["CPUExecutionProvider"]).run(None, {"input": x.numpy()})[0]
+        check_equal("pruned", out, expected)
 
 
 def test_interleaved_timing_and_summary():
