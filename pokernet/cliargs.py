@@ -6,10 +6,15 @@ report) never do.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import math
+from typing import Any, Callable
 
 from pokernet.models import list_models, model_options
-from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS
+from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS, WIDTH_RANGE, width_problem
+
+SEED_LIMIT = 2 ** 63  # seeds are 63-bit: torch.manual_seed takes < 2**64, derive_seed makes 63 bits
+# The flag of a model option where it is not --option-name.
+OPTION_FLAGS = {"se": "--no-se"}
 
 
 class CLIError(Exception):
@@ -21,8 +26,45 @@ def positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def bounded_float(low: float, high: float) -> Callable[[str], float]:
+    """A finite number in (low, high]."""
+    def parse(text: str) -> float:
+        value = _float(text)
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if not low < value <= high:
+            raise argparse.ArgumentTypeError(f"must be in ({low:g}, {high:g}], got {text}")
+        return value
+    return parse
+
+
+def width_multiplier(text: str) -> float:
+    if problem := width_problem(_float(text)):
+        raise argparse.ArgumentTypeError(problem)
+    return float(text)
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {text}")
     return value
 
 
@@ -39,7 +81,8 @@ def positive_int(text: str) -> int:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Options of the PokerNet builders (width, Table 4 SE, Table 5 activations, audit choices)."""
     group = parser.add_argument_group("model options (PokerNet)")
-    group.add_argument("--width", type=positive_float, help="width multiplier α > 0")
+    group.add_argument("--width", type=width_multiplier,
+                       help=f"width multiplier α in [{WIDTH_RANGE[0]:g}, {WIDTH_RANGE[1]:g}]")
     group.add_argument("--no-se", dest="se", action="store_false", default=None,
                        help="drop SE from the Poker modules (Table 4 ablation)")
     group.add_argument("--act", choices=sorted(ACT_SCHEMES), help="activation scheme (Table 5)")
@@ -59,7 +102,8 @@ def options_for(model: str, options: dict[str, Any], strict: bool) -> dict[str, 
     accepted = set(model_options(model))
     rejected = sorted(set(options) - accepted)
     if rejected and strict:
-        raise ValueError(f"model {model!r} does not take {', '.join('--' + r.replace('_', '-') for r in rejected)}")
+        flags = [OPTION_FLAGS.get(r, "--" + r.replace("_", "-")) for r in rejected]
+        raise ValueError(f"model {model!r} does not take {', '.join(flags)}")
     return {k: v for k, v in options.items() if k in accepted}
 
 

@@ -1,18 +1,38 @@
-"""Atomic writes: a reader (or a crash) never sees a half-written file."""
+"""Writing outputs safely: atomic writes (a reader or a crash never sees a half-written file) that
+follow the umask, output paths checked before the work that fills them, run folders claimed by one
+process at a time, and the temporary files of a killed write cleaned up by the next run."""
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, TextIO
+
+LOCK_NAME = ".pokernet.lock"
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux allows (os.umask can only set it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Let ``write`` fill a temporary file in the same folder, then rename it into place."""
+    """Let ``write`` fill a temporary file in the same folder, then rename it into place. The file
+    gets the mode a plain ``open`` would give (0666 less the umask), not mkstemp's 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -26,3 +46,94 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) -> list[Path]:
+    """Delete the temporary files that an interrupted :func:`atomic_write` of ``names`` left in
+    ``folder``. Call it only while holding the folder (:func:`claim_folder`)."""
+    stale = [tmp for name in names for tmp in Path(folder).glob(f".{name}.*.tmp") if tmp.is_file()]
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def check_output_folder(path: str | os.PathLike, option: str) -> None:
+    """A folder we will create or write into: a clear ValueError now rather than a traceback later."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"{option} {path} is a file, not a folder")
+        if not _writable(path):
+            raise ValueError(f"{option} {path}: the folder is not writable")
+        return
+    existing = _nearest_existing(path.parent)
+    if not existing.is_dir():
+        raise ValueError(f"{option} {path}: {existing} is a file, not a folder")
+    if not _writable(existing):
+        raise ValueError(f"{option} {path}: cannot create it, {existing} is not writable")
+
+
+def check_output_file(path: str | os.PathLike, option: str) -> None:
+    """A file we will write (atomically): checked before the work whose result it holds."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name")
+    check_output_folder(path.parent, option + " folder")
+
+
+class FolderClaim:
+    """An exclusive claim on a folder: an flock on FOLDER/.pokernet.lock. The kernel releases it
+    when the process dies, so a killed run can be resumed at once; :meth:`close` removes the file."""
+
+    def __init__(self, folder: Path, handle: TextIO):
+        self.folder, self._handle = folder, handle
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            (self.folder / LOCK_NAME).unlink(missing_ok=True)  # still held: no one else can hold it
+            self._handle.close()
+
+    def __enter__(self) -> "FolderClaim":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def claim_folder(folder: str | os.PathLike, option: str) -> FolderClaim:
+    """Create ``folder`` if needed and claim it; a folder claimed by another process is an error."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_NAME
+    while True:
+        handle = open(lock, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise ValueError(f"{option} {folder} is in use by another process"
+                             f"{f' (pid {holder})' if holder else ''}; wait for it to end or choose "
+                             f"another {option}") from None
+        try:  # the holder before us may have removed the file between our open and our flock
+            if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return FolderClaim(folder, handle)

@@ -14,7 +14,7 @@ def run_cli(*args):
     (["complexity", "pokernet_100", "--width", "0"], "--width: must be > 0"),
     (["complexity", "pokernet_100", "--width", "-0.5"], "--width: must be > 0"),
     (["complexity", "pokernet_100", "--act", "gelu"], "invalid choice: 'gelu'"),
-    (["complexity", "ghostnet_100", "--no-se"], "does not take --se"),
+    (["complexity", "ghostnet_100", "--no-se"], "does not take --no-se"),
     (["complexity"], "give at least one model name"),
     (["complexity", "pokernet_100", "--bogus"], "unrecognized arguments: --bogus"),
     (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),

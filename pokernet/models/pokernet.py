@@ -1,6 +1,7 @@
 """PokerNet-α× (paper §3.3, Table 1): one block-config record read by one network class."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Type
 
@@ -60,6 +61,28 @@ STEM_CHS = 20
 LAST_CONV_CHS = 960
 
 
+# Below 0.1, the 20-channel layers of Table 1 (stem, first blocks) round to fewer than 4
+# channels and floor at 4, so two widths build the same layers; 4 is a sane top (16x the MAdds).
+WIDTH_RANGE = (0.1, 4.0)
+
+
+def width_problem(width: object) -> str | None:
+    """What is wrong with a width multiplier α, or None."""
+    if isinstance(width, bool) or not isinstance(width, (int, float)):
+        return f"must be a number, got {width!r}"
+    if not math.isfinite(width):
+        return f"must be a finite number, got {width}"
+    if not width > 0:
+        return f"must be > 0, got {width:g}"
+    low, high = WIDTH_RANGE
+    if width < low:
+        return (f"must be at least {low:g}, got {width:g} (below {low:g} the {STEM_CHS}-channel layers of "
+                f"Table 1 floor at 4 channels, so the model stops scaling with the width)")
+    if width > high:
+        return f"must be at most {high:g}, got {width:g}"
+    return None
+
+
 def scale(channels: int, width: float) -> int:
     """GhostNet's channel rounding: nearest multiple of 4, never below 90% of the target."""
     return make_divisible(channels * width, 4)
@@ -81,8 +104,10 @@ class PokerNet(nn.Module):
                  head_chs: int = 1280, drop_rate: float = 0.2, se_ratio: float = SE_RATIO,
                  blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS):
         super().__init__()
-        if not isinstance(width, (int, float)) or not width > 0:
-            raise ValueError(f"PokerNet width multiplier must be a number > 0, got {width!r}")
+        if problem := width_problem(width):
+            raise ValueError(f"PokerNet width multiplier {problem}")
+        if not isinstance(se, bool):
+            raise ValueError(f"PokerNet se must be true or false, got {se!r}")
         if act not in ACT_SCHEMES:
             raise ValueError(f"unknown activation scheme {act!r}; choose from {sorted(ACT_SCHEMES)}")
         if dw_kernels not in DW_KERNEL_PLANS:

@@ -6,6 +6,7 @@ A leaf: it imports no model file. The model files register their builders on imp
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -40,14 +41,43 @@ def get_entry(name: str) -> ModelEntry:
     return _REGISTRY[name]
 
 
+class ModelOptionError(ValueError):
+    """An option value of the wrong type for a registered model; ``option`` names it."""
+
+    def __init__(self, model: str, option: str, problem: str):
+        super().__init__(f"model {model!r}: option {option} {problem}")
+        self.model, self.option, self.problem = model, option, problem
+
+
+def _option_problem(default: Any, value: Any) -> str | None:
+    """What is wrong with ``value`` for an option whose default is ``default``: the default's
+    type is the option's type (``se='no'`` is not a bool, ``width=True`` is not a number)."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+    if isinstance(default, int):
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return None if whole else f"must be a whole number, got {value!r}"
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be a number, got {value!r}"
+        return None if math.isfinite(value) else f"must be a finite number, got {value!r}"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else f"must be a string, got {value!r}"
+    return None
+
+
 def create_model(name: str, **options: Any) -> nn.Module:
-    """Build a registered model. Options a model does not take are an error, not ignored."""
+    """Build a registered model. Options a model does not take, or of the wrong type, are an
+    error, not ignored (the builder checks the values' ranges)."""
     entry = get_entry(name)
     accepted = inspect.signature(entry.builder).parameters
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(f"model {name!r} does not take option(s) {', '.join(unknown)}; "
                          f"it takes: {', '.join(accepted)}")
+    for option, value in options.items():
+        if problem := _option_problem(accepted[option].default, value):
+            raise ModelOptionError(name, option, problem)
     return entry.builder(**options)
 
 

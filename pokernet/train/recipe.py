@@ -12,123 +12,36 @@ import copy
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
+
+from pokernet import schemas
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPES = {"imagenet": "imagenet", "cifar10": "cifar10", "fashion_mnist": "proxy_fashion_mnist"}
 METADATA_KEYS = ("name", "description", "derives_from", "changes")
 
-Check = Callable[[Any], "str | None"]  # returns what is wrong, or None
 
 
-def _positive_int(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return f"must be a whole number >= 1, got {value!r}"
-    return None
-
-
-def _int_at_least_0(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return f"must be a whole number >= 0, got {value!r}"
-    return None
-
-
-def _number(low: float, high: float, low_open: bool = False, high_open: bool = False) -> Check:
-    def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"must be a number, got {value!r}"
-        too_low = value <= low if low_open else value < low
-        too_high = value >= high if high_open else value > high
-        if too_low or too_high:
-            return (f"must be in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-                    f", got {value!r}")
-        return None
-    return check
-
-
-def _optional(check: Check) -> Check:
-    return lambda value: None if value is None else check(value)
-
-
-def _string(value: Any) -> str | None:
-    return None if isinstance(value, str) else f"must be a string, got {value!r}"
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
-
-
-def _one_of(*choices: str) -> Check:
-    return lambda value: None if value in choices else f"must be one of {list(choices)}, got {value!r}"
-
-
-def _strings(value: Any) -> str | None:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        return f"must be a list of strings, got {value!r}"
-    return None
-
-
-def _milestones(value: Any) -> str | None:
-    if (not isinstance(value, list) or not value
-            or any(_number(0, float("inf"), low_open=True)(item) for item in value)):
-        return f"must be a non-empty list of numbers > 0, got {value!r}"
-    if value != sorted(value):
-        return f"must be increasing, got {value!r}"
-    return None
-
-
-def _channel_values(positive: bool) -> Check:
-    def check(value: Any) -> str | None:
-        if (not isinstance(value, list) or len(value) != 3
-                or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)
-                or (positive and min(value) <= 0)):
-            return f"must be a list of 3 numbers{' > 0' if positive else ''}, got {value!r}"
-        return None
-    return check
-
-
-def _per_model_decay(value: Any) -> str | None:
+def _extra_checks(recipe: dict[str, Any], where: str) -> None:
+    """What the JSON Schema (pokernet/schemas/recipe.schema.json) cannot say."""
     from pokernet.models import list_models
-    if not isinstance(value, dict):
-        return f"must map model names to numbers, got {value!r}"
+    milestones = recipe["lr_schedule"]["milestones"]
+    if milestones != sorted(milestones):
+        raise ValueError(f"recipe {where}: lr_schedule.milestones must be increasing, got {milestones!r}")
     known = list_models()
-    for model, decay in value.items():
+    for model in recipe["weight_decay"]["per_model"]:
         if model not in known:
-            return f"names unknown model {model!r}; known models: {', '.join(known)}"
-        if problem := _number(0, 1)(decay):
-            return f"{model}: {problem}"
-    return None
+            raise ValueError(f"recipe {where}: weight_decay.per_model names unknown model {model!r}; "
+                             f"known models: {', '.join(known)}")
 
 
-# Every key a resolved recipe file may hold; a nested dict is a section.
-SCHEMA: dict[str, Any] = {
-    "name": _string,
-    "description": _string,
-    "derives_from": _optional(_string),
-    "changes": _strings,
-    "epochs": _positive_int,
-    "batch_size": _positive_int,
-    "optimizer": {"name": _one_of("sgd"), "momentum": _number(0, 1, high_open=True),
-                  "nesterov": _boolean},
-    "lr": {"base": _number(0, float("inf"), low_open=True), "reference_batch": _positive_int},
-    "lr_schedule": {"name": _one_of("multistep"), "milestones": _milestones,
-                    "reference_epochs": _positive_int, "gamma": _number(0, 1, low_open=True)},
-    "label_smoothing": _number(0, 1, high_open=True),
-    "dropout": _number(0, 1, high_open=True),
-    "weight_decay": {"per_model": _per_model_decay, "default": _number(0, 1)},
-    "data": {
-        "resolution": _positive_int,
-        "resize": _optional(_positive_int),
-        "pad": _int_at_least_0,
-        "hflip": _boolean,
-        "color_jitter": {"brightness": _number(0, 1), "contrast": _number(0, 1),
-                         "saturation": _number(0, 1)},
-        "mean": _channel_values(positive=False),
-        "std": _channel_values(positive=True),
-    },
-}
+def validate_recipe(recipe: dict[str, Any], where: str) -> dict[str, Any]:
+    """The recipe contract (finite numbers included); errors name the file and the key."""
+    schemas.check("recipe", recipe, f"recipe {where}")
+    _extra_checks(recipe, where)
+    return recipe
 
 
 def packaged_recipes() -> list[str]:
@@ -167,24 +80,6 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _validate(recipe: dict[str, Any], schema: dict[str, Any], where: str, prefix: str = "") -> None:
-    unknown = sorted(set(recipe) - set(schema))
-    if unknown:
-        raise ValueError(f"recipe {where}: unknown key {prefix + unknown[0]!r} "
-                         f"(known keys here: {', '.join(prefix + k for k in schema)})")
-    for key, check in schema.items():
-        name = prefix + key
-        if key not in recipe:
-            raise ValueError(f"recipe {where}: missing key {name!r}")
-        value = recipe[key]
-        if isinstance(check, dict):
-            if not isinstance(value, dict):
-                raise ValueError(f"recipe {where}: {name!r} must be a section of keys, got {value!r}")
-            _validate(value, check, where, name + ".")
-        elif problem := check(value):
-            raise ValueError(f"recipe {where}: {name} {problem}")
-
-
 def load_recipe(spec: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Load, merge with its parents and validate a recipe (a path or a packaged name)."""
     path = recipe_path(spec).resolve()
@@ -204,8 +99,7 @@ def load_recipe(spec: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any
         recipe.setdefault("description", "")
         recipe.setdefault("changes", [])
     recipe.setdefault("name", path.stem)
-    _validate(recipe, SCHEMA, str(path))
-    return recipe
+    return validate_recipe(recipe, str(path))
 
 
 def resolve_recipe(recipe: dict[str, Any], model: str, epochs: int | None = None) -> dict[str, Any]:
@@ -213,8 +107,8 @@ def resolve_recipe(recipe: dict[str, Any], model: str, epochs: int | None = None
     the run uses (lr for the global batch, milestones in epochs of this run, weight decay)."""
     resolved = copy.deepcopy(recipe)
     if epochs is not None:
-        if problem := _positive_int(epochs):
-            raise ValueError(f"epochs {problem}")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
         resolved["epochs"] = epochs
     run_epochs = resolved["epochs"]
     schedule = resolved["lr_schedule"]

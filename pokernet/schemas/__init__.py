@@ -1,0 +1,119 @@
+"""One JSON Schema per file contract, used by the code that writes a file and the code that reads it.
+
+Contracts: ``recipe`` (pokernet/recipes/*.yaml, after ``derives_from`` is merged), ``metrics``
+(RUN_DIR/metrics.json), ``latency`` (``pokernet latency --json/--out``), ``complexity``
+(``pokernet complexity --json``). Each is ``<kind>.schema.json`` beside this file.
+
+JSON Schema cannot say "finite": every comparison with NaN is false, so NaN passes ``minimum``,
+``exclusiveMinimum`` and ``maximum`` alike, and Python's json module reads and writes NaN and
+Infinity, which are not JSON. So :func:`check` also walks the instance for non-finite numbers,
+:func:`parse` refuses NaN/Infinity in JSON text and :func:`dumps` refuses to write them.
+
+A schema may give a leaf an ``errorMessage`` ("must be a whole number >= 1"): the error then
+reads ``<key> must be ..., got <value>``, the way a person would say it.
+"""
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+KINDS = ("recipe", "metrics", "latency", "complexity")
+
+
+def _is_integer(_checker: Any, instance: Any) -> bool:
+    """A whole number as written: 2.0 and True are not integers here (JSON Schema says they are)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def validator(kind: str) -> jsonschema.protocols.Validator:
+    if kind not in KINDS:
+        raise ValueError(f"unknown file contract {kind!r}; known: {', '.join(KINDS)}")
+    schema = json.loads(resources.files(__name__).joinpath(f"{kind}.schema.json").read_text("utf-8"))
+    base = jsonschema.validators.validator_for(schema)
+    base.check_schema(schema)
+    strict = jsonschema.validators.extend(
+        base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer))
+    return strict(schema)
+
+
+def key_path(parts: Iterable[Any]) -> str:
+    """``lr.base``, ``data.mean[0]``, ``results[3].median_ms``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def first_non_finite(instance: Any, path: tuple[Any, ...] = ()) -> tuple[str, float] | None:
+    """(key path, value) of the first NaN or infinity in a tree of dicts and lists, else None."""
+    if isinstance(instance, float) and not math.isfinite(instance):
+        return key_path(path), instance
+    children = (instance.items() if isinstance(instance, dict)
+                else enumerate(instance) if isinstance(instance, (list, tuple)) else ())
+    for key, value in children:
+        if found := first_non_finite(value, path + (key,)):
+            return found
+    return None
+
+
+def _describe(error: ValidationError) -> str:
+    where = key_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        known = ", ".join(key_path([*error.absolute_path, k]) for k in error.schema.get("properties", {}))
+        return f"unknown key {key_path([*error.absolute_path, extra[0]])!r} (known keys here: {known})"
+    if error.validator == "required":
+        missing = next(k for k in error.validator_value if k not in error.instance)
+        return f"missing key {key_path([*error.absolute_path, missing])!r}"
+    if "errorMessage" in error.schema:
+        return f"{where or 'the file'} {error.schema['errorMessage']}, got {error.instance!r}"
+    return f"{where or 'the file'}: {error.message}"
+
+
+def check(kind: str, instance: Any, where: str) -> Any:
+    """``instance`` if it keeps the ``kind`` contract, else one-line ValueError naming ``where`` and the key."""
+    if found := first_non_finite(instance):
+        key, value = found
+        raise ValueError(f"{where}: {key or 'the value'} must be a finite number, got {value}")
+    error = best_match(validator(kind).iter_errors(instance))
+    if error is not None:
+        raise ValueError(f"{where}: {_describe(error)}")
+    return instance
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (only finite numbers are)")
+
+
+def parse(text: str, where: str) -> Any:
+    """JSON text to Python, refusing NaN and Infinity; errors name ``where``."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{where}: not valid JSON ({error})") from None
+
+
+def read(path: str | Path, kind: str) -> Any:
+    """Read a JSON file and check it against its contract."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot read it ({error})") from None
+    return check(kind, parse(text, str(path)), str(path))
+
+
+def dumps(kind: str, content: Any, where: str) -> str:
+    """The JSON text of ``content`` after checking it against its contract (what a writer calls)."""
+    check(kind, content, where)
+    return json.dumps(content, indent=2, allow_nan=False) + "\n"
