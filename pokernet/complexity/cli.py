@@ -1,12 +1,12 @@
 """``pokernet complexity``: Params and MAdds of registered models; ``pokernet audit``: the
 architecture audit (results/architecture_audit.md)."""
 import argparse
-import json
 
 from tabulate import tabulate
 
 from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int,
                               resolve_models)
+from pokernet import schemas
 from pokernet.fileio import atomic_write_text
 from pokernet.models import create_model
 
@@ -32,7 +32,7 @@ def run_complexity(args: argparse.Namespace) -> int:
         rows.append({"model": name, "params": result.params, "madds": result.madds,
                      "resolution": args.resolution, "options": options})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(schemas.dumps("complexity", rows, "pokernet complexity --json"), end="")
     else:
         print(tabulate([(r["model"], f"{r['params'] / 1e6:.3f}", f"{r['madds'] / 1e6:.2f}",
                          " ".join(f"{k}={v}" for k, v in r["options"].items())) for r in rows],
