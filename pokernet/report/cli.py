@@ -79,6 +79,8 @@ def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
 def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
     """The markdown and, beside it (same name, .csv), its numbers."""
     csv_path = Path(out).with_suffix(".csv")
+    if csv_path == Path(out):
+        raise ValueError(f"--out {out}: the markdown must not end in .csv (its numbers go to that name)")
     return [atomic_write_text(out, markdown), atomic_write_text(csv_path, frame.to_csv(index=False))]
 
 

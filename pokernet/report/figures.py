@@ -18,6 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from pokernet.paper import load_paper, table  # noqa: E402
 
@@ -132,37 +134,90 @@ def fig5(out: str | Path) -> list[Path]:
 
 # --- Fig. 6 ---------------------------------------------------------------------------
 
-def _label_points(ax: plt.Axes, xs: list[float], ys: list[float], labels: list[str], below_left: bool = False) -> None:
-    """Paper labels go above right, ours below left, so a reproduced point keeps both readable."""
-    offset, align = ((-5, -10), "right") if below_left else ((4, 3), "left")
-    for x, y, label in zip(xs, ys, labels):
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=offset, ha=align, fontsize=6.5)
+# Label positions tried in turn (points from the marker): beside it, then ever farther above/below.
+LABEL_OFFSETS = tuple((dx, dy) for step in range(8) for dy in (4 + 10 * step, -11 - 10 * step) for dx in (6, -6))
+Point = tuple[float, float, str, float]  # x, y, label, half-height of its error bar (0: none)
 
 
-def _paper_points(ax: plt.Axes, filled: bool = True) -> None:
-    for row in table("table2")["rows"]:
+def _marker_boxes(ax: plt.Axes, points: list[Point], pad: float = 7.0) -> list[Bbox]:
+    """Display-space boxes around each marker and its error bar: labels must avoid them too."""
+    boxes = []
+    for x, y, _, err in points:
+        (x0, y0), (_, y1) = ax.transData.transform([(x, y - err), (x, y + err)])
+        boxes.append(Bbox.from_extents(x0 - pad, min(y0, y1) - pad, x0 + pad, max(y0, y1) + pad))
+    return boxes
+
+
+def _place_labels(ax: plt.Axes, points: list[Point]) -> None:
+    """Label each point at the first of LABEL_OFFSETS where its text overlaps no marker, no
+    error bar and no label placed before it (display coordinates), so coinciding points keep
+    readable labels."""
+    renderer = ax.figure.canvas.get_renderer()
+    placed = _marker_boxes(ax, points)
+    leader = {"arrowstyle": "-", "lw": 0.4, "color": "0.55", "shrinkA": 0, "shrinkB": 3}
+    for x, y, text, _ in sorted(points, key=lambda p: -p[1]):
+        for attempt, offset in enumerate(LABEL_OFFSETS + LABEL_OFFSETS[-1:]):  # all overlap: the farthest
+            label = ax.annotate(text, (x, y), textcoords="offset points", xytext=offset, fontsize=6.5,
+                                ha="left" if offset[0] >= 0 else "right", arrowprops=leader)
+            label.update_positions(renderer)
+            box = Text.get_window_extent(label, renderer).expanded(1.04, 1.1)  # the text, not its leader
+            if attempt == len(LABEL_OFFSETS) or not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            label.remove()
+
+
+def _paper_points(ax: plt.Axes, filled: bool = True) -> list[Point]:
+    rows = table("table2")["rows"]
+    for row in rows:
         poker = row["model"].startswith("pokernet")
         ax.scatter(row["madds"], row["top1"], marker="*" if poker else "o", s=120 if poker else 36,
                    facecolor=("crimson" if poker else "tab:blue") if filled else "none",
                    edgecolor="crimson" if poker else "tab:blue", zorder=3)
-    rows = table("table2")["rows"]
-    _label_points(ax, [r["madds"] for r in rows], [r["top1"] for r in rows], [r["label"] for r in rows])
+    return [(r["madds"], r["top1"], r["label"], 0.0) for r in rows]
 
 
-def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet, beside_paper: bool) -> int:
-    shown = 0
+def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet,
+                beside_paper: bool) -> tuple[list[Point], dict[int, int]]:
+    """Our means with ± sample std bars over the seeds; the labels and how many models have n seeds."""
+    labels, counts = [], {}
     for row in table("table2")["rows"]:
         top1 = runset.accuracy(variant_key(row["model"], {}), "top1")
         if top1 is None:
             continue
         madds = complexity.get(row["model"]).madds_m
         poker = row["model"].startswith("pokernet")
-        ax.errorbar(madds, top1.mean, yerr=0 if top1.n < 2 else top1.std, fmt="*" if poker else "o",
+        ax.errorbar(madds, top1.mean, yerr=None if top1.n < 2 else top1.std, fmt="*" if poker else "o",
                     markersize=11 if poker else 6, color="crimson" if poker else "tab:green", capsize=3, zorder=4)
-        _label_points(ax, [madds], [top1.mean], [row["label"] + (" (ours)" if beside_paper else "")],
-                      below_left=beside_paper)
-        shown += 1
-    return shown
+        labels.append((madds, top1.mean, f"{row['label']}{' (ours)' if beside_paper else ''} n={top1.n}",
+                       0.0 if top1.n < 2 else top1.std))
+        counts[top1.n] = counts.get(top1.n, 0) + 1
+    return labels, counts
+
+
+def _seeds_title(counts: dict[int, int]) -> str:
+    parts = [f"n={n} seeds: {count} model{'s' if count > 1 else ''}" for n, count in sorted(counts.items(), reverse=True)]
+    return "; ".join(parts) + " (bars: ± sample std over the seeds, none where n=1)"
+
+
+def _proxy_panels(complexity: Complexity, runset: RunSet, madds_label: str) -> plt.Figure:
+    fig, (paper_ax, ours_ax) = plt.subplots(1, 2, figsize=(13, 5.4), sharex=True)
+    paper_labels = _paper_points(paper_ax)
+    paper_ax.set_title("Paper: ImageNet (Table 2)", fontsize=10)
+    paper_ax.set_ylabel("Top-1 (%), ImageNet")
+    our_labels, counts = _our_points(ours_ax, complexity, runset, beside_paper=False)
+    ours_ax.set_title(f"Ours (proxy): {runset.setting.describe()}\n{_seeds_title(counts)}", fontsize=9)
+    ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")
+    for ax in (paper_ax, ours_ax):
+        ax.set_xlabel(madds_label + ("" if ax is paper_ax else " (architecture as in Table 2)"))
+        ax.grid(alpha=0.3)
+        ax.margins(x=0.2, y=0.1)
+    fig.suptitle("Fig. 6: MAdds vs Top-1. Proxy accuracies are not comparable in absolute value with "
+                 "ImageNet; compare the order.", fontsize=10, y=1.04)
+    fig.canvas.draw()
+    _place_labels(paper_ax, paper_labels)
+    _place_labels(ours_ax, our_labels)
+    return fig
 
 
 def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]:
@@ -174,29 +229,17 @@ def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]
         if runset.accuracy(variant_key(row["model"], {}), "top1") is not None:
             complexity.get(row["model"])
     madds_label = "MAdds (M), 3×224×224"
-    if runset.comparable or runset.setting is None:
-        fig, ax = plt.subplots(figsize=(7.5, 5))
-        _paper_points(ax, filled=runset.setting is None)
-        shown = _our_points(ax, complexity, runset, beside_paper=True)
-        ax.set_title("Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled, ± std)"
-                     if shown else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)", fontsize=10)
-        ax.set_xlabel(madds_label)
-        ax.set_ylabel("Top-1 (%), ImageNet")
-        ax.grid(alpha=0.3)
-        ax.margins(x=0.2, y=0.08)
-    else:
-        fig, (paper_ax, ours_ax) = plt.subplots(1, 2, figsize=(13, 5), sharex=True)
-        _paper_points(paper_ax)
-        paper_ax.set_title("Paper: ImageNet (Table 2)", fontsize=10)
-        paper_ax.set_xlabel(madds_label)
-        paper_ax.set_ylabel("Top-1 (%), ImageNet")
-        _our_points(ours_ax, complexity, runset, beside_paper=False)
-        ours_ax.set_title(f"Ours (proxy, mean ± std over seeds):\n{runset.setting.describe()}", fontsize=10)
-        ours_ax.set_xlabel(madds_label + " (architecture as in Table 2)")
-        ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")
-        for ax in (paper_ax, ours_ax):
-            ax.grid(alpha=0.3)
-            ax.margins(x=0.2, y=0.08)
-        fig.suptitle("Fig. 6: MAdds vs Top-1. Proxy accuracies are not comparable in absolute value with "
-                     "ImageNet; compare the order.", fontsize=10, y=1.03)
+    if runset.setting is not None and not runset.comparable:
+        return save_figure(_proxy_panels(complexity, runset, madds_label), [out, out.with_suffix(".svg")])
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    labels = _paper_points(ax, filled=runset.setting is None)
+    ours, counts = _our_points(ax, complexity, runset, beside_paper=True)
+    ax.set_title("Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled)\n" + _seeds_title(counts)
+                 if ours else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)", fontsize=9)
+    ax.set_xlabel(madds_label)
+    ax.set_ylabel("Top-1 (%), ImageNet")
+    ax.grid(alpha=0.3)
+    ax.margins(x=0.2, y=0.08)
+    fig.canvas.draw()
+    _place_labels(ax, labels + ours)
     return save_figure(fig, [out, out.with_suffix(".svg")])

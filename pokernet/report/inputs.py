@@ -175,6 +175,16 @@ class Run:
     git_commit: str | None
     device: str | None
     torch_version: str | None
+    val_size: int | None = None  # images the accuracy was measured on
+    weight_decay: float | None = None  # the recipe's, as resolved for this model
+
+
+def _weight_decay(data: dict[str, Any], where: str) -> float | None:
+    recipe = data.get("recipe")
+    resolved = recipe.get("resolved") if isinstance(recipe, dict) else None
+    if not isinstance(resolved, dict) or "weight_decay" not in resolved:
+        return None
+    return _number(resolved["weight_decay"], where, "recipe.resolved.weight_decay", 0)
 
 
 def load_run(path: str | Path) -> Run:
@@ -197,7 +207,9 @@ def load_run(path: str | Path) -> Run:
                       _whole(data["epochs"], where, "epochs", 1), subset)
     return Run(path, key, _number(data["top1"], where, "top1", 0, 100), _number(data["top5"], where, "top5", 0, 100),
                _whole(data["seed"], where, "seed"), setting, str(data["config_hash"]),
-               data.get("git_commit"), data.get("device"), data.get("torch_version"))
+               data.get("git_commit"), data.get("device"), data.get("torch_version"),
+               _whole(data["val_size"], where, "val_size", 1) if data.get("val_size") is not None else None,
+               _weight_decay(data, where))
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:

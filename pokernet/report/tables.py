@@ -1,8 +1,9 @@
-"""results/table2.md ... table5.md: each row of the paper's table, our value beside it,
-the difference and a verdict, plus the order claims the table supports.
+"""results/table2.md, table4.md, table5.md: each row of the paper's table, our value beside it,
+the difference and a verdict, plus the accuracy claims the table supports as comparisons paired
+by seed (pokernet.report.stats).
 
-Every builder returns a :class:`TableResult` (the markdown and the computed checks), so
-the summary reuses the same numbers instead of parsing markdown.
+Every builder returns a :class:`TableResult` (the markdown, the computed rows, the comparison
+objects and a CSV frame), so the summary reuses the same objects instead of parsing markdown.
 """
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import pandas as pd
 from tabulate import tabulate
 
 from pokernet.paper import allowed_deviation, row_setting, table
 from pokernet.provenance import provenance_markdown
 
-from .compare import (ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, OrderCheck, Stat, accuracy_ok, gain_ok, mark,
-                      stat, value_ok)
+from .compare import ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, Stat, accuracy_ok, mark, value_ok
+from .feature_maps import stages_line
 from .inputs import (DATA_OPTIONS, Complexity, LatencyReport, Run, Setting, VariantKey, common_setting,
                      describe_variant, variant_key)
+from .stats import Arm, Comparison, compare, format_p, seeds_needed_text
 
 ACT_LABELS = {"relu": "ReLU", "relu6": "ReLU6", "relu6_hs": "ReLU6+HS"}
 AUDIT_FILE = "architecture_audit.md"
@@ -45,18 +48,37 @@ class RunSet:
     def comparable(self) -> bool:
         return self.setting is not None and self.setting.comparable_with_paper
 
+    def frame(self) -> pd.DataFrame:
+        """One row per run: variant, seed and the metrics."""
+        return pd.DataFrame([{"key": r.key, "variant": describe_variant(r.key), "seed": r.seed, "top1": r.top1,
+                              "top5": r.top5} for r in self.used],
+                            columns=["key", "variant", "seed", "top1", "top5"])
+
     def accuracy(self, key: VariantKey, column: str) -> Stat | None:
+        """Mean, sample std and n over the seeds (pandas' groupby aggregation)."""
+        frame = self.frame()
+        values = frame.loc[frame["key"].map(lambda k: k == key), column]
+        if values.empty:
+            return None
+        return Stat(float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan, len(values))
+
+    def arm(self, key: VariantKey, label: str) -> Arm | None:
         found = self.groups.get(key)
-        return stat(getattr(r, column) for r in found) if found else None
+        if not found:
+            return None
+        decays = {r.weight_decay for r in found}
+        return Arm(label, {r.seed: r.top1 for r in found}, decays.pop() if len(decays) == 1 else None)
 
 
 @dataclass
 class TableResult:
     markdown: str
     rows: list[dict[str, Any]] = field(default_factory=list)
-    checks: list[OrderCheck] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    untestable: list[str] = field(default_factory=list)  # claims with an arm without runs
     setting: Setting | None = None
     used: list[Run] = field(default_factory=list)
+    csv: pd.DataFrame | None = None  # the numbers of the table, written beside the markdown
 
 
 # --- formatting ----------------------------------------------------------------------
@@ -88,6 +110,14 @@ def _hashes(runs: list[Run], shown: int = 4) -> str:
     return f"{len(found)} distinct (one per run; each listed under *Inputs*)"
 
 
+def _test_split(runs: list[Run]) -> str:
+    sizes = sorted({r.val_size for r in runs if r.val_size is not None})
+    if not sizes:
+        return "- test split: size not recorded by the runs"
+    listed = " / ".join(f"{size:,}" for size in sizes)
+    return f"- test split: {listed} images per evaluation (the runs' val_size; the whole official test split)"
+
+
 def accuracy_header(runset: RunSet) -> list[str]:
     """Provenance fields of the runs and the plain statement of what the accuracy means."""
     if runset.setting is None:
@@ -96,6 +126,8 @@ def accuracy_header(runset: RunSet) -> list[str]:
     counts = sorted({len(found) for found in runset.groups.values()})
     lines = [
         f"- accuracy measured on: {runset.setting.describe()}",
+        _test_split(used),
+        stages_line(runset.setting.resolution),
         f"- seeds: {sorted({r.seed for r in used})}; n per variant: "
         + (str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}")
         + " (mean ± sample std over the seeds)",
@@ -113,14 +145,10 @@ def accuracy_header(runset: RunSet) -> list[str]:
 def proxy_sentence(runset: RunSet) -> list[str]:
     if runset.setting is None or runset.comparable:
         return []
-    if min(len(found) for found in runset.groups.values()) < 2:
-        seeds = " With one seed per variant an order is not statistically meaningful."
-    else:
-        seeds = ""
     return [f"**Proxy accuracy.** The accuracies are measured on {runset.setting.describe()}, not on "
             "ImageNet at 224×224: they are not comparable in absolute value with the paper's, so their "
-            "verdict is —. The claim checked on a proxy is the order (which model or setting wins), in "
-            f"the section *Order claims* below.{seeds}", ""]
+            "verdict is —. The claim checked on a proxy is the order (which model or setting wins), as a "
+            "comparison paired by seed in the section *Accuracy claims* below.", ""]
 
 
 def header(title: str, command: str, runset: RunSet | None, extra_lines: list[str] | None = None) -> list[str]:
@@ -168,30 +196,35 @@ class RowSpec:
         return variant_key(self.paper["model"], self.options, DATA_OPTIONS)
 
 
+def _count_cells(spec: RowSpec, tbl: dict[str, Any], complexity: Complexity, result: dict[str, Any],
+                 notes: list[str]) -> list[str]:
+    """Params and MAdds: paper, ours, Δ, verdict (a known deviation says so)."""
+    row = spec.paper
+    entry = complexity.get(row["model"], spec.options)
+    cells = []
+    for column, ours in (("params", entry.params_m), ("madds", entry.madds_m)):
+        rel, precision = row_setting(row, tbl, "tolerance", column), row_setting(row, tbl, "precision", column)
+        paper = row[column]
+        ok = value_ok(ours, paper, rel, precision)
+        verdict = mark(ok)
+        cause = row.get("known_deviation", {}).get(column)
+        if cause and not ok:
+            notes.append(f"{' '.join(spec.labels)}, {column}: {cause}")
+            verdict += f" (known, note {len(notes)})"
+        cells += [number(paper, decimals(precision)), number(ours, decimals(precision) + 1),
+                  f"{100 * (ours - paper) / paper:+.1f}%", verdict]
+        result[column] = {"ours": ours, "paper": paper, "ok": ok, "allowed": allowed_deviation(paper, rel, precision)}
+    return cells
+
+
 def _compare_rows(tbl: dict[str, Any], specs: list[RowSpec], complexity: Complexity,
                   runset: RunSet) -> tuple[list[list[str]], list[dict[str, Any]], list[str]]:
     body, computed, notes = [], [], []
     for spec in specs:
-        row = spec.paper
-        entry = complexity.get(row["model"], spec.options)
-        ours_counts = {"params": entry.params_m, "madds": entry.madds_m}
-        cells = list(spec.labels)
-        result: dict[str, Any] = {"model": row["model"], "options": spec.options, "key": spec.run_key}
-        for column in ("params", "madds"):
-            rel, precision = row_setting(row, tbl, "tolerance", column), row_setting(row, tbl, "precision", column)
-            ours, paper = ours_counts[column], row[column]
-            ok = value_ok(ours, paper, rel, precision)
-            verdict = mark(ok)
-            cause = row.get("known_deviation", {}).get(column)
-            if cause and not ok:
-                notes.append(f"{' '.join(spec.labels)}, {column}: {cause}")
-                verdict += f" (known, note {len(notes)})"
-            cells += [number(paper, decimals(precision)), number(ours, decimals(precision) + 1),
-                      f"{100 * (ours - paper) / paper:+.1f}%", verdict]
-            result[column] = {"ours": ours, "paper": paper, "ok": ok,
-                              "allowed": allowed_deviation(paper, rel, precision)}
+        result: dict[str, Any] = {"model": spec.paper["model"], "options": spec.options, "key": spec.run_key}
+        cells = list(spec.labels) + _count_cells(spec, tbl, complexity, result, notes)
         for column in ("top1", "top5"):
-            paper, ours = row.get(column), runset.accuracy(spec.run_key, column)
+            paper, ours = spec.paper.get(column), runset.accuracy(spec.run_key, column)
             ok = accuracy_ok(ours, paper, runset.comparable)
             diff = f"{ours.mean - paper:+.2f}" if ok is not None else NOT_COMPARABLE
             cells += [number(paper, 1), ours.text() if ours else "— (no runs)", diff, mark(ok)]
@@ -201,6 +234,24 @@ def _compare_rows(tbl: dict[str, Any], specs: list[RowSpec], complexity: Complex
     return body, computed, notes
 
 
+def rows_frame(rows: list[dict[str, Any]], labels: list[list[str]]) -> pd.DataFrame:
+    """The CSV beside a table: one line per row, plain numbers."""
+    records = []
+    for row, label in zip(rows, labels):
+        record = {"row": " ".join(label), "model": row["model"],
+                  "options": ";".join(f"{k}={v}" for k, v in row["options"].items())}
+        for column in ("params", "madds"):
+            record[f"{column}_m_paper"], record[f"{column}_m_ours"] = row[column]["paper"], row[column]["ours"]
+        for column in ("top1", "top5"):
+            ours: Stat | None = row[column]["ours"]
+            record[f"{column}_paper"] = row[column]["paper"]
+            record[f"{column}_mean"] = ours.mean if ours else None
+            record[f"{column}_std"] = ours.std if ours else None
+            record[f"{column}_n"] = ours.n if ours else 0
+        records.append(record)
+    return pd.DataFrame(records)
+
+
 def _value_headers(first: list[str]) -> list[str]:
     headers = list(first)
     for name in ("Params (M)", "MAdds (M)", "Top-1 (%)", "Top-5 (%)"):
@@ -208,26 +259,31 @@ def _value_headers(first: list[str]) -> list[str]:
     return headers
 
 
-def _checks_section(checks: list[OrderCheck], comparable: bool) -> list[str]:
-    lines = ["", "## Order claims", "",
-             "A plain ✓/✗ on the means (Top-1); the mean ± std and n behind it are given. "
-             + ("On ImageNet the gain is also compared with the paper's (✓ when within "
-                f"{ACCURACY_TOLERANCE_PP} pp)." if comparable else
-                "On a proxy only the order is checked, not the size of the gain."), ""]
-    testable = [c for c in checks if c.holds is not None]
-    rows = []
-    for check in testable:
-        rows.append([check.claim, f"{check.winner}: {check.ours_winner.text()}",
-                     f"{check.loser}: {check.ours_loser.text()}", f"{check.gap:+.2f}",
-                     number(check.paper_gap, 1), mark(check.holds), mark(gain_ok(check, comparable)), check.note or ""])
-    if rows:
-        lines.append(github(rows, ["claim", "ours (Top-1)", "vs (Top-1)", "gap (ours, pp)", "gap (paper, pp)",
-                                   "order ✓/✗", "gain ✓/✗", "note"]))
+def comparison_cells(c: Comparison) -> list[str]:
+    """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
+    interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
+    return [c.claim, f"{c.n} ({', '.join(map(str, c.seeds))})", f"{c.ahead.label} − {c.behind.label}",
+            f"{c.mean:+.2f}", interval, format_p(c.p), c.verdict, seeds_needed_text(c),
+            number(c.paper_gap, 1), "; ".join(c.notes)]
+
+
+def comparisons_section(comparisons: list[Comparison], untestable: list[str], pairing: str) -> list[str]:
+    lines = ["", "## Accuracy claims", "",
+             "Each claim \"A beats B\" is a comparison of two arms paired by seed (both trained with a seed see the "
+             "same data order and the same augmented batches): n pairs, the mean of the Top-1 differences A − B, "
+             "its 95% confidence interval and p (t-test on the paired differences). ✓ resolved: the interval "
+             "excludes 0 on the side the paper claims; ✗ resolved: it excludes 0 on the other side; not resolved: "
+             "it contains 0 (or n < 2). For an unresolved gap: the seeds per arm a paired t-test needs to resolve "
+             "the observed gap with 80% power (noncentral t, the observed mean and std taken as true). "
+             + pairing, ""]
+    if comparisons:
+        lines.append(github([comparison_cells(c) for c in comparisons],
+                            ["claim", "n (seeds)", "difference", "mean Δ (pp)", "95% CI (pp)", "p", "verdict",
+                             "seeds/arm to resolve", "paper Δ (pp)", "note"]))
     else:
-        lines.append("No order claim is testable with the runs given.")
-    untestable = [c for c in checks if c.holds is None]
+        lines.append("No accuracy claim is testable with the runs given.")
     if untestable:
-        lines += ["", "Not testable (no runs): " + "; ".join(c.claim for c in untestable) + "."]
+        lines += ["", "Not testable (no runs): " + "; ".join(untestable) + "."]
     return lines
 
 
@@ -245,44 +301,83 @@ def model_labels() -> dict[str, str]:
     return {row["model"]: row["label"] for row in table("table2")["rows"]}
 
 
+def paired_reference(model: str) -> str:
+    """GhostNet of the same width, as Table 3 pairs them."""
+    return next(r["reference"] for r in table("table3")["rows"] if r["model"] == model)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One "ahead beats behind" of a table, before the runs are looked up."""
+    text: str
+    ahead: tuple[VariantKey, str]
+    behind: tuple[VariantKey, str]
+    paper_gap: float
+    pair_on_behind: bool = False  # pair on the seeds of ``behind`` only (a one-seed baseline)
+
+
+def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Comparison], list[str]]:
+    comparisons, untestable = [], []
+    for claim in claims:
+        ahead, behind = runset.arm(*claim.ahead), runset.arm(*claim.behind)
+        if ahead is None or behind is None:
+            untestable.append(claim.text)
+            continue
+        seeds = sorted(behind.scores) if claim.pair_on_behind else None
+        comparisons.append(compare(claim.text, ahead, behind, claim.paper_gap, seeds))
+    return comparisons, untestable
+
+
+def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec], first: list[str],
+              complexity: Complexity, runs: list[Run], claims: list[Claim], pairing: str) -> TableResult:
+    runset = RunSet.select(runs, [s.run_key for s in specs])
+    body, rows, notes = _compare_rows(tbl, specs, complexity, runset)
+    comparisons, untestable = build_comparisons(claims, runset)
+    lines = header(title, command, runset)
+    lines += [tolerance_sentence(tbl), "", github(body, _value_headers(first))]
+    lines += _notes_section(notes, rows)
+    lines += comparisons_section(comparisons, untestable, pairing)
+    lines += inputs_footer(complexity, runset)
+    return TableResult("\n".join(lines) + "\n", rows, comparisons, untestable, runset.setting, runset.used,
+                       rows_frame(rows, [s.labels for s in specs]))
+
+
 # --- Table 2 -------------------------------------------------------------------------
 
-def table2_checks(runset: RunSet) -> list[OrderCheck]:
-    """Per level, PokerNet against every other model: "beats" where the paper has it ahead,
-    "comparable" (not behind by more than the paper's gap + the accuracy tolerance) where not."""
+TABLE2_PAIRING = ("PokerNet and GhostNet of one width are paired on all their seeds (a seed missing from "
+                  "either is an error); every other competitor is compared on its own seeds only (n = its "
+                  "number of seeds). The paper's claim (§4.4) is that PokerNet outperforms all the competitors "
+                  "at every computational cost level, so every comparison has PokerNet ahead; the paper's own "
+                  "Δ is beside it.")
+
+
+def table2_claims() -> list[Claim]:
+    """PokerNet vs GhostNet of its width first, then every other competitor of its level."""
     rows = table("table2")["rows"]
-    checks = []
+    claims = []
     for poker in (r for r in rows if r["model"].startswith("pokernet")):
-        poker_stat = runset.accuracy(variant_key(poker["model"], {}), "top1")
-        for other in (r for r in rows if r["level"] == poker["level"] and r is not poker):
-            paper_gap = poker["top1"] - other["top1"]
-            other_stat = runset.accuracy(variant_key(other["model"], {}), "top1")
-            if paper_gap > 0:
-                checks.append(OrderCheck(f"{poker['label']} beats {other['label']}", poker["model"], poker["label"],
-                                         other["label"], poker_stat, other_stat, paper_gap))
-            else:
-                checks.append(OrderCheck(
-                    f"{poker['label']} comparable to {other['label']} (behind by < {-paper_gap:.1f} + "
-                    f"{ACCURACY_TOLERANCE_PP} pp)", poker["model"], poker["label"], other["label"], poker_stat,
-                    other_stat, paper_gap, margin=-paper_gap + ACCURACY_TOLERANCE_PP))
-    return checks
+        reference = paired_reference(poker["model"])
+        others = sorted((r for r in rows if r["level"] == poker["level"] and r is not poker),
+                        key=lambda r: r["model"] != reference)
+        for other in others:
+            claims.append(Claim(f"{poker['label']} beats {other['label']}",
+                                (variant_key(poker["model"], {}), poker["label"]),
+                                (variant_key(other["model"], {}), other["label"]),
+                                round(poker["top1"] - other["top1"], 6), other["model"] != reference))
+    return sorted(claims, key=lambda c: c.pair_on_behind)
 
 
 def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet report table2") -> TableResult:
     tbl = table("table2")
     specs = [RowSpec(row, {}, [row["label"], row["level"]]) for row in tbl["rows"]]
-    runset = RunSet.select(runs, [s.run_key for s in specs])
-    body, rows, notes = _compare_rows(tbl, specs, complexity, runset)
-    checks = table2_checks(runset)
-    lines = header(f"Table 2 — {tbl['caption']}: paper vs ours", command, runset)
-    lines += [tolerance_sentence(tbl), "", github(body, _value_headers(["Model", "Level"]))]
-    lines += _notes_section(notes, rows)
-    lines += _checks_section(checks, runset.comparable)
-    lines += inputs_footer(complexity, runset)
-    return TableResult("\n".join(lines) + "\n", rows, checks, runset.setting, runset.used)
+    return _assemble(f"Table 2 — {tbl['caption']}: paper vs ours", command, tbl, specs, ["Model", "Level"],
+                     complexity, runs, table2_claims(), TABLE2_PAIRING)
 
 
 # --- Tables 4 and 5 (ablations) ------------------------------------------------------
+
+ABLATION_PAIRING = "The two arms of an ablation are paired on all their seeds (a seed missing from either is an error)."
+
 
 def _ablation(name: str, option: str, column: str, option_label: Callable[[Any], str], command: str,
               complexity: Complexity, runs: list[Run], winner_value: Any) -> TableResult:
@@ -291,27 +386,16 @@ def _ablation(name: str, option: str, column: str, option_label: Callable[[Any],
     labels = model_labels()
     specs = [RowSpec(row, {option: row[option]}, [labels[row["model"]], option_label(row[option])])
              for row in tbl["rows"]]
-    runset = RunSet.select(runs, [s.run_key for s in specs])
-    body, rows, notes = _compare_rows(tbl, specs, complexity, runset)
-    checks = []
-    for spec in specs:
-        if spec.paper[option] != winner_value:
-            continue
-        best = spec
+    claims = []
+    for best in (s for s in specs if s.paper[option] == winner_value):
         for other in (s for s in specs if s.paper["model"] == best.paper["model"] and s is not best):
             model = labels[best.paper["model"]]
-            checks.append(OrderCheck(
-                f"{model}: {option_label(winner_value)} beats {option_label(other.paper[option])}",
-                best.paper["model"], option_label(winner_value), option_label(other.paper[option]),
-                runset.accuracy(best.run_key, "top1"), runset.accuracy(other.run_key, "top1"),
-                best.paper["top1"] - other.paper["top1"]))
-    lines = header(f"{name.replace('table', 'Table ')} — {tbl['caption']}: paper vs ours", command, runset)
-    lines += [tolerance_sentence(tbl), "",
-              github(body, _value_headers(["Model", column]))]
-    lines += _notes_section(notes, rows)
-    lines += _checks_section(checks, runset.comparable)
-    lines += inputs_footer(complexity, runset)
-    return TableResult("\n".join(lines) + "\n", rows, checks, runset.setting, runset.used)
+            claims.append(Claim(f"{model}: {option_label(winner_value)} beats {option_label(other.paper[option])}",
+                                (best.run_key, f"{model} {option_label(winner_value)}"),
+                                (other.run_key, f"{model} {option_label(other.paper[option])}"),
+                                round(best.paper["top1"] - other.paper["top1"], 6)))
+    return _assemble(f"{name.replace('table', 'Table ')} — {tbl['caption']}: paper vs ours", command, tbl, specs,
+                     ["Model", column], complexity, runs, claims, ABLATION_PAIRING)
 
 
 def _se_label(value: bool) -> str:
@@ -328,104 +412,3 @@ def table4(complexity: Complexity, runs: list[Run], command: str = "pokernet rep
 
 def table5(complexity: Complexity, runs: list[Run], command: str = "pokernet report table5") -> TableResult:
     return _ablation("table5", "act", "Act", _act_label, command, complexity, runs, winner_value="relu6_hs")
-
-
-# --- Table 3 (latency) ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SpeedCheck:
-    """Is PokerNet faster than GhostNet of the same width, in one runtime/thread setting?"""
-    model: str
-    reference: str
-    runtime: str
-    threads: int
-    ratio: float
-    paper_ratio: float
-    ratio_ok: bool | None
-
-    @property
-    def faster(self) -> bool:
-        return self.ratio < 1
-
-
-@dataclass
-class LatencyResult(TableResult):
-    speed: list[SpeedCheck] = field(default_factory=list)
-
-
-def table3(latency: LatencyReport, command: str = "pokernet report table3") -> LatencyResult:
-    tbl = table("table3")
-    labels = model_labels()
-    paper_ms = {row["model"]: row["latency_ms"] for row in tbl["rows"]}
-    same_protocol = latency.batch == tbl["batch"] and latency.resolution == tbl["resolution"]
-    settings = latency.settings()
-    for row in tbl["rows"]:
-        if not any(latency.find(row["model"], rt, th) for rt, th in settings):
-            raise ValueError(f"{latency.source}: no latency of {row['model']} (Table 3 needs it)")
-    body, speed = [], []
-    for runtime, threads in settings:
-        for row in tbl["rows"]:
-            ours = latency.find(row["model"], runtime, threads)
-            if ours is None:
-                body.append([row["label"], runtime, threads, "— (not measured)", f"{row['latency_ms']:g}",
-                             NOT_COMPARABLE, "—", "—", "—", NOT_COMPARABLE])
-                continue
-            reference = row["reference"]
-            paper_ratio = row["latency_ms"] / paper_ms[reference]
-            ratio = latency.ratio(row["model"], reference, runtime, threads)
-            ok = None
-            if ratio is not None and reference != row["model"] and same_protocol:
-                ok = value_ok(ratio, paper_ratio, row_setting(row, tbl, "tolerance", "ratio"),
-                              row_setting(row, tbl, "precision", "ratio"))
-            if ratio is not None and reference != row["model"]:
-                speed.append(SpeedCheck(row["model"], reference, runtime, threads, ratio, paper_ratio, ok))
-            body.append([row["label"], runtime, threads, f"{ours.median_ms:.1f} ± {ours.iqr_ms:.1f}",
-                         f"{row['latency_ms']:g}", NOT_COMPARABLE, number(ratio, 3), f"{paper_ratio:.3f}",
-                         "—" if ratio is None or reference == row["model"] else f"{ratio - paper_ratio:+.3f}",
-                         mark(ok)])
-    measured_runtimes = {runtime for runtime, _ in settings}
-    paper_rows = {row["model"]: row for row in tbl["rows"]}
-    for (model, reference, runtime, threads), ratio in latency.ratios.items():
-        row = paper_rows.get(model)
-        if runtime in measured_runtimes or row is None or row["reference"] != reference or model == reference:
-            continue
-        # A pseudo-runtime (e.g. "best": each model in its own fastest runtime): only a ratio.
-        paper_ratio = row["latency_ms"] / paper_ms[reference]
-        ok = value_ok(ratio, paper_ratio, row_setting(row, tbl, "tolerance", "ratio"),
-                      row_setting(row, tbl, "precision", "ratio")) if same_protocol else None
-        speed.append(SpeedCheck(model, reference, runtime, threads, ratio, paper_ratio, ok))
-        which = latency.ratio_runtimes.get((model, reference, runtime, threads))
-        body.append([row["label"], f"{runtime} ({which})" if which else runtime, threads, "—",
-                     f"{row['latency_ms']:g}", NOT_COMPARABLE, f"{ratio:.3f}", f"{paper_ratio:.3f}",
-                     f"{ratio - paper_ratio:+.3f}", mark(ok)])
-    hardware = latency.hardware
-    extra = [f"- latency measured on: {hardware.get('cpu', 'unknown CPU')} ({hardware.get('cores', '?')} cores); "
-             f"batch {latency.batch}, {latency.resolution}×{latency.resolution}",
-             "- latency versions: " + (", ".join(f"{k} {v}" for k, v in latency.versions.items()) or "not recorded"),
-             f"- paper's hardware: {tbl['hardware']}; batch {tbl['batch']}, {tbl['resolution']}×{tbl['resolution']}"]
-    extra += [f"- latency {key}: {value}" for key, value in latency.protocol.items()]
-    lines = header(f"Table 3 — {tbl['caption']}: paper vs ours", command, None, extra)
-    lines += [
-        "Absolute milliseconds are not comparable (a different CPU): their verdict is —. What is compared is "
-        "the ratio to GhostNet at the same width, measured in the same run (ours) and computed from the "
-        "paper's milliseconds (paper). ✓ when |ours − paper| ≤ max(tolerance × paper, half the last printed "
-        f"digit), with paper.yaml's ratio tolerance ({100 * tbl['tolerance']['ratio']:g}%). Ours: median ± IQR "
-        "over the timed runs." + ("" if same_protocol else
-                                  " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
-        "",
-        github(body, ["Model", "runtime", "threads", "ours (ms)", "paper (ms)", "ms ✓/✗",
-                      "ratio to GhostNet (ours)", "paper ratio", "Δ ratio", "ratio ✓/✗"]),
-        "", "## PokerNet faster than GhostNet here?", ""]
-    for model in dict.fromkeys(s.model for s in speed):
-        checks = [s for s in speed if s.model == model]
-        faster = [s for s in checks if s.faster]
-        if len(faster) == len(checks):
-            answer = "yes"
-        else:
-            answer = "no" if not faster else f"in {len(faster)} of {len(checks)} settings"
-        detail = ", ".join(f"{s.runtime}/{s.threads} thread{'s' if s.threads > 1 else ''}: {s.ratio:.3f}"
-                           for s in checks)
-        lines.append(f"- {labels[model]} vs {labels[checks[0].reference]}: PokerNet faster than GhostNet here: "
-                     f"**{answer}** (ratio {detail}; paper {checks[0].paper_ratio:.3f})")
-    lines += inputs_footer(None, None, latency)
-    return LatencyResult("\n".join(lines) + "\n", speed=speed)
