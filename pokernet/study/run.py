@@ -1,0 +1,479 @@
+"""The key CIFAR-10 study in one process on one GPU: every arm x seed, trained by the fused
+trainer, evaluated once at the end on the whole test split, written as the workflow's runs.
+
+Layout: one :class:`~pokernet.train.fused.FusedRuns` per arm (its seeds fused), each step
+captured as a CUDA graph and replayed on the arm's own CUDA stream, so the arms' kernels run
+concurrently. The batches of the N seeds are made once per step (the same for every arm: seed
+s of every arm sees the same images and augmentation, as ``pokernet train --seed s`` would) and
+each arm copies them into its graph's input on its own stream. The host never waits for the
+GPU inside an epoch; it waits on the previous epoch's end, which also keeps time.
+
+The number of epochs is sized before training from the measured throughput and the wall-clock
+budget, the same for every run (the LR milestones scale with it, as the recipe says). Should
+training still overrun the hard deadline, it stops, and the runs are written as
+``partial.json`` (never ``metrics.json``): a run that did not finish its schedule is not a result.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import multiprocessing
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pokernet.fileio import atomic_write
+from pokernet.models import create_model, model_options
+from pokernet.provenance import git_commit
+from pokernet.train.data import MemorySplit, class_balanced_indices, decode_to_memory, eval_batch, image_folder
+from pokernet.train.fused import EpochPlan, FusedRuns, plan_epoch, seeds_batch
+from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
+
+from .arms import STUDY_ARMS, Arm
+
+TRAINER = "pokernet.train.fused (seeds fused with torch.func.vmap, one CUDA graph per arm)"
+
+
+@dataclass
+class StudyConfig:
+    data_root: Path  # an ImageFolder copy of CIFAR-10 (train/, test/)
+    out_dir: Path  # receives runs/<variant>/seed<s>/metrics.json and study.json
+    seeds: list[int]
+    arms: tuple[Arm, ...] = STUDY_ARMS
+    recipe: str = "cifar10_gpu"
+    budget_s: float = 420.0  # wall clock from start to the end of evaluation, used to size epochs
+    deadline_s: float | None = None  # hard stop of training (default: budget + 15%)
+    epochs: int | None = None  # fixed epochs instead of sizing them (at most the recipe's)
+    subset: int | None = None  # train images per class (dry runs)
+    val_limit: int | None = None  # first N test images (dry runs only: results then are not the test split)
+    max_steps: int | None = None  # steps per epoch (dry runs only)
+    device: str = "cuda"
+    graphs: bool = True
+    cudnn_benchmark: bool = True
+    calibration_steps: int = 15
+    decode_workers: int = 16
+    threads: int | None = None  # torch CPU threads (default: torch's)
+
+
+@dataclass
+class Timer:
+    start: float = field(default_factory=time.perf_counter)
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = round(self.elapsed(), 2)
+
+
+def log(message: str) -> None:
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------- data
+
+def _decode_chunk(job: tuple[str, list[int], int | None]) -> tuple[Any, Any]:
+    folder, indices, resize = job
+    split = decode_to_memory(image_folder(Path(folder)), torch.tensor(indices), resize)
+    return split.images.numpy(), split.labels.numpy()
+
+
+def decode_split(folder: Path, indices: torch.Tensor | None, resize: int | None, workers: int) -> MemorySplit:
+    """decode_to_memory of an ImageFolder in ``workers`` processes (same images, same order)."""
+    dataset = image_folder(folder)
+    chosen = torch.arange(len(dataset)) if indices is None else indices
+    chunks = [chunk.tolist() for chunk in chosen.chunk(max(1, workers * 4))]
+    jobs = [(str(folder), chunk, resize) for chunk in chunks if chunk]
+    if workers <= 1:
+        parts = [_decode_chunk(job) for job in jobs]
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_decode_chunk, jobs)
+    images = torch.cat([torch.from_numpy(images) for images, _ in parts])
+    labels = torch.cat([torch.from_numpy(labels) for _, labels in parts])
+    return MemorySplit(images, labels)
+
+
+def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, MemorySplit, list[str]]:
+    root = Path(config.data_root)
+    train_dir = root / "train"
+    val_dir = next((root / name for name in ("test", "val") if (root / name).is_dir()), root / "test")
+    if not train_dir.is_dir() or not val_dir.is_dir():
+        raise FileNotFoundError(f"{root} is not an ImageFolder copy of CIFAR-10 (needs train/ and test/)")
+    train_folder, val_folder = image_folder(train_dir), image_folder(val_dir)
+    if train_folder.classes != val_folder.classes:
+        raise ValueError(f"{val_dir} has classes {val_folder.classes}, {train_dir} has {train_folder.classes}")
+    keep = (class_balanced_indices(torch.tensor(train_folder.targets), config.subset)
+            if config.subset is not None else None)
+    train = decode_split(train_dir, keep, resize, config.decode_workers)
+    val_keep = torch.arange(min(config.val_limit, len(val_folder))) if config.val_limit else None
+    val = decode_split(val_dir, val_keep, resize, config.decode_workers)
+    return train, val, train_folder.classes
+
+
+# --------------------------------------------------------------------------- arms
+
+@dataclass
+class ArmRuns:
+    """One arm: its resolved recipe, its fused members, its stream and static inputs."""
+    arm: Arm
+    recipe: dict[str, Any]
+    options: dict[str, Any]
+    fused: FusedRuns
+    stream: Any = None
+    static_x: torch.Tensor | None = None
+    static_y: torch.Tensor | None = None
+    epoch_sums: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
+    lr: float | None = None  # the value last set
+
+    def run_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        if self.fused.graph is None:
+            self.fused.step(x, y)
+            return
+        self.static_x.copy_(x)
+        self.static_y.copy_(y)
+        self.fused.replay()
+
+    def close_epoch(self) -> None:
+        """Keep the epoch's sums on the device (fetched at the end) and start the next."""
+        self.epoch_sums.append((self.fused.loss_sum.clone(), self.fused.correct_sum.clone()))
+        self.fused.loss_sum.zero_()
+        self.fused.correct_sum.zero_()
+
+
+def build_arm(arm: Arm, recipe: dict[str, Any], seeds: list[int], num_classes: int,
+              device: torch.device) -> ArmRuns:
+    """The members as ``pokernet train`` builds them: seeded init, the recipe's dropout."""
+    options = dict(arm.options, num_classes=num_classes)
+    if "drop_rate" in model_options(arm.model):
+        options["drop_rate"] = recipe["dropout"]
+    models = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        random.seed(seed)
+        models.append(create_model(arm.model, **options).to(device))
+    resolved = recipe["resolved"]
+    fused = FusedRuns(models, resolved["lr"], recipe["optimizer"]["momentum"], resolved["weight_decay"],
+                      recipe["label_smoothing"])
+    if recipe["optimizer"]["nesterov"]:
+        raise ValueError("the fused trainer implements SGD without Nesterov momentum")
+    return ArmRuns(arm, recipe, options, fused)
+
+
+def lr_at(recipe: dict[str, Any], step: int, steps_per_epoch: int) -> float:
+    """MultiStepLR over optimizer steps, milestones at the recipe's epochs (as the engine)."""
+    milestones = [round(epoch * steps_per_epoch) for epoch in recipe["resolved"]["lr_milestones_epochs"]]
+    passed = sum(1 for milestone in milestones if milestone <= step)
+    return recipe["resolved"]["lr"] * recipe["lr_schedule"]["gamma"] ** passed
+
+
+# --------------------------------------------------------------------------- the study
+
+class Study:
+    """Data on the device, every arm built (and captured), then sized, trained, evaluated."""
+
+    def __init__(self, config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]] | None = None):
+        """``data``: (train, test, classes) already decoded at the recipe's size (benchmarks)."""
+        self.config, self.timer = config, Timer()
+        self.device = torch.device(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self.cuda = self.device.type == "cuda"
+        if self.cuda:
+            torch.backends.cudnn.benchmark = config.cudnn_benchmark
+        base = load_recipe(config.recipe)
+        self.data_cfg = base["data"]
+        self.data = data or load_cifar10(config, self.data_cfg["resize"])
+        train, val, self.classes = self.data
+        self.train_size, self.val_size = len(train), len(val)
+        self.image_hw = tuple(train.images.shape[-2:])
+        self.train_split = MemorySplit(train.images.to(self.device), train.labels.to(self.device))
+        self.val_split = MemorySplit(val.images.to(self.device), val.labels.to(self.device))
+        self.timer.mark("data_loaded")
+        log(f"data: {self.train_size} train / {self.val_size} test images at {self.image_hw}, "
+            f"on {self.device} ({self.timer.marks['data_loaded']:.1f} s)")
+        self.batch = base["batch_size"]
+        self.base_recipe = base
+        self.arms = [build_arm(arm, resolve_recipe(base, arm.model), config.seeds, len(self.classes), self.device)
+                     for arm in config.arms]
+        self.timer.mark("arms_built")
+
+    # ----------------------------------------------------------- per step
+
+    def steps_per_epoch(self) -> int:
+        steps = max(1, self.train_size // self.batch)
+        return min(steps, self.config.max_steps) if self.config.max_steps else steps
+
+    def plan(self, epoch: int) -> EpochPlan:
+        return plan_epoch(self.config.seeds, epoch, self.train_size, self.batch, self.image_hw,
+                          self.data_cfg).to(self.device)
+
+    def one_step(self, plan: EpochPlan, step: int) -> None:
+        """Step ``step`` of every arm: the seeds' batch made once, each arm on its stream."""
+        x, y = seeds_batch(self.train_split.images, self.train_split.labels, plan, step, self.data_cfg)
+        if not self.cuda:
+            for arm in self.arms:
+                arm.run_step(x, y)
+            return
+        main = torch.cuda.current_stream()
+        for arm in self.arms:
+            arm.stream.wait_stream(main)
+            with torch.cuda.stream(arm.stream):
+                arm.run_step(x, y)
+            x.record_stream(arm.stream)
+            y.record_stream(arm.stream)
+
+    def set_lr(self, step: int) -> None:
+        """Each arm's LR for global step ``step`` (a kernel on its stream only when it changes)."""
+        for arm in self.arms:
+            value = lr_at(arm.recipe, step, self.steps_per_epoch())
+            if value == arm.lr:
+                continue
+            arm.lr = value
+            if self.cuda:
+                with torch.cuda.stream(arm.stream):
+                    arm.fused.set_lr(value)
+            else:
+                arm.fused.set_lr(value)
+
+    def sync(self) -> None:
+        if self.cuda:
+            for arm in self.arms:
+                arm.stream.synchronize()
+            torch.cuda.synchronize()
+
+    # ----------------------------------------------------------- set-up, sizing
+
+    def capture(self) -> None:
+        """One stream per arm and, with graphs, one captured step per arm (state unchanged)."""
+        if not self.cuda:
+            return
+        shape = (len(self.config.seeds), self.batch, 3, *self.image_hw)
+        for arm in self.arms:
+            arm.stream = torch.cuda.Stream()
+            if self.config.graphs:
+                arm.static_x = torch.zeros(shape, device=self.device)
+                arm.static_y = torch.zeros(shape[:2], dtype=torch.long, device=self.device)
+                arm.fused.capture(arm.static_x, arm.static_y)
+                log(f"captured {arm.arm.variant} ({self.timer.elapsed():.1f} s)")
+        self.sync()
+        self.timer.mark("captured")
+
+    def measure(self, steps: int) -> float:
+        """Seconds per step of all arms together (training state restored afterwards)."""
+        saved = [arm.fused.snapshot() for arm in self.arms]
+        plan = self.plan(0)
+        steps = min(steps, plan.steps)
+        if steps > 1:
+            self.one_step(plan, 0)  # warm-up (eager arms: cuDNN autotuning)
+            self.sync()
+        start = time.perf_counter()
+        for step in range(steps > 1, steps):
+            self.one_step(plan, step)
+        self.sync()
+        seconds = (time.perf_counter() - start) / max(1, steps - 1)
+        for arm, snapshot in zip(self.arms, saved):
+            arm.fused.restore(snapshot)
+        self.sync()
+        self.timer.mark("measured")
+        return seconds
+
+    def size_epochs(self, step_seconds: float) -> int:
+        """The most epochs (at most the recipe's) that end within the budget, evaluation included."""
+        recipe_epochs = self.base_recipe["epochs"]
+        if self.config.epochs:
+            return min(self.config.epochs, recipe_epochs)
+        epoch_seconds = step_seconds * self.steps_per_epoch() * 1.03 + 0.2  # + planning, epoch ends
+        eval_seconds = step_seconds * self.val_size / self.batch / 2 + 10
+        left = self.config.budget_s - self.timer.elapsed() - eval_seconds
+        return max(1, min(recipe_epochs, math.floor(left / epoch_seconds)))
+
+    # ----------------------------------------------------------- training, evaluation
+
+    def train(self, epochs: int) -> int:
+        """Train every arm for ``epochs`` epochs in lockstep; returns the epochs completed.
+        The host runs at most one epoch ahead of the device (it waits on the end of the
+        previous epoch), so the log's times are the device's to within an epoch."""
+        deadline = self.config.deadline_s or self.config.budget_s * 1.15
+        steps = self.steps_per_epoch()
+        previous_ends: list[Any] = []
+        start = time.perf_counter()
+        for epoch in range(epochs):
+            plan = self.plan(epoch)
+            for step in range(steps):
+                self.set_lr(epoch * steps + step)
+                self.one_step(plan, step)
+            ends = []
+            for arm in self.arms:
+                if self.cuda:
+                    with torch.cuda.stream(arm.stream):
+                        arm.close_epoch()
+                        ends.append(torch.cuda.Event())
+                        ends[-1].record()
+                else:
+                    arm.close_epoch()
+            for event in previous_ends:
+                event.synchronize()
+            previous_ends = ends
+            finished = epoch if self.cuda else epoch + 1
+            log(f"epoch {epoch + 1}/{epochs} queued, {finished} finished: {time.perf_counter() - start:.1f} s "
+                f"of training, {self.timer.elapsed():.0f} s in all")
+            if self.timer.elapsed() > deadline and epoch + 1 < epochs:
+                log(f"hard deadline ({deadline:.0f} s) passed after epoch {epoch + 1} of {epochs}: stopping")
+                self.sync()
+                self.timer.mark("trained")
+                return epoch + 1
+        self.sync()
+        self.timer.mark("trained")
+        return epochs
+
+    def evaluate(self) -> list[list[dict[str, float]]]:
+        """Every arm's members on the test split (one center crop: the whole 64x64 image)."""
+        if self.cuda:
+            torch.backends.cudnn.benchmark = False  # one pass: no autotuning of new shapes
+        results = []
+        for arm in self.arms:
+            batches = ((eval_batch(self.val_split.images[i:i + 500], self.data_cfg), self.val_split.labels[i:i + 500])
+                       for i in range(0, self.val_size, 500))
+            results.append(arm.fused.evaluate(batches))
+        self.timer.mark("evaluated")
+        return results
+
+
+# --------------------------------------------------------------------------- outputs
+
+def write_json(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda file: file.write((json.dumps(content, indent=2) + "\n").encode()))
+
+
+def device_name(device: torch.device) -> str:
+    from pokernet.provenance import cpu_model
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
+
+
+def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, val: dict[str, float] | None,
+                history: list[dict[str, Any]], img_per_s: float) -> dict[str, Any]:
+    """A run's metrics.json, with the keys and meaning of ``pokernet train``'s; the config (and
+    its hash) is the one ``pokernet train --recipe RECIPE --epochs EPOCHS --seed S`` would have."""
+    config = study.config
+    seed = config.seeds[index]
+    recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
+    run_config = {"model": arm.arm.model, "model_options": arm.options, "recipe": recipe,
+                  "dataset": "cifar10", "subset_per_class": config.subset, "seed": seed}
+    last = history[-1]
+    return {
+        "model": arm.arm.model, "model_options": arm.options,
+        "top1": val["top1"] if val else None, "top5": val["top5"] if val else None,
+        "loss": val["loss"] if val else None,
+        "train_loss": last["train_loss"], "train_top1": last["train_top1"],
+        "epochs": epochs, "seed": seed, "dataset": "cifar10", "subset_per_class": config.subset,
+        "data_source": str(config.data_root), "train_size": study.train_size, "val_size": study.val_size,
+        "resolution": study.data_cfg["resolution"], "wall_time_s": study.timer.elapsed(),
+        "train_img_per_s": img_per_s, "recipe": recipe, "config": run_config,
+        "config_hash": config_hash(run_config), "torch_version": torch.__version__,
+        "device": device_name(study.device), "num_threads": torch.get_num_threads(), "world_size": 1,
+        "amp_bf16": False, "channels_last": False, "git_commit": git_commit(),
+        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "history": history,
+        "trainer": TRAINER, "fused_seeds": list(config.seeds), "study_arms": len(study.arms),
+    }
+
+
+def histories(study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float,
+              val: list[dict[str, float]] | None) -> list[list[dict[str, Any]]]:
+    """Per member, one entry per epoch (train loss/top-1 of the epoch; val at the last only)."""
+    steps = study.steps_per_epoch()
+    images = steps * study.batch
+    sums = [(loss.tolist(), correct.tolist()) for loss, correct in arm.epoch_sums[:epochs_done]]
+    result = []
+    for index in range(len(study.config.seeds)):
+        history = []
+        for epoch, (loss, correct) in enumerate(sums):
+            last = epoch + 1 == epochs_done and val is not None
+            history.append({"epoch": epoch + 1, "train_loss": loss[index] / images,
+                            "train_top1": 100 * correct[index] / images,
+                            "val_loss": val[index]["loss"] if last else None,
+                            "val_top1": val[index]["top1"] if last else None,
+                            "val_top5": val[index]["top5"] if last else None,
+                            "lr": lr_at(arm.recipe, (epoch + 1) * steps, steps),  # as the engine logs it
+                            "img_per_s": img_per_s})
+        result.append(history)
+    return result
+
+
+def versions() -> dict[str, Any]:
+    import timm
+    import torchvision
+    return {"python": sys.version.split()[0], "torch": torch.__version__, "torchvision": torchvision.__version__,
+            "timm": timm.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
+
+
+def execute(config: StudyConfig) -> dict[str, Any]:
+    """The whole study; writes runs/<variant>/seed<s>/metrics.json (or partial.json) and study.json
+    under ``config.out_dir``. study.json is written whatever happens, with the error if any."""
+    out = Path(config.out_dir)
+    summary: dict[str, Any] = {"status": "started", "config": {k: str(v) if isinstance(v, Path) else v
+                                                               for k, v in vars(config).items() if k != "arms"},
+                               "arms": [arm.variant for arm in config.arms], "versions": versions()}
+    try:
+        study = Study(config)
+        summary.update(device=device_name(study.device), train_size=study.train_size, val_size=study.val_size,
+                       resolution=study.data_cfg["resolution"], batch_per_seed=study.batch,
+                       steps_per_epoch=study.steps_per_epoch())
+        study.capture()
+        step_seconds = study.measure(config.calibration_steps)
+        images_per_step = len(study.arms) * len(config.seeds) * study.batch
+        summary["measured_img_per_s"] = images_per_step / step_seconds
+        epochs = study.size_epochs(step_seconds)
+        log(f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
+            f"seeds x {study.batch} images = {images_per_step / step_seconds:,.0f} img/s; "
+            f"{epochs} epochs fit the {config.budget_s:.0f} s budget")
+        for arm in study.arms:
+            arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
+        summary.update(epochs_planned=epochs, status="training")
+        train_start = study.timer.elapsed()
+        done = study.train(epochs)
+        train_seconds = study.timer.elapsed() - train_start
+        images = done * study.steps_per_epoch() * images_per_step
+        summary.update(epochs_done=done, train_seconds=train_seconds, train_img_per_s=images / train_seconds)
+        log(f"trained {done} epochs in {train_seconds:.1f} s: {images / train_seconds:,.0f} img/s "
+            f"over {len(study.arms) * len(config.seeds)} runs")
+        results = study.evaluate()
+        per_run_rate = images / train_seconds / (len(study.arms) * len(config.seeds))
+        written = write_runs(study, out, epochs, done, results, per_run_rate)
+        summary.update(status="complete" if done == epochs else "incomplete", runs=written,
+                       timings=study.timer.marks, wall_time_s=study.timer.elapsed())
+        log(f"wrote {len(written)} runs under {out}/runs ({study.timer.elapsed():.0f} s in all)")
+    except BaseException as error:
+        summary.update(status="failed", error=f"{type(error).__name__}: {error}")
+        log(f"FAILED: {type(error).__name__}: {error}")
+        raise
+    finally:
+        write_json(out / "study.json", summary)
+    return summary
+
+
+def write_runs(study: Study, out: Path, epochs: int, done: int, results: list[list[dict[str, float]]],
+               per_run_rate: float) -> list[str]:
+    written = []
+    name = "metrics.json" if done == epochs else "partial.json"
+    for arm, vals in zip(study.arms, results):
+        for index, history in enumerate(histories(study, arm, done, per_run_rate, vals)):
+            metrics = run_metrics(study, arm, index, epochs, vals[index], history, per_run_rate)
+            if done != epochs:
+                metrics["epochs_done"] = done
+            path = out / "runs" / arm.arm.variant / f"seed{study.config.seeds[index]}" / name
+            write_json(path, metrics)
+            written.append(str(path.relative_to(out)))
+            log(f"{arm.arm.variant} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
+                f"top-5 {vals[index]['top5']:.2f}% ({name})")
+    return written

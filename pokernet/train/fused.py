@@ -1,0 +1,305 @@
+"""N runs of one architecture (one per seed) trained as one horizontally fused network.
+
+The members' weights are stacked (``torch.func.stack_module_state``) and the model is run
+under ``torch.func.vmap``: each convolution becomes one grouped convolution over the N members,
+BatchNorm statistics stay per member (the running stats are stacked buffers, updated in place),
+and every op keeps each member's own semantics (concatenations, SE, dropout with independent
+masks per member). The loss is the sum of the members' mean losses, so each member's gradient
+is its own; the SGD update is the recipe's (momentum, weight decay on every parameter, no
+Nesterov), written with foreach ops and a learning rate held in a tensor, so the whole step can
+be captured once as a CUDA graph and replayed with no host synchronisation.
+``tests/test_fused.py`` shows that a fused step equals N plain steps of ``torch.optim.SGD``.
+
+The batch augmentation of :func:`pokernet.train.data.augment_batch` is split here into its
+draws (:func:`draw_augmentation`, on the CPU, from the same per-seed generator and in the same
+order) and their application to a whole stacked batch on the GPU (:func:`apply_augmentation`),
+so a member trained with seed s sees the batches ``pokernet train --seed s`` would see, and all
+architectures trained with seed s see identical batches (tested against ``augment_batch``).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as nnf
+import torchvision.transforms.v2.functional as F
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+from torch.utils.data import DistributedSampler
+
+from .data import augment_generator, to_model_input
+
+
+class FusedRuns:
+    """N members of one architecture with their SGD state, stepped together.
+
+    ``x`` is N x B x C x H x W (one batch per member) for training; evaluation takes one batch
+    B x C x H x W shared by all members. Outputs are N x B x classes."""
+
+    def __init__(self, models: list[nn.Module], lr: float, momentum: float, weight_decay: float,
+                 label_smoothing: float):
+        if not models:
+            raise ValueError("FusedRuns needs at least one model")
+        self.size = len(models)
+        self.params, self.buffers = stack_module_state(models)
+        for param in self.params.values():
+            param.requires_grad_(True)
+        self.base = copy.deepcopy(models[0]).to("meta")
+        self.param_list = list(self.params.values())
+        self.momentum_buffers = [torch.zeros_like(p) for p in self.param_list]
+        self.lr = torch.tensor(float(lr), device=self.param_list[0].device, dtype=self.param_list[0].dtype)
+        self.momentum, self.weight_decay = momentum, weight_decay
+        self.label_smoothing = label_smoothing
+        self.graph: torch.cuda.CUDAGraph | None = None
+        device = self.param_list[0].device
+        self.loss_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
+        self.correct_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
+
+    # ------------------------------------------------------------------ forward / loss
+
+    def _member_forward(self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
+                        x: torch.Tensor) -> torch.Tensor:
+        return functional_call(self.base, (params, buffers), (x,))
+
+    def forward(self, x: torch.Tensor, train: bool, shared_input: bool = False) -> torch.Tensor:
+        self.base.train(train)
+        in_dims = (0, 0, None if shared_input else 0)
+        return vmap(self._member_forward, in_dims=in_dims, randomness="different")(
+            self.params, self.buffers, x)
+
+    def member_losses(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The recipe's loss (label-smoothed cross-entropy, mean over the batch) per member."""
+        losses = nnf.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none",
+                                   label_smoothing=self.label_smoothing)
+        return losses.view(labels.shape).mean(1)
+
+    # ------------------------------------------------------------------ one training step
+
+    def step(self, x: torch.Tensor, labels: torch.Tensor) -> None:
+        """Forward, backward and the SGD update of every member; the epoch's loss and correct
+        counts accumulate on the device (no host synchronisation)."""
+        logits = self.forward(x, train=True)
+        losses = self.member_losses(logits, labels)
+        grads = torch.autograd.grad(losses.sum(), self.param_list)
+        with torch.no_grad():
+            self._sgd(list(grads))
+            self.loss_sum.add_(losses.detach().double() * labels.shape[1])
+            self.correct_sum.add_((logits.argmax(-1) == labels).sum(1).double())
+
+    def _sgd(self, grads: list[torch.Tensor]) -> None:
+        """torch.optim.SGD (dampening 0, no Nesterov): d = g + wd p; m = mu m + d; p -= lr m.
+        (Momentum starts at zero, which equals SGD's first-step copy of d exactly.)"""
+        if self.weight_decay:
+            grads = torch._foreach_add(grads, self.param_list, alpha=self.weight_decay)
+        torch._foreach_mul_(self.momentum_buffers, self.momentum)
+        torch._foreach_add_(self.momentum_buffers, grads)
+        torch._foreach_sub_(self.param_list, torch._foreach_mul(self.momentum_buffers, self.lr))
+
+    def set_lr(self, value: float) -> None:
+        self.lr.fill_(value)
+
+    # ------------------------------------------------------------------ CUDA graph
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        """Every tensor a step changes (weights, BN buffers, momentum, epoch sums)."""
+        return [*self.param_list, *self.buffers.values(), *self.momentum_buffers,
+                self.loss_sum, self.correct_sum]
+
+    def snapshot(self) -> list[torch.Tensor]:
+        return [t.detach().clone() for t in self.state_tensors()]
+
+    def restore(self, snapshot: list[torch.Tensor]) -> None:
+        with torch.no_grad():
+            for tensor, saved in zip(self.state_tensors(), snapshot):
+                tensor.copy_(saved)
+
+    def capture(self, static_x: torch.Tensor, static_labels: torch.Tensor, warmup_steps: int = 3) -> None:
+        """Record one step reading ``static_x``/``static_labels`` as a CUDA graph. The warm-up
+        steps (on a side stream, as CUDA graphs require) are undone: the state after capture
+        is the state before it."""
+        saved = self.snapshot()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(warmup_steps):
+                self.step(static_x, static_labels)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self.step(static_x, static_labels)
+        self.restore(saved)
+        self.graph = graph
+
+    def replay(self) -> None:
+        self.graph.replay()
+
+    # ------------------------------------------------------------------ results
+
+    def take_epoch_sums(self) -> tuple[list[float], list[float]]:
+        """The epoch's loss and correct sums per member (one synchronisation), reset to zero."""
+        loss, correct = self.loss_sum.tolist(), self.correct_sum.tolist()
+        self.loss_sum.zero_()
+        self.correct_sum.zero_()
+        return loss, correct
+
+    @torch.no_grad()
+    def evaluate(self, batches) -> list[dict[str, float]]:
+        """Top-1/top-5 (percent) and mean cross-entropy (no smoothing) of every member over
+        ``batches`` of (B x C x H x W inputs, B labels), as ``engine.evaluate`` computes them."""
+        sums = torch.zeros(self.size, 3, dtype=torch.float64, device=self.param_list[0].device)
+        count = 0
+        for x, labels in batches:
+            logits = self.forward(x, train=False, shared_input=True).float()
+            top = logits.topk(min(5, logits.shape[-1]), dim=-1).indices
+            target = labels.expand(self.size, -1)
+            losses = nnf.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none")
+            sums[:, 0] += losses.view(target.shape).sum(1).double()
+            sums[:, 1] += (top[..., 0] == target).sum(1).double()
+            sums[:, 2] += (top == target[..., None]).any(-1).sum(1).double()
+            count += len(labels)
+        if count == 0:
+            raise ValueError("the validation split is empty")
+        return [{"top1": 100 * top1 / count, "top5": 100 * top5 / count, "loss": loss / count,
+                 "images": count} for loss, top1, top5 in sums.tolist()]
+
+    def member_state_dict(self, index: int) -> dict[str, torch.Tensor]:
+        """Member ``index``'s weights and buffers, as its plain model's state_dict holds them."""
+        return {name: tensor[index].detach() for name, tensor in {**self.params, **self.buffers}.items()}
+
+
+# ---------------------------------------------------------------------- data of N seeds
+
+@dataclass
+class AugmentDraws:
+    """The random numbers of one augmented batch, in the order augment_batch draws them."""
+    top: torch.Tensor
+    left: torch.Tensor
+    flip: torch.Tensor
+    brightness: torch.Tensor | None
+    contrast: torch.Tensor | None
+    saturation: torch.Tensor | None
+
+    FIELDS = ("top", "left", "flip", "brightness", "contrast", "saturation")
+
+    @classmethod
+    def stack(cls, draws: list["AugmentDraws"]) -> "AugmentDraws":
+        return cls(*[None if getattr(draws[0], f) is None else torch.stack([getattr(d, f) for d in draws])
+                     for f in cls.FIELDS])
+
+    def to(self, device: torch.device) -> "AugmentDraws":
+        return AugmentDraws(*[None if (t := getattr(self, f)) is None else t.to(device) for f in self.FIELDS])
+
+    def __getitem__(self, index: Any) -> "AugmentDraws":
+        return AugmentDraws(*[None if (t := getattr(self, f)) is None else t[index] for f in self.FIELDS])
+
+    def flatten(self) -> "AugmentDraws":
+        return AugmentDraws(*[None if (t := getattr(self, f)) is None else t.flatten() for f in self.FIELDS])
+
+
+def padding(height: int, width: int, data_cfg: dict[str, Any]) -> list[int]:
+    """augment_batch's zero padding (left, right, top, bottom): the recipe's pad, and more
+    where the image is smaller than the crop (torchvision's pad_if_needed)."""
+    size, pad = data_cfg["resolution"], data_cfg["pad"]
+    grow_y, grow_x = max(0, size - height - 2 * pad), max(0, size - width - 2 * pad)
+    return [pad + grow_x // 2, pad + grow_x - grow_x // 2, pad + grow_y // 2, pad + grow_y - grow_y // 2]
+
+
+def draw_augmentation(generator: torch.Generator, count: int, height: int, width: int,
+                      data_cfg: dict[str, Any], channels: int = 3) -> AugmentDraws:
+    """The draws augment_batch makes for a batch of ``count`` images of ``height`` x ``width``
+    (before padding), from ``generator``, in its order."""
+    size = data_cfg["resolution"]
+    left_pad, right_pad, top_pad, bottom_pad = padding(height, width, data_cfg)
+    height, width = height + top_pad + bottom_pad, width + left_pad + right_pad
+    top = torch.randint(0, height - size + 1, (count,), generator=generator)
+    left = torch.randint(0, width - size + 1, (count,), generator=generator)
+    flip = (torch.rand(count, generator=generator) < 0.5 if data_cfg["hflip"]
+            else torch.zeros(count, dtype=torch.bool))
+    jitter = data_cfg["color_jitter"]
+
+    def factor(strength: float, applies: bool = True) -> torch.Tensor | None:
+        if not strength or not applies:
+            return None
+        low, high = max(0, 1 - strength), 1 + strength
+        return low + (high - low) * torch.rand(count, generator=generator)
+
+    brightness = factor(jitter["brightness"])
+    contrast = factor(jitter["contrast"])
+    saturation = factor(jitter["saturation"], channels == 3)
+    return AugmentDraws(top, left, flip, brightness, contrast, saturation)
+
+
+def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict[str, Any]) -> torch.Tensor:
+    """augment_batch's crop, flip, color jitter and mean subtraction of a uint8 batch (any
+    number of images, on any device), from draws made beforehand (one per image)."""
+    size = data_cfg["resolution"]
+    count, channels, height, width = images.shape
+    pads = padding(height, width, data_cfg)
+    if any(pads):
+        images = nnf.pad(images, pads)
+    device = images.device
+    offsets = torch.arange(size, device=device)
+    rows = draws.top[:, None] + offsets
+    cols = torch.where(draws.flip[:, None], draws.left[:, None] + size - 1 - offsets, draws.left[:, None] + offsets)
+    batch_index = torch.arange(count, device=device)[:, None, None, None]
+    channel_index = torch.arange(channels, device=device)[None, :, None, None]
+    x = images[batch_index, channel_index, rows[:, None, :, None], cols[:, None, None, :]].float().div_(255)
+    view = (-1, 1, 1, 1)
+    gray = (lambda t: t) if channels == 1 else F.rgb_to_grayscale
+    if draws.brightness is not None:
+        x = (x * draws.brightness.view(view)).clamp_(0, 1)
+    if draws.contrast is not None:
+        mean = gray(x).mean(dim=(1, 2, 3), keepdim=True)
+        factor = draws.contrast.view(view)
+        x = (factor * x + (1 - factor) * mean).clamp_(0, 1)
+    if draws.saturation is not None:
+        factor = draws.saturation.view(view)
+        x = (factor * x + (1 - factor) * gray(x)).clamp_(0, 1)
+    return to_model_input(x, data_cfg)
+
+
+def epoch_order(train_size: int, seed: int, epoch: int, batch_size: int) -> torch.Tensor:
+    """The image indices of one epoch's batches (steps x batch), as MemoryPipeline orders them
+    for a single process: DistributedSampler's seeded permutation, incomplete last batch dropped."""
+    sampler = DistributedSampler(range(train_size), num_replicas=1, rank=0, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    order = torch.tensor(list(sampler))
+    steps = max(1, len(order) // batch_size)
+    return order[:steps * batch_size].view(steps, -1)
+
+
+@dataclass
+class EpochPlan:
+    """One epoch's batches of N seeds: image indices (N x steps x B) and augmentation draws."""
+    order: torch.Tensor
+    draws: AugmentDraws
+
+    @property
+    def steps(self) -> int:
+        return self.order.shape[1]
+
+    def to(self, device: torch.device) -> "EpochPlan":
+        return EpochPlan(self.order.to(device), self.draws.to(device))
+
+
+def plan_epoch(seeds: list[int], epoch: int, train_size: int, batch_size: int, image_hw: tuple[int, int],
+               data_cfg: dict[str, Any], channels: int = 3) -> EpochPlan:
+    orders, draws = [], []
+    for seed in seeds:
+        order = epoch_order(train_size, seed, epoch, batch_size)
+        generator = augment_generator(seed, epoch, 0)
+        orders.append(order)
+        draws.append(AugmentDraws.stack([draw_augmentation(generator, order.shape[1], *image_hw, data_cfg, channels)
+                                         for _ in range(order.shape[0])]))
+    return EpochPlan(torch.stack(orders), AugmentDraws.stack(draws))
+
+
+def seeds_batch(images: torch.Tensor, labels: torch.Tensor, plan: EpochPlan, step: int,
+                data_cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step ``step`` of every seed: N x B x C x H x W model inputs and N x B labels."""
+    index = plan.order[:, step]
+    members, batch = index.shape
+    x = apply_augmentation(images[index.flatten()], plan.draws[:, step].flatten(), data_cfg)
+    return x.view(members, batch, *x.shape[1:]), labels[index]
