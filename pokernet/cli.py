@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "latency": ("latency", "measure CPU latency at batch 1"),
     "profile": ("latency", "per-layer CPU time by module type beside its MAdds share"),
     "report": ("report", "render results tables and figures"),
+    "study": ("study", "the CIFAR-10 study on one GPU (run) and its archive into the workflow (ingest)"),
 }
 
 
