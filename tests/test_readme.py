@@ -1,0 +1,138 @@
+"""Every command in the README's code blocks runs as written, or as far as it can here without
+hours or data: each is parsed by its own parser, the quick ones run, Snakemake's are planned
+(`-n`) in a copy of the tree laid out as a fresh clone. CI (.ci/run) runs the set-up, the test
+command and the smoke target for real."""
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+# Run as written: quick, and write nothing outside their working folder.
+RUN_AS_WRITTEN = {"pokernet complexity pokernet_100 --width 0.75 --no-se --json"}
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's ```bash blocks: continuation lines joined, comments dropped,
+    `a && b` split into a and b."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            line = re.sub(r"(^|\s)#.*$", "", line).strip()
+            commands += [part.strip() for part in line.split(" && ") if part.strip()]
+    return list(dict.fromkeys(commands))
+
+
+COMMANDS = readme_commands()
+
+
+def pokernet_argv(command: str) -> list[str] | None:
+    argv = shlex.split(command)
+    if argv[0] == "pokernet":
+        return argv[1:]
+    if argv[0] == "torchrun" and "pokernet" in argv:
+        return argv[argv.index("pokernet") + 1:]
+    return None
+
+
+def kind(command: str) -> str | None:
+    argv = shlex.split(command)
+    if pokernet_argv(command) is not None:
+        return "pokernet"
+    if argv[0] == "snakemake":
+        return "snakemake"
+    if argv[:2] == ["bash", "scripts/setup.sh"] or argv[:3] == ["python", "-m", "pytest"]:
+        return "ci"  # .ci/run runs both, in a fresh virtual environment
+    if argv[:3] == ["pip", "install", "-e"]:
+        return "pip"
+    return None
+
+
+def test_every_readme_command_is_checked():
+    assert len(COMMANDS) >= 10, COMMANDS
+    assert not [c for c in COMMANDS if kind(c) is None], "add a check for these README commands"
+    assert "bash scripts/setup.sh" in COMMANDS and "python -m pytest" in COMMANDS
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if kind(c) == "pokernet"])
+def test_pokernet_command_parses_as_written(command):
+    from pokernet.cli import build_parser
+    build_parser().parse_args(pokernet_argv(command))  # an unknown option or bad value exits 2
+
+
+@pytest.mark.parametrize("command", sorted(RUN_AS_WRITTEN))
+def test_quick_command_runs_as_written(command, tmp_path):
+    assert command in COMMANDS, "RUN_AS_WRITTEN names a command the README no longer shows"
+    assert shutil.which("pokernet"), "the `pokernet` console script is not installed (scripts/setup.sh)"
+    result = subprocess.run(shlex.split(command), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)
+
+
+def test_pip_extras_exist():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for command in (c for c in COMMANDS if kind(c) == "pip"):
+        assert re.search(r"\[(\w+)\]", command).group(1) in extras, command
+    assert any("[cluster]" in r for r in extras["test"]), "the test command dry-runs the SLURM profile"
+
+
+@pytest.fixture(scope="module")
+def fresh_tree(tmp_path_factory) -> Path:
+    """The working tree as a fresh clone lays it out: tracked and new files, in index order (so
+    modification times are as a checkout leaves them), no .snakemake/, work/ or logs/."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the fresh-clone layout cannot be listed")
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    tree = tmp_path_factory.mktemp("fresh")
+    for name in sorted(n for n in listed if n and (ROOT / n).is_file()):
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, tree / name)
+    return tree
+
+
+def snakemake(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+# Jobs that only render committed numbers again (seconds, deterministic).
+RENDER_RULES = {"table2", "table3", "table4", "table5", "fig5", "fig6", "summary", "tables"}
+
+
+def test_main_command_on_a_fresh_clone_plans_no_training(fresh_tree):
+    """The results and the DAG's small intermediates (work/default) are committed, so the main
+    command has nothing to do, or only re-renders: a checkout's file order can leave a table
+    older than its inputs by microseconds. It never retrains or re-measures latency."""
+    assert "bash scripts/setup.sh && snakemake --cores 8 tables" in README
+    result = snakemake(["--cores", "8", "tables", "-n"], fresh_tree)
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    planned = set(re.findall(r"^rule (\w+):", output, re.M))
+    assert "Nothing to be done" in output or planned <= RENDER_RULES, sorted(planned - RENDER_RULES)
+    assert "Nothing to be done" in README and "--forceall" in README and "--unlock" in README
+
+
+@pytest.mark.parametrize("command", sorted({c.removesuffix(" -n") for c in COMMANDS if kind(c) == "snakemake"}
+                                           - {"snakemake --cores 8 tables"}))
+def test_snakemake_command_plans_as_written(command, fresh_tree):
+    argv = shlex.split(command)[1:]
+    if "--report" in argv:  # quick: writes the HTML report of the committed results
+        result = snakemake(argv, fresh_tree)
+        assert result.returncode == 0, result.stderr[-2000:]
+        report = fresh_tree / argv[argv.index("--report") + 1]
+        assert report.stat().st_size > 10_000 and b"table3" in report.read_bytes()
+    elif "--unlock" in argv:  # quick, and only removes Snakemake's lock
+        result = snakemake(argv, fresh_tree)
+        assert result.returncode == 0 and "Unlock" in result.stdout + result.stderr, result.stderr[-2000:]
+    else:
+        result = snakemake([*argv, "-n"], fresh_tree)
+        assert result.returncode == 0, result.stderr[-2000:]
