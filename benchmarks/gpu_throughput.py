@@ -63,7 +63,8 @@ def plain_worker(model: str, options: dict, seconds: float, barrier: Path | None
     warmup = time.perf_counter() - start
     if barrier is not None:  # every process warmed up: measure over a common window
         (barrier / f"{os.getpid()}.ready").touch()
-        while len(list(barrier.glob("*.ready"))) < parties:
+        waited = time.perf_counter()
+        while len(list(barrier.glob("*.ready"))) < parties and time.perf_counter() - waited < 90:
             time.sleep(0.05)
     images, start = 0, time.perf_counter()
     stream = batches()
@@ -81,8 +82,11 @@ def plain_study_layout(seconds: float) -> dict:
     procs = [subprocess.Popen([sys.executable, __file__, "--worker", arm.model, json.dumps(arm.options),
                                str(seconds), str(barrier), str(len(STUDY_ARMS))],
                               stdout=subprocess.PIPE, text=True, cwd=ROOT) for arm in STUDY_ARMS]
-    results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-    rates = [r["img_per_s"] for r in results]
+    outputs = [p.communicate()[0].strip().splitlines() for p in procs]
+    failed = [arm.variant for arm, out in zip(STUDY_ARMS, outputs) if not out or not out[-1].startswith("{")]
+    if failed:
+        raise RuntimeError(f"plain workers failed: {', '.join(failed)}")
+    rates = [json.loads(out[-1])["img_per_s"] for out in outputs]
     return {"img_per_s": sum(rates), "per_process": [round(r) for r in rates],
             "processes": len(procs), "wall_s": time.perf_counter() - start}
 
