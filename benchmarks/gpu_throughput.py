@@ -144,9 +144,12 @@ def main() -> None:
     one = plain_worker("pokernet_100", {}, args.seconds, None, 1)
     report(f"plain, one run (pokernet_100, 1 process):            {one['img_per_s']:9,.0f} img/s "
            f"(warm-up {one['warmup_s']:.1f} s)")
-    layout = plain_study_layout(args.seconds)
-    report(f"plain, study layout (10 arms, 10 processes, 1 seed):  {layout['img_per_s']:9,.0f} img/s summed "
-           f"(per process {layout['per_process']}; {layout['wall_s']:.0f} s with start-up)")
+    try:
+        layout = plain_study_layout(args.seconds)
+        report(f"plain, study layout (10 arms, 10 processes, 1 seed):  {layout['img_per_s']:9,.0f} img/s summed "
+               f"(per process {layout['per_process']}; {layout['wall_s']:.0f} s with start-up)")
+    except RuntimeError as error:
+        report(f"plain, study layout: FAILED ({error})")
     arm, data = fused(args.data_root, (arm_by_variant("pokernet_100"),), [0, 1, 2, 3, 4], args.steps)
     report(f"fused, one arm (pokernet_100 x 5 seeds, CUDA graph):  {arm['img_per_s']:9,.0f} img/s "
            f"({arm['ms_per_step']:.1f} ms/step; capture + autotuning {arm['capture_s']:.1f} s)")
