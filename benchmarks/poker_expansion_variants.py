@@ -29,13 +29,15 @@ import torch
 from torch import nn
 
 from pokernet.fileio import atomic_write_text
-from pokernet.latency.measure import (RUNTIMES, all_cores, build_call, check_equal, hardware_info,
-                                      prepare_module, summarize, time_interleaved, torch_threads,
-                                      use_ort_global_pool, versions)
-from pokernet.latency.variants import (randomize_bn, CHOICE_FILE, VARIANTS, config_key, make_expansion, permute_in,
-                                       permute_out, poker_input_sizes, poker_modules, shape_key)
+from pokernet.latency.choice import CHOICE_FILE, config_key, shape_key
+from pokernet.latency.equivalence import check_equal, randomize_bn
+from pokernet.latency.prepare import prepare_module
+from pokernet.latency.runtimes import RUNTIMES, build_call, torch_threads, use_ort_global_pool
+from pokernet.latency.timing import summarize, time_interleaved
+from pokernet.latency.variants import VARIANTS, make_expansion, poker_input_sizes, poker_modules
 from pokernet.models import create_model
 from pokernet.models.layers import PokerModule
+from pokernet.provenance import available_cores, hardware_info, runtime_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH_MODELS = ("pokernet_050", "pokernet_100")
@@ -69,17 +71,9 @@ def poker_shapes() -> dict[str, dict]:
 def poker_variant(reference: PokerModule, variant: str) -> tuple[nn.Module, torch.Tensor | None]:
     """The module with ``variant`` as expansion; the permutation is folded into its SE (as
     in the network) so the output comes permuted: returns it and the order (or None)."""
-    module = PokerModule.__new__(PokerModule)
-    nn.Module.__init__(module)
-    module.k = reference.k
-    module.pointwise = reference.pointwise
-    module.se = reference.se
+    module = copy.deepcopy(reference)
     expansion = make_expansion(reference.expand, variant, restore_order=False)
-    if expansion.order is not None and not isinstance(reference.se, nn.Identity):
-        module.se = copy.deepcopy(reference.se)
-        permute_in(module.se.fc1, expansion.order)
-        permute_out(module.se.fc2, expansion.order)
-    module.expand = expansion
+    module.replace_expansion(expansion, expansion.order)
     return module.eval(), expansion.order
 
 
@@ -208,7 +202,7 @@ def measure_cell(runtime: str, threads: int, budget: float, model_budget: float,
 
 def cell_in_child(runtime: str, threads: int, budget: float, model_budget: float, min_runs: int) -> dict:
     """ORT with several threads: a fresh process whose sessions share one thread pool
-    (see pokernet.latency.measure.use_ort_global_pool)."""
+    (see pokernet.latency.runtimes.use_ort_global_pool)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cell.json"
         subprocess.run([sys.executable, __file__, "--cell", runtime, str(threads), str(budget), str(model_budget),
@@ -226,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=list(RUNTIMES))
-    parser.add_argument("--threads", nargs="+", type=int, default=sorted({1, all_cores()}))
+    parser.add_argument("--threads", nargs="+", type=int, default=sorted({1, available_cores()}))
     parser.add_argument("--budget-s", type=float, default=0.4, help="timed seconds per variant (part A)")
     parser.add_argument("--model-budget-s", type=float, default=1.5, help="timed seconds per option (part B)")
     parser.add_argument("--quick", action="store_true", help="tiny budgets (smoke test; do not commit the result)")
@@ -246,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "generated_by": "benchmarks/poker_expansion_variants.py",
         "command": "python benchmarks/poker_expansion_variants.py " + " ".join(argv),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "hardware": hardware_info(args.threads), "versions": versions(),
+        "hardware": hardware_info(args.threads), "versions": runtime_versions(),
         "budget_s": {"part_a": budget, "part_b": model_budget, "min_runs": min_runs},
         **measured,
     }

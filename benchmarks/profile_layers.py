@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from pokernet.fileio import atomic_write_text
-from pokernet.latency.measure import hardware_info, versions
 from pokernet.latency.profile import CATEGORIES, profile_models
+from pokernet.provenance import hardware_info, runtime_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = {"depthwise xk (Poker expansion)": "depthwise ×k (Poker expansion)"}
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"generated_by": "benchmarks/profile_layers.py",
               "command": "python benchmarks/profile_layers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "hardware": hardware_info([args.threads]), "versions": versions(), "threads": args.threads,
+              "hardware": hardware_info([args.threads]), "versions": runtime_versions(), "threads": args.threads,
               "runs": args.runs, "profiles": {}}
     for runtime in args.runtimes:
         print(f"profiling {poker} and {ghost} ({runtime}), direct and optimized, in turns", file=sys.stderr, flush=True)

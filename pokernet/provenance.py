@@ -6,7 +6,7 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 
 def git_commit() -> str | None:
@@ -44,6 +44,42 @@ def versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             pass
     return found
+
+
+def hardware_info(threads: Iterable[int]) -> dict[str, Any]:
+    """The machine a latency figure was measured on, with the thread counts used."""
+    import torch
+
+    return {
+        "cpu": cpu_model(),
+        "cores": available_cores(),
+        "logical_cpus": os.cpu_count(),
+        "threads": sorted(set(threads)),
+        "isa": torch.backends.cpu.get_cpu_capability(),
+        "machine": platform.machine(),
+        "os": platform.platform(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def runtime_versions() -> dict[str, str]:
+    """Versions of the libraries a latency figure depends on (``__version__``, build tag included)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numpy as np
+    import onnx
+    import onnxruntime
+    import timm
+    import torch
+    import torchvision
+
+    try:
+        own = version("pokernet-repro")
+    except PackageNotFoundError:
+        own = "unknown"
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "timm": timm.__version__, "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__, "numpy": np.__version__, "pokernet": own}
 
 
 def provenance() -> dict[str, Any]:

@@ -6,8 +6,10 @@ import torch
 from torch import nn
 from timm.models.ghostnet import GhostModule
 
-from pokernet.latency.variants import (randomize_bn, VARIANTS, PaddedGhostModule, chosen_variant, load_choice,
-                                       make_expansion, optimize_for_inference, pad_ghost_modules)
+from pokernet.latency.choice import chosen_variant, load_choice
+from pokernet.latency.equivalence import randomize_bn
+from pokernet.latency.ghost_padding import PaddedGhostModule, pad_ghost_modules
+from pokernet.latency.variants import VARIANTS, make_expansion, optimize_for_inference
 from pokernet.models import create_model
 from pokernet.models.layers import PokerBottleneck, PokerModule
 
@@ -126,3 +128,19 @@ def test_choice_falls_back_to_reference_or_overall_winner():
     assert chosen_variant("eager", 1, 4, 2, 8, choice=choice) == "tile"
     assert chosen_variant("eager", 3, 4, 2, 8, choice=choice) == "tile"  # nearest thread count
     assert chosen_variant("eager", 1, 4, 2, 16, choice=choice) == "interleave"
+
+
+def test_every_pokernet_block_folds_the_order_itself():
+    """The rewrite is the block's own method: no expansion of PokerNet pays an un-permute."""
+    from pokernet.latency.variants import Expansion
+    fast, used = optimize_for_inference(create_model("pokernet_050"), "eager", resolution=None, variant="tile")
+    expansions = [m for m in fast.modules() if isinstance(m, Expansion)]
+    assert len(expansions) == used["tile"] == 10
+    assert all(m.restore is None for m in expansions)
+
+
+def test_a_block_that_cannot_fold_the_order_says_so_instead_of_running_slower():
+    block = PokerBottleneck(4, 12, 4, use_se=True)
+    block.poker.se = nn.Sequential(nn.Identity())  # not a per-channel gate the fold knows
+    with pytest.raises(TypeError, match="cannot fold"):
+        optimize_for_inference(block, "eager", variant="tile")

@@ -17,9 +17,12 @@ from tabulate import tabulate
 
 from pokernet.cliargs import positive_float, positive_int, resolve_models
 from pokernet.fileio import atomic_write_text
+from pokernet.provenance import available_cores
 
-from .measure import RUNTIMES, all_cores, measure, references_for
+from .measure import measure
 from .profile import profile_models
+from .ratios import references_for
+from .runtimes import RUNTIMES
 
 QUICK = {"budget_s": 0.15, "min_runs": 3, "warmup_s": 0.0}
 
@@ -30,7 +33,7 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", choices=[*RUNTIMES, "all"], default="onnxruntime",
                         help="runtime to time in (default onnxruntime; all = the three)")
     parser.add_argument("--threads", type=positive_int,
-                        help=f"pin one thread count (default: 1 and all cores = {all_cores()})")
+                        help=f"pin one thread count (default: 1 and all cores = {available_cores()})")
     parser.add_argument("--batch", type=positive_int, default=1)
     parser.add_argument("--resolution", type=positive_int, default=224)
     parser.add_argument("--budget-s", type=positive_float, default=2.0,
@@ -63,7 +66,7 @@ def run_latency(args: argparse.Namespace) -> int:
     if added:
         print(f"pokernet latency: added reference model(s) {', '.join(added)}", file=sys.stderr)
     runtimes = list(RUNTIMES) if args.runtime == "all" else [args.runtime]
-    threads = [args.threads] if args.threads else sorted({1, all_cores()})
+    threads = [args.threads] if args.threads else sorted({1, available_cores()})
     timing = dict(QUICK) if args.quick else {"budget_s": args.budget_s, "min_runs": args.min_runs}
 
     def log(message: str) -> None:

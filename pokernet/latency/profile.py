@@ -28,7 +28,9 @@ from torch import nn
 
 from pokernet.models import create_model
 
-from .measure import export_onnx, ort_session, prepare_module, torch_threads
+from .onnx_export import export_onnx
+from .prepare import prepare_module
+from .runtimes import ort_session, torch_threads
 
 CATEGORIES = ("pointwise", "depthwise", "depthwise xk (Poker expansion)", "SE", "dense conv", "other")
 

@@ -35,6 +35,28 @@ def conv_bn(in_chs: int, out_chs: int, kernel: int, stride: int = 1, groups: int
     return nn.Sequential(*layers)
 
 
+def permute_out_channels(conv: nn.Conv2d, order: torch.Tensor) -> None:
+    """The conv now emits its output channels in ``order`` (in place)."""
+    with torch.no_grad():
+        conv.weight.copy_(conv.weight[order])
+        if conv.bias is not None:
+            conv.bias.copy_(conv.bias[order])
+
+
+def permute_in_channels(conv: nn.Conv2d, order: torch.Tensor) -> None:
+    """The conv now reads its input channels in ``order`` (in place; ungrouped convs only)."""
+    if conv.groups != 1:
+        raise ValueError("cannot fold a channel permutation into a grouped conv's input")
+    with torch.no_grad():
+        conv.weight.copy_(conv.weight[:, order])
+
+
+def permute_bn(bn: nn.BatchNorm2d, order: torch.Tensor) -> None:
+    with torch.no_grad():
+        for tensor in (bn.weight, bn.bias, bn.running_mean, bn.running_var):
+            tensor.copy_(tensor[order])
+
+
 def expansion_factor(in_chs: int, exp_chs: int, name: str = "Poker module") -> int:
     """k = exp / in, which must be a whole number for the k parallel depthwise convs."""
     if in_chs <= 0 or exp_chs <= 0 or exp_chs % in_chs:
@@ -65,6 +87,18 @@ class PokerModule(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.se(self.expand(self.pointwise(x)))
 
+    def replace_expansion(self, expansion: nn.Module, order: torch.Tensor | None = None) -> None:
+        """Inference rewrite: ``expansion`` replaces ``expand``; it emits the same channels in
+        ``order`` (None: the original order). The SE is permuted to read them in that order,
+        so this module's output comes in ``order`` too."""
+        self.expand = expansion
+        if order is None or isinstance(self.se, nn.Identity):
+            return
+        if not isinstance(self.se, SEModule):  # a per-channel gate is what makes the fold exact
+            raise TypeError(f"cannot fold a channel order into a {type(self.se).__name__}")
+        permute_in_channels(self.se.fc1, order)
+        permute_out_channels(self.se.fc2, order)
+
 
 def shortcut(in_chs: int, out_chs: int, stride: int, dw_kernel: int) -> nn.Module:
     """Fig. 4: identity when shapes match, else depthwise(stride) + BN + pointwise + BN."""
@@ -92,3 +126,17 @@ class PokerBottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.ghost(self.downsample(self.poker(x))) + self.shortcut(x)
+
+    def replace_expansion(self, expansion: nn.Module, order: torch.Tensor | None = None) -> None:
+        """Inference rewrite: the Poker module's expansion becomes ``expansion``, which emits its
+        channels in ``order``; the layers that read them (SE, downsample depthwise conv + BN,
+        Ghost primary conv) are permuted to match, so the block's output is unchanged and no
+        shuffle is paid at run time (tests/test_latency_variants.py checks the equality)."""
+        self.poker.replace_expansion(expansion, order)
+        if order is None:
+            return
+        if not isinstance(self.downsample, nn.Identity):
+            conv, bn = self.downsample  # conv_bn: depthwise conv, BN
+            permute_out_channels(conv, order)
+            permute_bn(bn, order)
+        permute_in_channels(self.ghost.primary_conv[0], order)

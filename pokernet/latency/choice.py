@@ -1,0 +1,62 @@
+"""The recorded choice (``expansion_choice.json``, written by
+benchmarks/poker_expansion_variants.py from measurements): which Poker expansion variant and
+which whole-model options (memory format, Ghost padding) are fastest per runtime, memory
+format, thread count and layer shape. Nothing recorded: the model as trained."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CHOICE_FILE = Path(__file__).with_name("expansion_choice.json")
+
+
+@lru_cache(maxsize=None)
+def _read_choice(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def load_choice(path: Path | str = CHOICE_FILE) -> dict:
+    """The measured choice (benchmarks/poker_expansion_variants.py writes it); {} if absent."""
+    return _read_choice(str(path))
+
+
+def shape_key(m: int, k: int, size: int) -> str:
+    return f"M{m}_k{k}_s{size}"
+
+
+def config_key(runtime: str, memory_format: str = "contiguous") -> str:
+    """Expansion choices are recorded per runtime and memory format ("eager+channels_last")."""
+    return runtime if memory_format == "contiguous" else f"{runtime}+{memory_format}"
+
+
+def by_threads(table: dict, threads: int):
+    """The entry recorded for ``threads``, else for the nearest recorded thread count."""
+    if not table:
+        return None
+    if str(threads) in table:
+        return table[str(threads)]
+    return table[min(table, key=lambda t: (abs(int(t) - threads), -int(t)))]
+
+
+def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None,
+                   choice: dict | None = None) -> str:
+    """Variant recorded for this runtime config/threads/shape; the config's overall winner
+    for a shape not measured; ``grouped`` (the module as trained) when nothing is recorded."""
+    expansion = (load_choice() if choice is None else choice).get("expansion", {})
+    per_shape = by_threads(expansion.get("choice", {}).get(config, {}), threads) or {}
+    if size is not None and shape_key(m, k, size) in per_shape:
+        return per_shape[shape_key(m, k, size)]
+    return by_threads(expansion.get("overall", {}).get(config, {}), threads) or "grouped"
+
+
+def model_choice(model_name: str, runtime: str, threads: int, choice: dict | None = None) -> dict[str, Any]:
+    """Whole-model options measured best for this model (memory format, Ghost padding),
+    as recorded by benchmarks/poker_expansion_variants.py; defaults when not recorded."""
+    choice = load_choice() if choice is None else choice
+    recorded = by_threads(choice.get("model", {}).get("choice", {}).get(runtime, {}), threads) or {}
+    return {"memory_format": "contiguous", "ghost_pad": 1, **recorded.get(model_name, {})}
