@@ -8,7 +8,8 @@
 #
 # Needs only this checkout and the CIFAR-10 JPEG archive (CIFAR10_ARCHIVE, default
 # .gpudata/cifar10-jpeg.tar.gz: copy ../shared/datasets/cifar10-jpeg.tar.gz there, a folder
-# that git ignores, and carry it); python3 with torch, torchvision, timm, pyyaml, pillow.
+# that git ignores, and carry it); python3 with torch, torchvision, timm, pyyaml, pillow,
+# jsonschema (else wheels in .whl/, installed here: `pip download jsonschema ... -d .whl`).
 # Leaves in $OUT (./gpu_study_out without $OUT): cifar10_study.tar.gz (study/runs/<variant>/
 # seed<s>/metrics.json, study/study.json, study/study.log; no checkpoints) and study.log.
 # The archive is written whatever happens. On the CPU machine:
@@ -26,6 +27,11 @@ echo "gpu_study.sh $* ($(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-par
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
 if [ ! -d "$DATA/train" ]; then
     mkdir -p "$DATA" && tar xzf "$ARCHIVE" -C "$DATA" || { echo "cannot unpack $ARCHIVE"; exit 2; }
+fi
+if ! python3 -c "import jsonschema" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
+    # no registry there: the recipe validation's jsonschema comes as wheels carried in .whl/
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/pokernet-site .whl/*.whl
+    export PYTHONPATH="/tmp/pokernet-site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 python3 -m pokernet.study.cli run --data-root "$DATA" --out "$WORK/study" "$@"
