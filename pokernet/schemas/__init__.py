@@ -2,7 +2,8 @@
 
 Contracts: ``recipe`` (pokernet/recipes/*.yaml, after ``derives_from`` is merged), ``metrics``
 (RUN_DIR/metrics.json), ``latency`` (``pokernet latency --json/--out``), ``complexity``
-(``pokernet complexity --json``). Each is ``<kind>.schema.json`` beside this file.
+(``pokernet complexity --json``), ``claims`` (``pokernet claims``). Each is ``<kind>.schema.json``
+beside this file.
 
 JSON Schema cannot say "finite": every comparison with NaN is false, so NaN passes ``minimum``,
 ``exclusiveMinimum`` and ``maximum`` alike, and Python's json module reads and writes NaN and
@@ -24,7 +25,7 @@ from typing import Any, Iterable
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-KINDS = ("recipe", "metrics", "latency", "complexity")
+KINDS = ("recipe", "metrics", "latency", "complexity", "claims")
 
 
 def _is_integer(_checker: Any, instance: Any) -> bool:
@@ -64,28 +65,30 @@ def first_non_finite(instance: Any, path: tuple[Any, ...] = ()) -> tuple[str, fl
     return None
 
 
-def _describe(error: ValidationError) -> str:
-    where = key_path(error.absolute_path)
+def _describe(error: ValidationError, prefix: tuple[Any, ...] = ()) -> str:
+    at = (*prefix, *error.absolute_path)
+    where = key_path(at)
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        known = ", ".join(key_path([*error.absolute_path, k]) for k in error.schema.get("properties", {}))
-        return f"unknown key {key_path([*error.absolute_path, extra[0]])!r} (known keys here: {known})"
+        known = ", ".join(key_path([*at, k]) for k in error.schema.get("properties", {}))
+        return f"unknown key {key_path([*at, extra[0]])!r} (known keys here: {known})"
     if error.validator == "required":
         missing = next(k for k in error.validator_value if k not in error.instance)
-        return f"missing key {key_path([*error.absolute_path, missing])!r}"
+        return f"missing key {key_path([*at, missing])!r}"
     if "errorMessage" in error.schema:
         return f"{where or 'the file'} {error.schema['errorMessage']}, got {error.instance!r}"
     return f"{where or 'the file'}: {error.message}"
 
 
-def check(kind: str, instance: Any, where: str) -> Any:
-    """``instance`` if it keeps the ``kind`` contract, else one-line ValueError naming ``where`` and the key."""
-    if found := first_non_finite(instance):
+def check(kind: str, instance: Any, where: str, prefix: tuple[Any, ...] = ()) -> Any:
+    """``instance`` if it keeps the ``kind`` contract, else one-line ValueError naming ``where``
+    and the key (``prefix``: the keys above ``instance`` where it is nested in a larger file)."""
+    if found := first_non_finite(instance, prefix):
         key, value = found
         raise ValueError(f"{where}: {key or 'the value'} must be a finite number, got {value}")
     error = best_match(validator(kind).iter_errors(instance))
     if error is not None:
-        raise ValueError(f"{where}: {_describe(error)}")
+        raise ValueError(f"{where}: {_describe(error, prefix)}")
     return instance
 
 

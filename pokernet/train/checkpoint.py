@@ -9,8 +9,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from pokernet import schemas
 from pokernet.fileio import atomic_write
 from pokernet.models import create_model
+from pokernet.models.registry import ModelOptionError
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = "pokernet-checkpoint"
@@ -59,7 +61,31 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
     if missing:
         raise ValueError(f"{path} is an incomplete pokernet checkpoint (missing {', '.join(missing)})")
+    _check_fields(checkpoint, path)
     return checkpoint
+
+
+# The type of each plain (non-tensor) field: a hand-edited checkpoint is named, not a traceback.
+_FIELD_TYPES = {"model": (str, "a model name"), "model_options": (dict, "a mapping of options"),
+                "classes": (list, "a list of class names"), "config": (dict, "a mapping (the run's configuration)"),
+                "config_hash": (str, "a string"), "epoch": (int, "a whole number"), "history": (list, "a list"),
+                "totals": (dict, "a mapping"), "rng_states": (list, "a list")}
+
+
+def _check_fields(checkpoint: dict[str, Any], path: Path) -> None:
+    for key, (kind, what) in _FIELD_TYPES.items():
+        value = checkpoint[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{path}: {key} must be {what}, got {value!r:.60}")
+    if not all(isinstance(name, str) for name in checkpoint["classes"]):
+        raise ValueError(f"{path}: classes must be a list of class names")
+    if found := schemas.first_non_finite(checkpoint["model_options"], ("model_options",)):
+        raise ValueError(f"{path}: {found[0]} must be a finite number, got {found[1]}")
+    config = checkpoint["config"]
+    if not isinstance(config.get("recipe"), dict):
+        raise ValueError(f"{path}: config.recipe must be a mapping (the recipe), got {config.get('recipe')!r:.60}")
+    recipe = {k: v for k, v in config["recipe"].items() if k != "resolved"}
+    schemas.check("recipe", recipe, str(path), prefix=("config", "recipe"))
 
 
 def _load_failure(error: Exception) -> str:
@@ -87,9 +113,14 @@ def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix.rstrip(".")]
 
 
-def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
+def model_from_checkpoint(checkpoint: dict[str, Any], where: str = "the checkpoint") -> nn.Module:
     """Rebuild the model from the name and options stored in the checkpoint, with its weights."""
-    model = create_model(checkpoint["model"], **checkpoint["model_options"])
+    try:
+        model = create_model(checkpoint["model"], **checkpoint["model_options"])
+    except ModelOptionError as error:
+        raise ValueError(f"{where}: model_options.{error.option} {error.problem}") from None
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{where}: model_options do not build model {checkpoint['model']!r}: {error}") from None
     try:
         model.load_state_dict(checkpoint["model_state"])
     except RuntimeError as error:

@@ -11,14 +11,21 @@ import argparse
 import json
 from pathlib import Path
 
-from pokernet.cliargs import add_model_options, model_options_from_args, options_for, positive_int
+from pokernet.cliargs import add_model_options, model_options_from_args, options_for, positive_int, seed
+from pokernet.fileio import check_output_folder
 
 from .data import DATASETS
 
 
+def data_root(text: str) -> str:
+    if Path(text).expanduser().exists() and not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    return text
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, choices=DATASETS, help="dataset name")
-    parser.add_argument("--data-root", metavar="PATH",
+    parser.add_argument("--data-root", metavar="PATH", type=data_root,
                         help="dataset location: imagenet: a folder with train/ and val/ ImageFolders; "
                              "cifar10: an ImageFolder copy (train/, test/) or torchvision's root; "
                              "fashion_mnist: the raw IDX files (default: /usr/share/datasets/fashion-mnist, "
@@ -41,7 +48,7 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser)
     parser.add_argument("--out", metavar="RUN_DIR",
                         help="run directory (default: runs/MODEL-DATASET[-subN]-RECIPE-seedS)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0, help="in [0, 2**63) (default 0)")
     parser.add_argument("--epochs", type=positive_int, help="override the recipe's epochs "
                         "(LR milestones scale proportionally)")
     parser.add_argument("--resume", action="store_true",
@@ -71,6 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers must be >= 0, got {args.workers}")
     subset = f"-sub{args.subset}" if args.subset else ""
     out = Path(args.out or f"runs/{args.model}-{args.data}{subset}-{recipe_path(recipe_spec).stem}-seed{args.seed}")
+    check_output_folder(out, "--out")
     train(TrainConfig(
         model=args.model, recipe=recipe, dataset=args.data, out_dir=out,
         model_options=model_options, data_root=args.data_root, subset=args.subset,
@@ -102,7 +110,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     path = checkpoint_file(args.checkpoint)
     checkpoint = load_checkpoint(path)
-    model = model_from_checkpoint(checkpoint)
+    model = model_from_checkpoint(checkpoint, str(path))
     data_cfg = checkpoint["config"]["recipe"]["data"]
     data = load_data(args.data, args.data_root, args.subset, args.download, resize=data_cfg["resize"],
                      splits=("val",))

@@ -14,8 +14,8 @@ and restores a checkpoint, ``_train_epoch`` advances it, ``_finish`` writes metr
 from __future__ import annotations
 
 import datetime
-import json
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from pokernet.fileio import atomic_write
+from pokernet import schemas
+from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries
 from pokernet.models import create_model, model_options
 from pokernet.provenance import available_cores, git_commit
 
@@ -95,6 +96,7 @@ class RunState:
     history: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=lambda: {"train_seconds": 0.0, "train_images": 0,
                                                              "wall_seconds": 0.0})
+    finished: dict[str, Any] | None = None  # metrics.json of a run already finished (--resume: nothing to do)
     wall_before: float = 0.0  # wall seconds of the sessions before this one
     session_epoch_seconds: list[float] = field(default_factory=list)  # this session's epochs (for the ETA)
 
@@ -108,7 +110,8 @@ class RunState:
 
 
 def write_json(path: Path, content: dict[str, Any]) -> None:
-    atomic_write(path, lambda file: file.write((json.dumps(content, indent=2) + "\n").encode()))
+    """metrics.json, checked against its contract (pokernet/schemas/metrics.schema.json) first."""
+    atomic_write_text(path, schemas.dumps("metrics", content, str(path)))
 
 
 def build_model(name: str, user_options: dict[str, Any], num_classes: int,
@@ -127,18 +130,53 @@ def train(config: TrainConfig) -> TrainResult:
     device = pick_device(config.device, ranks)
     with process_group(ranks, device):
         run = _prepare(config, ranks, device)
-        if ranks.is_main:
-            run.out_dir.mkdir(parents=True, exist_ok=True)
-        barrier(ranks)
-        run.log = open_log(run.out_dir, ranks.is_main)
+        if run.finished is not None:
+            print(f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten")
+            return TrainResult(run.model, run.finished, run.checkpoint)
+        claim = claim_folder(run.out_dir, "--out") if ranks.is_main else None
         try:
-            _start(run)
-            epochs = config.recipe["epochs"]
-            for epoch in range(run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs):
-                _train_epoch(run, epoch)
-            return _finish(run)
+            if ranks.is_main:
+                _existing_run(config, run.run_config, run.run_hash)  # again, now that the folder is ours
+                stale = remove_stale_temporaries(run.out_dir, (CHECKPOINT_NAME, METRICS_NAME))
+            barrier(ranks)
+            run.log = open_log(run.out_dir, ranks.is_main)
+            try:
+                if ranks.is_main and stale:
+                    run.log.info(f"removed {len(stale)} temporary file(s) of an interrupted write: "
+                                 f"{', '.join(p.name for p in stale)}")
+                _start(run)
+                epochs = config.recipe["epochs"]
+                for epoch in range(run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs):
+                    _train_epoch(run, epoch)
+                return _finish(run)
+            finally:
+                close_log(run.log)
         finally:
-            close_log(run.log)
+            if claim is not None:
+                claim.close()
+
+
+def _existing_run(config: TrainConfig, run_config: dict[str, Any],
+                  run_hash: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(checkpoint to resume, metrics of a finished run) of the run folder, or an error: a run
+    is never overwritten, and --resume continues only the configuration that made it."""
+    out_dir = Path(config.out_dir)
+    checkpoint_path, metrics_path = out_dir / CHECKPOINT_NAME, out_dir / METRICS_NAME
+    if metrics_path.exists():  # finished, even if its checkpoint was deleted
+        if not config.resume:
+            raise ValueError(f"--out {out_dir} already holds a finished run ({METRICS_NAME}); it is never "
+                             f"overwritten: choose another --out")
+        finished = schemas.read(metrics_path, "metrics")
+        check_same_config(finished, metrics_path, run_config, run_hash)
+        return None, finished
+    if checkpoint_path.exists():
+        if not config.resume:
+            raise ValueError(f"{out_dir} already holds a run ({CHECKPOINT_NAME}); pass --resume to "
+                             f"continue it, or choose another --out")
+        checkpoint = load_checkpoint(checkpoint_path)
+        check_same_config(checkpoint, checkpoint_path, run_config, run_hash)
+        return checkpoint, None
+    return None, None  # without a checkpoint, --resume starts the run
 
 
 def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunState:
@@ -154,26 +192,30 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
     data_cfg = recipe["data"]
     data = load_data(config.dataset, config.data_root, config.subset, config.download,
                      resize=data_cfg["resize"])
+    _check_subset(config.subset, data)
     seed_everything(config.seed)  # identical initial weights on every rank
     model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"])
     run_config = {"model": config.model, "model_options": options, "recipe": recipe,
                   "dataset": config.dataset, "subset_per_class": config.subset, "seed": config.seed}
     run_hash = config_hash(run_config)
-    checkpoint_path = Path(config.out_dir) / CHECKPOINT_NAME
-    checkpoint: dict[str, Any] | None = None
-    if config.resume and checkpoint_path.exists():  # without a checkpoint, --resume starts the run
-        checkpoint = load_checkpoint(checkpoint_path)
-        check_same_config(checkpoint, checkpoint_path, run_config, run_hash)
-    elif checkpoint_path.exists():
-        raise ValueError(f"{config.out_dir} already holds a run ({CHECKPOINT_NAME}); pass --resume to "
-                         f"continue it, or choose another --out")
+    checkpoint, finished = _existing_run(config, run_config, run_hash)
     per_rank_batch = recipe["batch_size"] // ranks.world_size
     workers = config.workers if config.workers is not None else min(8, available_cores() // ranks.local_world_size)
     pipeline = build_pipeline(data, data_cfg, per_rank_batch, ranks.rank, ranks.world_size,
                               config.seed, device, workers)
     return RunState(config, ranks, device, session_start, amp=config.amp and device.type == "cuda", data=data,
                     pipeline=pipeline, model=model, options=options, run_config=run_config,
-                    run_hash=run_hash, checkpoint=checkpoint)
+                    run_hash=run_hash, checkpoint=checkpoint, finished=finished)
+
+
+def _check_subset(subset: int | None, data: Any) -> None:
+    """A subset larger than every class would take the whole split and be recorded as a subset."""
+    if subset is None or data.train is None or not hasattr(data.train, "labels"):
+        return
+    largest = int(torch.bincount(data.train.labels).max()) if len(data.train) else 0
+    if subset > largest:
+        raise ValueError(f"--subset {subset} is more than the train split holds of any class (at most "
+                         f"{largest} per class); give --subset {largest} or less, or leave it out for all")
 
 
 def _start(run: RunState) -> None:
@@ -238,13 +280,22 @@ def _train_epoch(run: RunState, epoch: int) -> None:
     with tqdm(total=run.steps, desc=f"epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True,
               disable=not (show_bar and run.ranks.is_main)) as bar:
         stats = train_one_epoch(run.net, run.pipeline.train_batches(epoch), run.optimizer, run.scheduler,
-                                run.criterion, run.device, run.amp, run.channels_last, bar)
+                                run.criterion, run.device, run.amp, run.channels_last, bar,
+                                stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed)
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
-    share_buffers(run.model, run.ranks)
     train_loss, train_correct, train_images = sums.tolist()
-    val = evaluate(run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last,
-                   run.ranks.distributed)
+    if not math.isfinite(train_loss):  # the same on every rank: the sum over ranks carries a NaN
+        _stop_nonfinite(run, epoch, stats.nonfinite_step)
+    share_buffers(run.model, run.ranks)
+    # The whole test split is evaluated every recipe `eval_every` epochs and after the last one
+    # (evaluation changes no weight and draws no random number, so it never alters training).
+    val = {"loss": None, "top1": None, "top5": None}
+    if (epoch + 1) % run.config.recipe.get("eval_every", 1) == 0 or epoch + 1 == epochs:
+        val = evaluate(run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last,
+                       run.ranks.distributed)
+        if not math.isfinite(val["loss"]):
+            _stop_nonfinite(run, epoch, None, "validation")
     img_per_s = train_images / stats.seconds
     run.totals["train_seconds"] += stats.seconds
     run.totals["train_images"] += int(train_images)
@@ -256,11 +307,20 @@ def _train_epoch(run: RunState, epoch: int) -> None:
            "lr": run.optimizer.param_groups[0]["lr"], "img_per_s": img_per_s}
     run.history.append(row)
     eta = (epochs - epoch - 1) * sum(run.session_epoch_seconds) / len(run.session_epoch_seconds)
+    validation = ("val not evaluated this epoch" if val["loss"] is None else
+                  f"val loss {val['loss']:.4f} top-1 {val['top1']:.2f}% top-5 {val['top5']:.2f}%")
     run.log.info(f"epoch {epoch + 1}/{epochs}  train loss {row['train_loss']:.4f} "
-                 f"top-1 {row['train_top1']:.2f}%  val loss {val['loss']:.4f} "
-                 f"top-1 {val['top1']:.2f}% top-5 {val['top5']:.2f}%  {img_per_s:.0f} img/s  "
+                 f"top-1 {row['train_top1']:.2f}%  {validation}  {img_per_s:.0f} img/s  "
                  f"lr {row['lr']:.4g}  epoch {run.session_epoch_seconds[-1]:.1f}s  ETA {duration(eta)}")
     run.checkpoint = _save_checkpoint(run, epoch + 1)
+
+
+def _stop_nonfinite(run: RunState, epoch: int, step: int | None, loss: str = "training") -> None:
+    where = f"epoch {epoch + 1}, step {step}" if step else f"epoch {epoch + 1}"
+    kept = (f"{run.out_dir / CHECKPOINT_NAME} keeps epoch {run.checkpoint['epoch']}, the last good one"
+            if run.checkpoint is not None else "no checkpoint was written")
+    raise ValueError(f"{where}: the {loss} loss is not finite (NaN or inf), so the run stopped; {kept}. "
+                     f"A smaller lr.base in the recipe, or checking the data, may help")
 
 
 def _save_checkpoint(run: RunState, epoch: int) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """One training epoch and one evaluation pass (used by the engine and the benchmarks)."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -17,14 +18,19 @@ class EpochStats:
     correct: float
     images: int
     seconds: float
+    nonfinite_step: int | None = None  # 1-based step whose loss was NaN/inf, when one was seen
 
 
 def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
                     optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
                     criterion: nn.Module, device: torch.device, amp: bool = False,
                     channels_last: bool = False, progress: tqdm | None = None,
-                    max_steps: int | None = None) -> EpochStats:
-    """One pass over ``batches`` (the pipeline's time included); LR scheduled per step."""
+                    max_steps: int | None = None, stop_on_nonfinite: bool = False) -> EpochStats:
+    """One pass over ``batches`` (the pipeline's time included); LR scheduled per step.
+
+    A NaN/inf loss poisons ``loss_sum``, which the caller checks after the epoch. With
+    ``stop_on_nonfinite`` (one CPU process: reading the loss costs no device sync, and no other
+    rank waits in a collective) the epoch also stops at that step, before the weights change."""
     model.train()
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device)
@@ -38,6 +44,8 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             logits = model(x)
             loss = criterion(logits, y)
+        if stop_on_nonfinite and not math.isfinite(loss.item()):
+            return EpochStats(math.nan, correct.item(), images + len(y), time.perf_counter() - start, step + 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
