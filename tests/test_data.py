@@ -134,7 +134,7 @@ def test_augment_batch_jitters_each_image_and_stays_in_range():
 
 
 def test_eval_batch_pads_28_to_32_centered():
-    cfg = _data_cfg(mean=[0, 0, 0], std=[1, 1, 1])
+    cfg = _data_cfg(mean=[0, 0, 0], std=[1, 1, 1], resolution=32)
     out = eval_batch(torch.full((2, 1, 28, 28), 255, dtype=torch.uint8), cfg)
     assert out.shape == (2, 3, 32, 32)
     assert out[:, :, 2:30, 2:30].eq(1).all() and out[:, :, :2].eq(0).all() and out[:, :, :, 30:].eq(0).all()
@@ -152,7 +152,7 @@ def test_memory_pipeline_shards_over_ranks_and_keeps_the_global_batch():
 
 
 def test_streamed_and_in_memory_evaluation_see_the_same_pixels(train_image_folder):
-    cfg = _data_cfg(resolution=16)
+    cfg = _data_cfg(resolution=16, resize=None)
     streamed = load_data("imagenet", train_image_folder)
     in_memory = load_data("imagenet", train_image_folder, subset=100)
     assert not streamed.in_memory and in_memory.in_memory
@@ -201,3 +201,11 @@ def test_augmentation_draws_only_from_its_generator():
     augment_batch(images, cfg, augment_generator(5, 0))
     assert torch.equal(torch.get_rng_state(), global_state)  # the global stream is untouched
     assert not torch.equal(first, augment_batch(images, cfg, augment_generator(5, 0, rank=1)))
+
+
+def test_in_memory_data_is_resized_once_at_load(fake_fashion_mnist):
+    data = load_data("fashion_mnist", fake_fashion_mnist, subset=1, resize=40)
+    assert data.train.images.shape == (10, 1, 40, 40) and data.val.images.shape == (20, 1, 40, 40)
+    assert data.train.images.dtype == torch.uint8
+    # a flat image stays flat (its value is the class times 20)
+    assert torch.equal(data.train.images[:, 0, 20, 20].long(), data.train.labels * 20)

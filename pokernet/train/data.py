@@ -105,6 +105,16 @@ def class_balanced_indices(labels: torch.Tensor, per_class: int, seed: int = SUB
     return torch.cat(chosen).sort().values
 
 
+def _resized(split: MemorySplit | None, size: int | None, chunk: int = 4096) -> MemorySplit | None:
+    """Each image resized (shorter side, bilinear with antialiasing) and center-cropped to a
+    ``size`` square once, at load: the in-memory counterpart of decode_to_memory's resize."""
+    if split is None or size is None or split.images.shape[-2:] == (size, size):
+        return split
+    resized = [F.center_crop(F.resize(part, [size], antialias=True), [size, size])
+               for part in split.images.split(chunk)]
+    return MemorySplit(torch.cat(resized), split.labels)
+
+
 def _subset(split: MemorySplit, per_class: int | None) -> MemorySplit:
     if per_class is None:
         return split
@@ -283,7 +293,7 @@ def load_data(name: str, root: str | Path | None = None, subset: int | None = No
     """Load a dataset by name. ``subset``: N images per class of the train split (class-balanced,
     deterministic); the validation split is the dataset's whole official test split (for ImageNet,
     streamed from disk, ``subset`` subsets val too). ``resize``: the recipe's resize, used when an
-    ImageFolder is decoded to memory."""
+    ImageFolder is decoded to memory, and to in-memory data (Fashion-MNIST, CIFAR-10) once at load."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
     root = Path(root).expanduser() if root else None
@@ -292,10 +302,12 @@ def load_data(name: str, root: str | Path | None = None, subset: int | None = No
     if name == "fashion_mnist":
         data = _load_fashion_mnist(root, download, splits)
         data.train = _subset(data.train, subset) if data.train is not None else None
-        return data
-    if name == "cifar10":
-        return _load_cifar10(root, download, splits, subset, resize)
-    return _load_imagenet(root, splits, subset, resize)
+    elif name == "cifar10":
+        data = _load_cifar10(root, download, splits, subset, resize)
+    else:
+        return _load_imagenet(root, splits, subset, resize)
+    data.train, data.val = _resized(data.train, resize), _resized(data.val, resize)
+    return data
 
 
 # --------------------------------------------------------------------------- batch ops
