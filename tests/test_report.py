@@ -175,9 +175,9 @@ def test_one_seed_is_not_resolved(tmp_path):
 def test_a_seed_missing_from_one_ablation_arm_is_an_error(tmp_path):
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])
     paths = ablation_runs(tmp_path, "table4", "se", {}, seeds=(0, 1), dataset="cifar10", resolution=32, epochs=2)
-    paths.append(write_run(tmp_path, "pokernet_050", {"se": True}, 2, 70.0, dataset="cifar10", resolution=32,
+    paths.append(write_run(tmp_path, "pokernet_050", {"se": False}, 2, 70.0, dataset="cifar10", resolution=32,
                            epochs=2))
-    with pytest.raises(ValueError, match="arm 'PokerNet 0.5× no SE' has no run with seed 2"):
+    with pytest.raises(ValueError, match="arm 'PokerNet 0.5× with SE' has no run with seed 2"):
         table4(complexity, load_runs(paths))
 
 
