@@ -46,8 +46,10 @@ def bounded_float(low: float, high: float) -> Callable[[str], float]:
         value = _float(text)
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-        if not low < value <= high:
-            raise argparse.ArgumentTypeError(f"must be in ({low:g}, {high:g}], got {text}")
+        if not value > low:
+            raise argparse.ArgumentTypeError(f"must be > {low:g}, got {text}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:g}, got {text}")
         return value
     return parse
 

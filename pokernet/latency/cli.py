@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from pokernet.cliargs import positive_float, positive_int, resolve_models
-from pokernet.fileio import atomic_write_text
+from pokernet import schemas
+from pokernet.cliargs import bounded_float, positive_int, resolve_models
+from pokernet.fileio import atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
 from .measure import measure
@@ -25,6 +26,7 @@ from .ratios import references_for
 from .runtimes import RUNTIMES
 
 QUICK = {"budget_s": 0.15, "min_runs": 3, "warmup_s": 0.0}
+BUDGET_LIMIT_S = 600.0  # per model, runtime and thread count: a bound, so a typo cannot run for ever
 
 
 def configure_latency(parser: argparse.ArgumentParser) -> None:
@@ -36,8 +38,9 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
                         help=f"pin one thread count (default: 1 and all cores = {available_cores()})")
     parser.add_argument("--batch", type=positive_int, default=1)
     parser.add_argument("--resolution", type=positive_int, default=224)
-    parser.add_argument("--budget-s", type=positive_float, default=2.0,
-                        help="seconds of timed runs per model, runtime and thread count (default 2)")
+    parser.add_argument("--budget-s", type=bounded_float(0, BUDGET_LIMIT_S), default=2.0,
+                        help=f"seconds of timed runs per model, runtime and thread count, in "
+                             f"(0, {BUDGET_LIMIT_S:g}] (default 2)")
     parser.add_argument("--min-runs", type=positive_int, default=20, help="timed runs at least (default 20)")
     parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
     parser.add_argument("--direct", action="store_true",
@@ -61,6 +64,8 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def run_latency(args: argparse.Namespace) -> int:
+    if args.out:
+        check_output_file(args.out, "--out")  # before the measurement, not after it
     names = resolve_models(args.models, args.all)
     names, added = references_for(names)
     if added:
@@ -76,12 +81,18 @@ def run_latency(args: argparse.Namespace) -> int:
                      log=log, **timing)
     report["command"] = command_line(args)
     report["added_references"] = added
-    text = json.dumps(report, indent=2)
-    if args.out:
-        atomic_write_text(args.out, text + "\n")
+    text = schemas.dumps("latency", report, "the latency report")
     if args.json:
-        print(text)
-    else:
+        print(text, end="", flush=True)
+    if args.out:
+        try:
+            atomic_write_text(args.out, text)
+        except OSError as error:
+            if not args.json:  # the measurement is not lost: the report goes to stdout
+                print(text, end="", flush=True)
+            raise ValueError(f"--out {args.out}: cannot write it ({error.strerror or error}); "
+                             f"the report is on stdout") from None
+    if not args.json:
         print(tabulate([(r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
                         for r in report["results"]],
                        headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"]))

@@ -1,11 +1,21 @@
 # Variants, paths and small helpers shared by the rules (orchestration only).
+import re
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 
 RESULTS = config["results_dir"]
 WORK = config["work_dir"]
 LOGS = f"logs/{config['profile_name']}"
+# The one software environment of every job (`--sdm conda`); relative to workflow/rules/.
+ENV = "../envs/pokernet.yaml"
+
+# Files the jobs read besides their inputs' outputs: declared, so that editing one re-runs
+# what depends on it. paper.yaml: the paper's numbers and tolerances (every report rule and
+# the audit); expansion_choice.json: the recorded fastest rewrites (`pokernet latency`).
+PAPER = "pokernet/data/paper.yaml"
+EXPANSION_CHOICE = "pokernet/latency/expansion_choice.json"
 
 # A variant is a model with options; each distinct variant is trained once even when several
 # tables use it (e.g. pokernet_100 with defaults serves Tables 2, 4 and 5).
@@ -13,6 +23,19 @@ ABLATIONS = {
     "table4": {"no_se": {"se": False}},
     "table5": {"act_relu": {"act": "relu"}, "act_relu6": {"act": "relu6"}},
 }
+
+
+def recipe_files(spec):
+    """The recipe file (a path or a packaged name) and every file it derives from."""
+    files = []
+    while spec:
+        path = Path(spec) if Path(spec).is_file() else Path(f"pokernet/recipes/{spec}.yaml")
+        if not path.is_file() or str(path) in files:  # missing or a cycle: `pokernet train` says so
+            break
+        files.append(str(path))
+        parent = (yaml.safe_load(path.read_text()) or {}).get("derives_from")
+        spec = str(path.parent / parent) if parent and (path.parent / parent).is_file() else parent
+    return files
 
 
 def variant_options(variant):
@@ -36,6 +59,13 @@ def cli_flags(options):
     return " ".join(f for f in flags if f)
 
 
+def train_launcher(wildcards, threads):
+    gpus = config["train_gpus"]
+    if gpus > 1:
+        return f"torchrun --standalone --nproc_per_node {gpus} -m pokernet"
+    return "pokernet"
+
+
 def ablation_variants(table):
     base = list(config["ablation_models"])
     return base + [f"{m}-{suffix}" for m in base for suffix in ABLATIONS[table]]
@@ -47,6 +77,17 @@ def metrics(variants, seeds):
 
 def complexity_files(variants):
     return [f"{WORK}/complexity/{v}.json" for v in variants]
+
+
+# A variant is a registered model name (the schema's list) with an optional ablation suffix.
+MODEL_NAMES = yaml.safe_load(Path(workflow.basedir, "workflow/schemas/config.schema.yaml").read_text())[
+    "properties"]["models"]["items"]["enum"]
+SUFFIXES = [suffix for options in ABLATIONS.values() for suffix in options]
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    variant="(?:{})(?:-(?:{}))?".format("|".join(map(re.escape, MODEL_NAMES)), "|".join(map(re.escape, SUFFIXES))),
 
 
 TABLE2_VARIANTS = list(config["models"])
