@@ -231,6 +231,9 @@ def summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | No
         "one is. The numbers are also in summary.csv.", "",
         github(rows, ["id", "claim (section)", "ours", "status", "evidence"]),
     ]
+    confounds = list(dict.fromkeys(c for result in (data.table2, data.table4, data.table5) for c in result.confounds))
+    if confounds:
+        lines += ["", "## Confounds of the accuracy comparisons", ""] + [f"- {c}" for c in confounds]
     used = {run.source for result in (data.table2, data.table4, data.table5) for run in result.used}
     lines += ["", "## Inputs", "", f"- complexity: {', '.join(f'`{p}`' for p in complexity.files)}",
               f"- runs: {len(runs)} metrics file(s) given, {len(used)} used by Tables 2, 4, 5"]

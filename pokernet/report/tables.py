@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pandas as pd
 from tabulate import tabulate
 
-from pokernet.paper import allowed_deviation, row_setting, table
+from pokernet.paper import allowed_deviation, load_paper, row_setting, table
 from pokernet.provenance import provenance_markdown
 
 from .compare import ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, Stat, accuracy_ok, mark, value_ok
@@ -79,6 +79,7 @@ class TableResult:
     setting: Setting | None = None
     used: list[Run] = field(default_factory=list)
     csv: pd.DataFrame | None = None  # the numbers of the table, written beside the markdown
+    confounds: list[str] = field(default_factory=list)  # paper.yaml's confounds of these comparisons
 
 
 # --- formatting ----------------------------------------------------------------------
@@ -328,6 +329,16 @@ def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Compari
     return comparisons, untestable
 
 
+def confound_lines(comparisons: list[Comparison]) -> list[str]:
+    """paper.yaml's ``confounds`` whose pair of models is compared here, as the paper words them."""
+    labels = model_labels()
+    pairs = {frozenset((c.ahead.label, c.behind.label)) for c in comparisons}
+    return [f"**Confound ({entry['section']}, {labels[entry['comparison'][0]]} vs {labels[entry['comparison'][1]]}).** "
+            + " ".join(str(entry["text"]).split())
+            for entry in load_paper().get("confounds", {}).values()
+            if frozenset(labels.get(m, m) for m in entry["comparison"]) in pairs]
+
+
 def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec], first: list[str],
               complexity: Complexity, runs: list[Run], claims: list[Claim], pairing: str) -> TableResult:
     runset = RunSet.select(runs, [s.run_key for s in specs])
@@ -337,9 +348,11 @@ def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec
     lines += [tolerance_sentence(tbl), "", github(body, _value_headers(first))]
     lines += _notes_section(notes, rows)
     lines += comparisons_section(comparisons, untestable, pairing)
+    confounds = confound_lines(comparisons)
+    lines += [line for confound in confounds for line in ("", confound)]
     lines += inputs_footer(complexity, runset)
     return TableResult("\n".join(lines) + "\n", rows, comparisons, untestable, runset.setting, runset.used,
-                       rows_frame(rows, [s.labels for s in specs]))
+                       rows_frame(rows, [s.labels for s in specs]), confounds)
 
 
 # --- Table 2 -------------------------------------------------------------------------
