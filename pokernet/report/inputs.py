@@ -7,18 +7,21 @@
 * latency JSON (``pokernet latency ... --json``): hardware, versions, batch, resolution,
   results, ratios.
 
+Each is checked against its contract in pokernet/schemas/ (the one the writer checks too);
+NaN and Infinity are refused.
+
 A model variant is identified by (model, options) where options equal to the builder's
 defaults are dropped, so ``{}`` and ``{"se": true}`` name the same PokerNet-0.5×.
 """
 from __future__ import annotations
 
 import inspect
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from pokernet import schemas
 from pokernet.models import get_entry
 
 # Options that change what a run was trained on, not which architecture variant it is
@@ -48,34 +51,10 @@ def describe_variant(key: VariantKey) -> str:
     return model + (f" ({', '.join(f'{k}={v}' for k, v in options)})" if options else "")
 
 
-def read_json(path: str | Path) -> Any:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
-
-
-def _require(item: Any, keys: Iterable[str], where: str) -> None:
-    if not isinstance(item, dict):
-        raise ValueError(f"{where}: expected a JSON object, got {type(item).__name__}")
-    missing = [k for k in keys if k not in item]
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
-
-
 def _number(value: Any, where: str, name: str, low: float = -math.inf, high: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{where}: {name} must be a number in [{low}, {high}], got {value!r}")
     return float(value)
-
-
-def _whole(value: Any, where: str, name: str, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{where}: {name} must be a whole number >= {low}, got {value!r}")
-    return value
 
 
 # --- complexity ---------------------------------------------------------------------
@@ -117,21 +96,15 @@ class Complexity:
 def load_complexity(paths: Iterable[str | Path]) -> Complexity:
     table = Complexity(files=[Path(p) for p in paths])
     for path in table.files:
-        data = read_json(path)
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of complexity entries")
+        data = schemas.read(path, "complexity")
         for index, item in enumerate(data):
             where = f"{path}: entry {index}"
-            _require(item, ("model", "params", "madds", "resolution", "options"), where)
-            if not isinstance(item["options"], dict):
-                raise ValueError(f"{where}: options must be an object")
             try:
                 key = variant_key(item["model"], item["options"], COUNT_NEUTRAL_OPTIONS)
             except ValueError as error:
                 raise ValueError(f"{where}: {error}") from None
-            entry = ComplexityEntry(item["model"], item["options"], _whole(item["params"], where, "params", 1),
-                                    _whole(item["madds"], where, "madds", 1),
-                                    _whole(item["resolution"], where, "resolution", 1), path)
+            entry = ComplexityEntry(item["model"], item["options"], item["params"], item["madds"],
+                                    item["resolution"], path)
             previous = table.entries.get((key, entry.resolution))
             if previous and (previous.params, previous.madds) != (entry.params, entry.madds):
                 raise ValueError(f"{path}: {describe_variant(key)} contradicts {previous.source} "
@@ -141,8 +114,6 @@ def load_complexity(paths: Iterable[str | Path]) -> Complexity:
 
 
 # --- training runs -------------------------------------------------------------------
-
-RUN_KEYS = ("model", "model_options", "top1", "top5", "epochs", "seed", "dataset", "resolution", "config_hash")
 
 
 @dataclass(frozen=True)
@@ -189,27 +160,17 @@ def _weight_decay(data: dict[str, Any], where: str) -> float | None:
 
 def load_run(path: str | Path) -> Run:
     path = Path(path)
-    data = read_json(path)
+    data = schemas.read(path, "metrics")
     where = str(path)
-    _require(data, RUN_KEYS, where)
-    if not isinstance(data["model_options"], dict):
-        raise ValueError(f"{where}: model_options must be an object")
-    if not isinstance(data["dataset"], str) or not data["dataset"]:
-        raise ValueError(f"{where}: dataset must be a non-empty string")
     subset = data.get("subset_per_class")
-    if subset is not None:
-        _whole(subset, where, "subset_per_class", 1)
     try:
         key = variant_key(data["model"], data["model_options"], DATA_OPTIONS)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
-    setting = Setting(data["dataset"], _whole(data["resolution"], where, "resolution", 1),
-                      _whole(data["epochs"], where, "epochs", 1), subset)
-    return Run(path, key, _number(data["top1"], where, "top1", 0, 100), _number(data["top5"], where, "top5", 0, 100),
-               _whole(data["seed"], where, "seed"), setting, str(data["config_hash"]),
+    setting = Setting(data["dataset"], data["resolution"], data["epochs"], subset)
+    return Run(path, key, float(data["top1"]), float(data["top5"]), data["seed"], setting, data["config_hash"],
                data.get("git_commit"), data.get("device"), data.get("torch_version"),
-               _whole(data["val_size"], where, "val_size", 1) if data.get("val_size") is not None else None,
-               _weight_decay(data, where))
+               data.get("val_size") or None, _weight_decay(data, where))
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:
@@ -278,30 +239,14 @@ LATENCY_KEYS = ("hardware", "versions", "batch", "resolution", "results", "ratio
 
 def load_latency(path: str | Path) -> LatencyReport:
     path = Path(path)
-    data = read_json(path)
-    _require(data, LATENCY_KEYS, str(path))
-    if not isinstance(data["results"], list) or not data["results"]:
-        raise ValueError(f"{path}: results must be a non-empty list")
-    if not isinstance(data["ratios"], list):
-        raise ValueError(f"{path}: ratios must be a list")
-    results = []
-    for index, item in enumerate(data["results"]):
-        where = f"{path}: results[{index}]"
-        _require(item, ("model", "runtime", "threads", "median_ms", "iqr_ms", "runs"), where)
-        results.append(Latency(str(item["model"]), str(item["runtime"]), _whole(item["threads"], where, "threads", 1),
-                               _number(item["median_ms"], where, "median_ms", 0),
-                               _number(item["iqr_ms"], where, "iqr_ms", 0), _whole(item["runs"], where, "runs", 1)))
+    data = schemas.read(path, "latency")
+    results = [Latency(item["model"], item["runtime"], item["threads"], float(item["median_ms"]),
+                       float(item["iqr_ms"]), item["runs"]) for item in data["results"]]
     ratios, ratio_runtimes = {}, {}
-    for index, item in enumerate(data["ratios"]):
-        where = f"{path}: ratios[{index}]"
-        _require(item, ("model", "reference", "runtime", "threads", "ratio"), where)
-        key = (str(item["model"]), str(item["reference"]), str(item["runtime"]),
-               _whole(item["threads"], where, "threads", 1))
-        ratios[key] = _number(item["ratio"], where, "ratio", 0)
+    for item in data["ratios"]:
+        key = (item["model"], item["reference"], item["runtime"], item["threads"])
+        ratios[key] = float(item["ratio"])
         if "model_runtime" in item and "reference_runtime" in item:
             ratio_runtimes[key] = f"{item['model_runtime']} / {item['reference_runtime']}"
-    hardware = data["hardware"] if isinstance(data["hardware"], dict) else {"cpu": str(data["hardware"])}
-    versions = data["versions"] if isinstance(data["versions"], dict) else {}
-    return LatencyReport(path, hardware, versions, _whole(data["batch"], str(path), "batch", 1),
-                         _whole(data["resolution"], str(path), "resolution", 1), results, ratios, ratio_runtimes,
-                         {k: v for k, v in data.items() if k not in LATENCY_KEYS})
+    return LatencyReport(path, data["hardware"], data["versions"], data["batch"], data["resolution"], results,
+                         ratios, ratio_runtimes, {k: v for k, v in data.items() if k not in LATENCY_KEYS})
