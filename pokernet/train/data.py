@@ -10,7 +10,6 @@ Both pipelines yield normalized float batches ready for the model.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, DistributedSampler, Subset
 from torch.utils.data import default_collate
 from torchvision.datasets import CIFAR10, FashionMNIST, ImageFolder
+
+from .rng import derive_seed
 
 DATASETS = ("fashion_mnist", "cifar10", "imagenet")
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -318,12 +319,6 @@ def to_model_input(images: torch.Tensor, data_cfg: dict[str, Any], in_chans: int
     if x.shape[1] == 1 and in_chans == 3:
         x = x.expand(-1, 3, -1, -1)
     return F.normalize(x, data_cfg["mean"], data_cfg["std"])
-
-
-def derive_seed(*parts: int) -> int:
-    """A 63-bit seed from several numbers (seed, rank, ...), without collisions like seed+rank."""
-    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
 
 
 def augment_generator(seed: int, epoch: int, rank: int = 0) -> torch.Generator:
