@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("models", "list the registered models"),
     "complexity": ("complexity", "print Params and MAdds"),
     "audit": ("complexity", "write the architecture audit (results/architecture_audit.md)"),
+    "claims": ("complexity", "count the claims of the text no table holds (pointwise share, width exponent, "
+                             "Ghost/Poker choice per block)"),
     "train": ("train", "train a model with a recipe"),
     "evaluate": ("train", "evaluate a checkpoint"),
     "latency": ("latency", "measure CPU latency at batch 1"),

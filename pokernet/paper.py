@@ -1,6 +1,7 @@
 """The paper's published numbers (pokernet/data/paper.yaml) and the tolerance rule."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -30,3 +31,29 @@ def allowed_deviation(paper_value: float, rel: float, precision: float) -> float
 def within_tolerance(ours: float, paper_value: float, rel: float, precision: float) -> bool:
     # A tiny epsilon so a value exactly at the rounding edge is not lost to float error.
     return abs(ours - paper_value) <= allowed_deviation(paper_value, rel, precision) + 1e-9
+
+
+@dataclass(frozen=True)
+class OrderConflict:
+    """A row of the paper's own Table 2 that a claim's subject does not beat."""
+    subject: str
+    other: str
+    column: str
+    subject_value: float
+    other_value: float
+
+
+def paper_order_conflicts(claim: dict[str, Any]) -> list[OrderConflict]:
+    """Checks an accuracy claim (``subjects`` beat every other row of their level in ``column``)
+    against the paper's own Table 2 numbers: the rows where the paper contradicts itself."""
+    rows = table("table2")["rows"]
+    by_model = {row["model"]: row for row in rows}
+    column = claim["column"]
+    conflicts = []
+    for subject in claim["subjects"]:
+        mine = by_model[subject]
+        for row in rows:
+            if (row["model"] != subject and row["level"] == mine["level"] and row[column] is not None
+                    and not mine[column] > row[column]):
+                conflicts.append(OrderConflict(subject, row["model"], column, mine[column], row[column]))
+    return conflicts

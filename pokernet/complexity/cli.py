@@ -1,5 +1,6 @@
 """``pokernet complexity``: Params and MAdds of registered models; ``pokernet audit``: the
-architecture audit (results/architecture_audit.md)."""
+architecture audit (results/architecture_audit.md); ``pokernet claims``: the counts behind three
+claims of the text (pokernet.complexity.claims)."""
 import argparse
 
 from tabulate import tabulate
@@ -46,5 +47,16 @@ def configure_audit(parser: argparse.ArgumentParser) -> None:
 
 def run_audit(args: argparse.Namespace) -> int:
     path = atomic_write_text(args.out, render(f"pokernet audit --out {args.out}"))
+    print(f"wrote {path}")
+    return 0
+
+
+def configure_claims(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="JSON file to write (the `claims` contract)")
+
+
+def run_claims(args: argparse.Namespace) -> int:
+    from .claims import count_claims
+    path = atomic_write_text(args.out, schemas.dumps("claims", count_claims(), "pokernet claims"))
     print(f"wrote {path}")
     return 0
