@@ -10,6 +10,9 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+# The base config. A profile's config (workflow/config/<profile>.yaml, named by the profile's
+# `configfile:` or by --configfile) is an overlay holding only the keys that differ; Snakemake
+# merges it over this one, and the merged config is validated before any job runs.
 configfile: "workflow/config/default.yaml"
 
 

@@ -3,8 +3,8 @@ compare the PokerNet/GhostNet ratios across the runs.
 
 Pass when every ratio of every run lies within ±TOL (default 3%) of the median of that
 ratio over the runs. The load average before each run is recorded: on a shared machine,
-runs under load are the usual cause of a failure. Writes results/latency_stability.md and
-results/latency_stability.json.
+runs under load are the usual cause of a failure. Writes results/benchmarks/latency_stability.md and
+results/benchmarks/latency_stability.json.
 
     python benchmarks/latency_stability.py [--repeats 5] [--runtime all] [--threads 1]
         [--models pokernet_100 ghostnet_100] [--budget-s 2] [--tolerance 0.03]
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-s", type=float, default=2.0)
     parser.add_argument("--tolerance", type=float, default=0.03)
     parser.add_argument("--direct", action="store_true", help="time the models as built (pokernet latency --direct)")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "latency_stability.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "latency_stability.md")
     args = parser.parse_args(argv)
 
     runs = []

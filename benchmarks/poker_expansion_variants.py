@@ -10,7 +10,7 @@ Part B, per model: for PokerNet and GhostNet at both widths, time the whole-mode
 applied, interleaved, and record the best for each model. GhostNet gets the same options.
 
 Writes pokernet/latency/expansion_choice.json (read by ``pokernet latency``) and
-results/poker_expansion_variants.md. Takes about 10 minutes on 2 cores.
+results/benchmarks/poker_expansion_variants.md. Takes about 10 minutes on 2 cores.
 
     python benchmarks/poker_expansion_variants.py [--budget-s 0.4] [--threads 1 2] [--quick]
 """
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-budget-s", type=float, default=1.5, help="timed seconds per option (part B)")
     parser.add_argument("--quick", action="store_true", help="tiny budgets (smoke test; do not commit the result)")
     parser.add_argument("--out", type=Path, default=CHOICE_FILE)
-    parser.add_argument("--markdown", type=Path, default=ROOT / "results" / "poker_expansion_variants.md")
+    parser.add_argument("--markdown", type=Path, default=ROOT / "results" / "benchmarks" / "poker_expansion_variants.md")
     args = parser.parse_args(argv)
     budget, model_budget, min_runs = (0.02, 0.05, 3) if args.quick else (args.budget_s, args.model_budget_s, 15)
     measured: dict = {}

@@ -3,7 +3,7 @@
 For each runtime (ONNX Runtime's profiler, torch.profiler on eager) and each model, direct
 (as built) and optimized (the inference path of ``pokernet latency``), the time per module
 type beside its MAdds share and its MAC rate (GMAC/s); for ONNX Runtime also the time per
-feature-map size. Writes results/latency_profile.md and results/latency_profile.json.
+feature-map size. Writes results/benchmarks/latency_profile.md and .json.
 
     python benchmarks/profile_layers.py [--threads 1] [--runs 200] [--models pokernet_100 ghostnet_100]
 """
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--runtimes", nargs="+", default=["onnxruntime", "eager"], choices=["onnxruntime", "eager"])
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "latency_profile.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "latency_profile.md")
     parser.add_argument("--render-only", action="store_true", help="rewrite the markdown from the JSON next to it")
     args = parser.parse_args(argv)
     poker, ghost = args.models

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from pokernet.cliargs import CLIError
+from pokernet.cliargs import CLIError, OneLineErrorParser
 
 # command -> (package whose cli.py holds it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,13 +31,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def command_module(name: str):
     """The module holding command ``name``: ``pokernet.<pkg>.cli``."""
     return importlib.import_module(f"pokernet.{COMMANDS[name][0]}.cli")
-
-
-class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (and exit code 2)."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

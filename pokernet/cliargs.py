@@ -21,6 +21,13 @@ class CLIError(Exception):
     """A bad input the user can fix: printed as one line, exit code 2."""
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)

@@ -71,7 +71,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """``python -m pokernet.study.cli``: this command alone (a GPU machine without the other
     commands' dependencies)."""
-    from pokernet.cli import OneLineErrorParser
+    from pokernet.cliargs import OneLineErrorParser
     parser = OneLineErrorParser(prog="pokernet study")
     configure_study(parser)
     args = parser.parse_args(argv)

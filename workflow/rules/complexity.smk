@@ -2,6 +2,8 @@
 
 
 rule complexity_variant:
+    conda:
+        ENV
     output:
         f"{WORK}/complexity/{{variant}}.json",
     log:
@@ -14,6 +16,10 @@ rule complexity_variant:
 
 
 rule audit:
+    input:
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/architecture_audit.md", category="Architecture"),
     log:

@@ -7,6 +7,10 @@ ALL_CORES = 1024
 
 
 rule latency:
+    input:
+        choice=EXPANSION_CHOICE,
+    conda:
+        ENV
     output:
         f"{WORK}/latency/latency.json",
     log:
@@ -19,4 +23,4 @@ rule latency:
         budget=config["latency"]["budget_s"],
     shell:
         "pokernet latency {params.models} --runtime {params.runtime} {params.threads} "
-        "--budget-s {params.budget} --json --out {output} > {log} 2>&1"
+        "--budget-s {params.budget} --out {output} > {log} 2>&1"

@@ -8,6 +8,9 @@ rule table2:
     input:
         complexity=TABLE2_COMPLEXITY,
         runs=TABLE2_RUNS,
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
     log:
@@ -19,6 +22,9 @@ rule table2:
 rule table3:
     input:
         latency=rules.latency.output,
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/table3.md", caption="../report/table3.rst", category="Tables"),
     log:
@@ -31,6 +37,9 @@ rule table4:
     input:
         complexity=TABLE4_COMPLEXITY,
         runs=TABLE4_RUNS,
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
     log:
@@ -43,6 +52,9 @@ rule table5:
     input:
         complexity=TABLE5_COMPLEXITY,
         runs=TABLE5_RUNS,
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
     log:
@@ -52,6 +64,10 @@ rule table5:
 
 
 rule fig5:
+    input:
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/fig5.png", caption="../report/fig5.rst", category="Figures"),
     log:
@@ -64,6 +80,9 @@ rule fig6:
     input:
         complexity=TABLE2_COMPLEXITY,
         runs=TABLE2_RUNS,
+        paper=PAPER,
+    conda:
+        ENV
     output:
         png=report(f"{RESULTS}/fig6.png", caption="../report/fig6.rst", category="Figures"),
         svg=f"{RESULTS}/fig6.svg",
@@ -79,6 +98,9 @@ rule summary:
         complexity=sorted(set(TABLE2_COMPLEXITY) | set(TABLE4_COMPLEXITY) | set(TABLE5_COMPLEXITY)),
         runs=sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
         latency=rules.latency.output,
+        paper=PAPER,
+    conda:
+        ENV
     output:
         report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
     log:

@@ -1,14 +1,11 @@
 # Training and evaluation: one job per (variant, seed).
 
 
-def train_launcher(wildcards, threads):
-    gpus = config["train_gpus"]
-    if gpus > 1:
-        return f"torchrun --standalone --nproc_per_node {gpus} -m pokernet"
-    return "pokernet"
-
-
 rule train:
+    input:
+        recipe=recipe_files(config["recipe"]),
+    conda:
+        ENV
     output:
         f"{WORK}/runs/{{variant}}/seed{{seed}}/metrics.json",
     log:
