@@ -100,6 +100,8 @@ def test_bad_archives_are_one_clear_error(tmp_path, study_archive):
         ingest(tmp_path / "junk.tar.gz", tmp_path / "w")
     with tarfile.open(study_archive) as tar:
         good = json.load(tar.extractfile("study/runs/pokernet_050/seed0/metrics.json"))
+    with pytest.raises(ValueError, match="top1 must be a number in"):
+        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": {**good, "top1": 140}}), tmp_path / "w")
     with pytest.raises(ValueError, match="not variant pokernet_050-act_relu"):
         ingest(_archive(tmp_path, {"runs/pokernet_050-act_relu/seed0/metrics.json": good}), tmp_path / "w")
     with pytest.raises(ValueError, match="holds seed 0, its path says seed 3"):

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pokernet import schemas
 from pokernet.fileio import atomic_write_text
 
 from .arms import arm_by_variant
 
 RUN_MEMBER = re.compile(r"^(?:.*/)?runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/(?P<name>metrics|partial)\.json$")
-REQUIRED = ("model", "model_options", "top1", "top5", "seed", "dataset", "epochs", "resolution", "config",
-            "config_hash", "history")
 
 
 @dataclass
@@ -28,11 +27,8 @@ class IngestedRun:
 
 
 def _check_run(member: str, variant: str, seed: int, data: Any) -> None:
-    if not isinstance(data, dict):
-        raise ValueError(f"{member}: not a JSON object")
-    missing = [key for key in REQUIRED if key not in data]
-    if missing:
-        raise ValueError(f"{member}: missing {', '.join(missing)}")
+    """The metrics contract (the schema ``pokernet train`` writes to), then path = content."""
+    schemas.check("metrics", data, member)
     arm = arm_by_variant(variant)
     options = {k: v for k, v in data["model_options"].items() if k in arm.options}
     if data["model"] != arm.model or options != arm.options:
@@ -54,7 +50,7 @@ def read_archive(archive: Path) -> tuple[dict[tuple[str, int], dict[str, Any]], 
                 if not member.isfile():
                     continue
                 if member.name.endswith("study.json") and study is None:
-                    study = json.load(tar.extractfile(member))
+                    study = schemas.parse(tar.extractfile(member).read().decode(), member.name)
                     continue
                 match = RUN_MEMBER.match(member.name)
                 if not match:
@@ -62,10 +58,10 @@ def read_archive(archive: Path) -> tuple[dict[tuple[str, int], dict[str, Any]], 
                 if match["name"] == "partial":
                     partial.append(member.name)
                     continue
-                data = json.load(tar.extractfile(member))
+                data = schemas.parse(tar.extractfile(member).read().decode(), member.name)
                 _check_run(member.name, match["variant"], int(match["seed"]), data)
                 runs[(match["variant"], int(match["seed"]))] = data
-    except (tarfile.TarError, json.JSONDecodeError, EOFError, OSError) as error:
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
         raise ValueError(f"study archive {archive} is unreadable: {error}") from None
     return runs, partial, study
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from pokernet import schemas
 from pokernet.fileio import atomic_write
 from pokernet.models import create_model, model_options
 from pokernet.provenance import git_commit
@@ -472,7 +473,7 @@ def write_runs(study: Study, out: Path, epochs: int, done: int, results: list[li
             if done != epochs:
                 metrics["epochs_done"] = done
             path = out / "runs" / arm.arm.variant / f"seed{study.config.seeds[index]}" / name
-            write_json(path, metrics)
+            write_json(path, schemas.check("metrics", metrics, str(path)))
             written.append(str(path.relative_to(out)))
             log(f"{arm.arm.variant} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
                 f"top-5 {vals[index]['top5']:.2f}% ({name})")
