@@ -1,0 +1,405 @@
+"""Hostile input (issue 10): each of the 21 defects found, tried again, plus the "Also:" cases.
+
+Every bad input must end in exit code 2 with one line naming the argument or key, nothing
+half-written and no result lost. Test names carry the defect's number in the issue.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from pokernet import fileio, schemas
+from pokernet.cli import main
+from pokernet.models import create_model
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINT, METRICS = "checkpoint.pt", "metrics.json"
+
+pytestmark = pytest.mark.usefixtures("train_keep_threads")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def _run(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's usage errors
+        code = exit.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _fails(argv, capsys, *expected):
+    """Exit code 2, one line on stderr, no traceback, every ``expected`` text in it."""
+    code, out, err = _run(argv, capsys)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for text in expected:
+        assert text in err, err
+    return out, err
+
+
+@pytest.fixture
+def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
+    def args(out, *extra):
+        return ["train", *train_tiny_model, "--data", "imagenet", "--data-root", str(train_image_folder),
+                "--subset", "6", "--recipe", str(train_tiny_recipe), "--threads", "1", "--out", str(out),
+                *extra]
+    return args
+
+
+def _recipe(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "hostile.yaml"
+    path.write_text("name: hostile\nderives_from: imagenet\nepochs: 2\nbatch_size: 6\n"
+                    "data: {resolution: 16, resize: null, pad: 2}\n" + text)
+    return path
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """Make a folder read-only, for root too (chattr +i: root may write into a 0555 folder)."""
+    made: list[Path] = []
+
+    def make(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o555)
+        made.append(path)
+        if os.access(path, os.W_OK) and shutil.which("chattr"):
+            subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+        if os.access(path, os.W_OK):
+            pytest.skip("cannot make a folder read-only here (root without chattr)")
+        return path
+
+    yield make
+    for path in made:
+        if shutil.which("chattr"):
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+        path.chmod(0o755)
+
+
+# ------------------------------------------------------------------------------ run folders
+
+def test_01_a_run_folder_in_use_is_refused(tmp_path, train_args, capsys):
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pokernet.fileio import claim_folder; "
+         "claim = claim_folder(sys.argv[1], '--out'); print('claimed', flush=True); time.sleep(120)", str(run)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "claimed"
+        _fails(train_args(run), capsys, "--out", str(run), "in use by another process", f"pid {holder.pid}")
+        assert sorted(p.name for p in run.iterdir()) == [fileio.LOCK_NAME]  # nothing of ours written
+    finally:
+        holder.kill()
+        holder.wait()
+    # the claim dies with its process: the folder is free again
+    code, _, err = _run(train_args(run, "--epochs", "1"), capsys)
+    assert code == 0, err
+    assert not (run / fileio.LOCK_NAME).exists()
+
+
+def test_02_a_finished_run_is_never_overwritten(tmp_path, train_args, capsys):
+    run = tmp_path / "run"
+    assert _run(train_args(run, "--epochs", "1"), capsys)[0] == 0
+    finished = (run / METRICS).read_bytes()
+    (run / CHECKPOINT).unlink()
+    _fails(train_args(run, "--epochs", "1", "--seed", "5"), capsys, str(run), "finished run", METRICS)
+    _fails(train_args(run, "--epochs", "1", "--seed", "5", "--resume"), capsys, str(run), "another configuration")
+    # the same command again with --resume (a requeued job) finds the run done and rewrites nothing
+    code, out, err = _run(train_args(run, "--epochs", "1", "--resume"), capsys)
+    assert code == 0 and "already finished" in out, err
+    assert (run / METRICS).read_bytes() == finished and not (run / CHECKPOINT).exists()
+
+
+# ------------------------------------------------------------------------------ recipes, loss
+
+@pytest.mark.parametrize("text, key", [
+    ("lr: {base: .nan}\n", "lr.base"),
+    ("lr: {base: .inf}\n", "lr.base"),
+    ("label_smoothing: .nan\n", "label_smoothing"),
+    ("data: {resolution: 16, resize: null, pad: 2, mean: [.nan, 0.5, 0.5]}\n", "data.mean[0]"),
+    ("lr_schedule: {milestones: [.inf]}\n", "lr_schedule.milestones[0]"),  # defect 4
+    ("weight_decay: {default: -.inf}\n", "weight_decay.default"),
+])
+def test_03_04_non_finite_recipe_values_are_refused(tmp_path, train_args, capsys, text, key):
+    recipe = _recipe(tmp_path, text)
+    argv = train_args(tmp_path / "run")
+    argv[argv.index("--recipe") + 1] = str(recipe)
+    _fails(argv, capsys, str(recipe), key, "finite")
+    assert not (tmp_path / "run").exists()
+
+
+def test_03_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_epoch(tmp_path, train_args, capsys,
+                                                                          monkeypatch):
+    calls = {"n": 0}
+    real = torch.nn.CrossEntropyLoss.forward
+
+    def poisoned(self, logits, target):  # the loss goes NaN from epoch 2's first step (3 steps/epoch)
+        calls["n"] += 1
+        loss = real(self, logits, target)
+        return loss * float("nan") if calls["n"] > 3 else loss
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", poisoned)
+    run = tmp_path / "run"
+    _fails(train_args(run), capsys, "epoch 2", "step 1", "not finite", str(run / CHECKPOINT))
+    assert torch.load(run / CHECKPOINT, weights_only=True)["epoch"] == 1
+    assert not (run / METRICS).exists() and not list(run.glob(".*.tmp"))
+
+
+def test_03_a_diverging_recipe_stops_with_a_clear_error(tmp_path, train_args, capsys):
+    recipe = _recipe(tmp_path, "lr: {base: 1.0e+30}\n")
+    argv = train_args(tmp_path / "run")
+    argv[argv.index("--recipe") + 1] = str(recipe)
+    _fails(argv, capsys, "not finite", "epoch")
+    assert not (tmp_path / "run" / METRICS).exists()
+
+
+# ------------------------------------------------------------------------------ numbers on the CLI
+
+@pytest.mark.parametrize("width, text", [("inf", "finite"), ("nan", "finite"), ("1e6", "at most 4"),
+                                         ("0.001", "at least 0.1"), ("True", "not a number")])
+def test_05_06_width_is_finite_and_bounded(tmp_path, train_args, capsys, width, text):
+    _fails(["complexity", "pokernet_050", "--width", width], capsys, "--width", text)
+    argv = train_args(tmp_path / "run")
+    argv[argv.index("--width") + 1] = width
+    _fails(argv, capsys, "--width", text)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("width", [float("inf"), float("nan"), 1e6, 0.001, True, "0.5"])
+def test_05_06_20_the_builder_checks_width(width):
+    with pytest.raises(ValueError, match="width"):
+        create_model("pokernet_050", width=width)
+
+
+@pytest.mark.parametrize("budget", ["inf", "nan", "1e9", "0", "-1"])
+def test_07_latency_budget_is_finite_and_bounded(capsys, budget, monkeypatch):
+    monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
+    _fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--budget-s", budget],
+           capsys, "--budget-s")
+
+
+def _no_measuring(*args, **kwargs):
+    raise AssertionError("measured although an argument was bad")
+
+
+def test_08_latency_out_in_a_read_only_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch,
+                                                                          read_only):
+    monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
+    folder = read_only(tmp_path / "ro")
+    _fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
+            "--out", str(folder / "latency.json")], capsys, "--out", str(folder), "not writable")
+
+
+def test_09_latency_out_onto_a_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
+    _fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
+            "--out", str(tmp_path)], capsys, "--out", str(tmp_path), "is a folder")
+
+
+def test_08_09_a_failed_latency_write_still_prints_the_results(tmp_path, capsys, monkeypatch):
+    report = {"hardware": {"cpu": "test"}, "versions": {}, "batch": 1, "resolution": 224,
+              "results": [{"model": "pokernet_050", "runtime": "eager", "threads": 1, "median_ms": 1.5,
+                           "iqr_ms": 0.1, "runs": 3}], "ratios": []}
+    monkeypatch.setattr("pokernet.latency.cli.measure", lambda *a, **k: json.loads(json.dumps(report)))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pokernet.fileio.os.fsync", disk_full)
+    out, err = _fails(["latency", "pokernet_050", "ghostnet_050", "--runtime", "eager", "--threads", "1",
+                       "--quick", "--out", str(tmp_path / "latency.json")], capsys, str(tmp_path / "latency.json"))
+    assert json.loads(out)["results"] == report["results"]  # on stdout although --json was not given
+    assert not list(tmp_path.iterdir())
+
+
+def test_10_train_out_in_a_read_only_folder(tmp_path, train_args, capsys, read_only):
+    folder = read_only(tmp_path / "ro")
+    _fails(train_args(folder / "run"), capsys, "--out", str(folder), "not writable")
+
+
+def test_11_train_out_on_a_read_only_run_folder(tmp_path, train_args, capsys, read_only):
+    folder = read_only(tmp_path / "run")
+    _fails(train_args(folder), capsys, "--out", str(folder), "not writable")
+
+
+def test_12_train_out_on_a_file(tmp_path, train_args, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("keep me\n")
+    _fails(train_args(target), capsys, "--out", str(target), "is a file")
+    assert target.read_text() == "keep me\n"
+
+
+# ------------------------------------------------------------------------------ workflow config
+
+def _validate_config(override: dict) -> str | None:
+    import jsonschema
+    config = yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text())
+    for key, value in override.items():
+        if isinstance(value, dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    return None if error is None else f"{list(error.absolute_path)}: {error.message}"
+
+
+@pytest.mark.parametrize("override", [
+    {"recipe": "no_such_recipe"},                                        # 13
+    {"latency": {"budget_s": float("inf")}}, {"latency": {"budget_s": float("nan")}},  # 14
+    {"latency": {"budget_s": 1e9}}, {"latency": {"budget_s": 0}},
+    {"ablation_models": []},                                             # 15
+    {"latency": {"models": ["pokernet_050", "pokernet_050"]}},           # 16
+    {"seeds": [0, 0]}, {"table2_seeds": [1, 1]},
+])
+def test_13_to_16_bad_workflow_configs_are_refused(override):
+    assert _validate_config(override) is not None, override
+
+
+def test_13_the_config_recipe_names_are_the_packaged_recipes():
+    from pokernet.train.recipe import packaged_recipes
+    for name in packaged_recipes():
+        assert _validate_config({"recipe": name}) is None
+    assert _validate_config({"recipe": "my/recipes/long_run.yaml"}) is None  # a path stays allowed
+
+
+# ------------------------------------------------------------------------------ files
+
+def test_17_orphaned_temporary_files_are_removed_on_the_next_start(tmp_path, train_args, capsys):
+    run = tmp_path / "run"
+    assert _run(train_args(run, "--stop-after", "1"), capsys)[0] == 0
+    orphans = [run / ".checkpoint.pt.k1ll3d.tmp", run / ".metrics.json.k1ll3d.tmp"]
+    for orphan in orphans:
+        orphan.write_bytes(b"\0" * 1000)
+    keep = run / ".my-notes.tmp"  # not one of ours
+    keep.write_text("mine")
+    code, _, err = _run(train_args(run, "--resume"), capsys)
+    assert code == 0, err
+    assert not any(o.exists() for o in orphans) and keep.exists()
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_18_output_files_follow_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        path = fileio.atomic_write_text(tmp_path / "out.json", "{}\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_18_a_run_writes_files_by_the_umask(tmp_path, train_args, capsys):
+    old = os.umask(0o022)
+    try:
+        assert _run(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
+    finally:
+        os.umask(old)
+    for name in (CHECKPOINT, METRICS):
+        assert stat.S_IMODE((tmp_path / "run" / name).stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("seed", ["99999999999999999999", "-1", str(2 ** 63), "1.5"])
+def test_19_seed_is_range_checked(tmp_path, train_args, capsys, seed):
+    _fails(train_args(tmp_path / "run", "--seed", seed), capsys, "--seed")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("model, options, key", [
+    ("pokernet_050", {"se": "no"}, "se"),
+    ("pokernet_050", {"width": True}, "width"),
+    ("pokernet_050", {"act": 6}, "act"),
+    ("pokernet_050", {"head_chs": 32.0}, "head_chs"),
+    ("ghostnet_050", {"drop_rate": "0.2"}, "drop_rate"),
+])
+def test_20_model_options_are_type_checked(model, options, key):
+    with pytest.raises(ValueError, match=key):
+        create_model(model, **options)
+
+
+@pytest.fixture
+def checkpoint_run(tmp_path, train_args, capsys):
+    assert _run(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
+    return tmp_path / "run" / CHECKPOINT
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda c: c["model_options"].update(width=float("inf")), "model_options.width"),
+    (lambda c: c["model_options"].update(width="wide"), "model_options.width"),
+    (lambda c: c.update(config="x"), "config"),
+    (lambda c: c["config"]["recipe"]["data"].update(mean="x"), "config.recipe.data.mean"),
+    (lambda c: c.update(model_options=[1, 2]), "model_options"),
+    (lambda c: c.update(classes="abc"), "classes"),
+])
+def test_21_a_hand_edited_checkpoint_is_named(tmp_path, checkpoint_run, train_image_folder, capsys, edit, key):
+    checkpoint = torch.load(checkpoint_run, weights_only=True)
+    edit(checkpoint)
+    edited = tmp_path / "edited.pt"
+    torch.save(checkpoint, edited)
+    _fails(["evaluate", "--checkpoint", str(edited), "--data", "imagenet", "--data-root", str(train_image_folder),
+            "--threads", "1"], capsys, str(edited), key)
+
+
+# ------------------------------------------------------------------------------ also
+
+def test_also_no_se_errors_name_no_se(tmp_path, train_args, capsys):
+    argv = [a for a in train_args(tmp_path / "run") if a not in ("--width", "0.25", "--head-chs", "32")]
+    argv[argv.index("pokernet_050")] = "mobilenetv1_050"
+    _fails(argv + ["--no-se"], capsys, "does not take --no-se")
+
+
+def test_also_a_data_root_that_is_a_file_is_not_a_folder(tmp_path, train_args, capsys):
+    afile = tmp_path / "data.tar"
+    afile.write_text("not a folder")
+    argv = train_args(tmp_path / "run")
+    argv[argv.index("--data-root") + 1] = str(afile)
+    _fails(argv, capsys, "--data-root", f"{afile} is not a folder")
+
+
+def test_also_a_subset_above_the_data_size_is_refused(tmp_path, train_args, capsys):
+    argv = train_args(tmp_path / "run")
+    argv[argv.index("--subset") + 1] = "7"  # the train split has 6 images per class
+    _fails(argv, capsys, "--subset 7", "6")
+    assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------------------ file contracts
+
+def test_contract_json_refuses_nan_and_infinity(tmp_path):
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        path = tmp_path / "m.json"
+        path.write_text('{"top1": %s}' % constant)
+        with pytest.raises(ValueError, match=f"{path}.*not valid JSON"):
+            schemas.read(path, "metrics")
+    with pytest.raises(ValueError, match="top1 must be a finite number"):
+        schemas.dumps("metrics", {"top1": math.nan}, "metrics.json")
+
+
+@pytest.mark.parametrize("kind, content, key", [
+    ("metrics", {"model": "pokernet_050", "model_options": {}, "top1": 101, "top5": 90, "epochs": 1,
+                 "seed": 0, "dataset": "x", "resolution": 28, "config_hash": "h"}, "top1"),
+    ("latency", {"hardware": {}, "versions": {}, "batch": 1, "resolution": 224, "results": [], "ratios": []},
+     "results"),
+    ("complexity", [{"model": "pokernet_050", "params": 0, "madds": 1, "resolution": 224, "options": {}}],
+     "[0].params"),
+    ("recipe", {"epochs": 1}, "missing key"),
+])
+def test_contract_checks_name_the_key(kind, content, key):
+    with pytest.raises(ValueError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        schemas.check(kind, content, "somewhere")
+
+
+def test_the_packaged_recipes_keep_their_contract():
+    from pokernet.train.recipe import load_recipe, packaged_recipes
+    for name in packaged_recipes():
+        schemas.check("recipe", load_recipe(name), name)
