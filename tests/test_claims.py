@@ -171,3 +171,24 @@ def test_weight_decay_confound_is_the_recipes():
 def test_meta_counting_needs_no_data():
     model = claims.build_on_meta(lambda: create_model("ghostnet_050"))
     assert next(model.parameters()).device == torch.device("meta")
+
+
+def test_summary_prints_the_counted_claims(tmp_path):
+    from test_report import write_complexity
+
+    from pokernet.report.inputs import load_complexity
+    from pokernet.report.summary import render_summary
+    complexity = load_complexity([write_complexity(tmp_path / "complexity.json")])
+    counts = _counts([_share("a", 95), _share("b", 91), _share("c", 80)],
+                     [WidthFit("pokernet", (0.5, 1.0), (25, 100))],
+                     [SelectionRow(7, "P", 80, 2, 14, 7120.0, 7840.0, 100, 120)])
+
+    def statuses(text):
+        return {line.split("|")[1].strip(): line.split("|")[4].strip() for line in text.splitlines()
+                if line.startswith("| ") and not line.startswith("| id")}
+    status = statuses(render_summary(complexity, [], None, counts=counts))
+    assert (status["pointwise_share"], status["width_exponent"], status["selection_criterion"]) == (
+        "✓ holds", "✓ holds", "✗ does not hold")
+    status = statuses(render_summary(complexity, [], None))
+    assert {status[key] for key in ("pointwise_share", "width_exponent", "selection_criterion")} == {
+        "— not testable here"}

@@ -85,7 +85,7 @@ def width_exponent(claim: dict[str, Any], counts: ClaimCounts) -> CountedVerdict
     subject = next(fit for fit in counts.fits if fit.family == "pokernet")
     ours = (f"MAdds ∝ α^e fitted over α = {', '.join(f'{w:g}' for w in subject.widths)} at {counts.resolution}² "
             f"(`{COMMAND}`): " + "; ".join(parts)
-            + f". Rule: PokerNet's |e − {claim['value']}| ≤ {tolerance} (paper.yaml gives why)")
+            + f". Rule: PokerNet's e within {claim['value']} ± {tolerance} (paper.yaml gives why)")
     holds = abs(subject.exponent - claim["value"]) <= tolerance
     return CountedVerdict(ours, "✓ holds" if holds else "✗ does not hold")
 

@@ -49,6 +49,8 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
     _complexity(command)
     _runs(command)
     command.add_argument("--latency", metavar="FILE", help="latency JSON (without it the latency claim is —)")
+    command.add_argument("--claims", metavar="FILE",
+                         help="JSON of `pokernet claims` (without it the three counted claims are —)")
     command.add_argument("--tables", nargs="*", default=[], metavar="FILE",
                          help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; "
                               "default: those names next to --out")
@@ -87,6 +89,7 @@ def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
 def run_report(args: argparse.Namespace) -> int:
     from . import figures, tables
     from .inputs import load_complexity, load_latency, load_runs
+    from .claims_counted import load_claim_counts
     from .summary import summary
     from .table3 import table3
 
@@ -101,7 +104,8 @@ def run_report(args: argparse.Namespace) -> int:
     elif args.artifact == "summary":
         links = _evidence_links(args.tables, Path(args.out).absolute())
         result = summary(load_complexity(args.complexity), load_runs(args.runs),
-                         load_latency(args.latency) if args.latency else None, links, command)
+                         load_latency(args.latency) if args.latency else None, links, command,
+                         load_claim_counts(args.claims) if args.claims else None)
         written = _with_csv(args.out, result.markdown, result.csv)
     else:
         build = {"table2": tables.table2, "table4": tables.table4, "table5": tables.table5}[args.artifact]

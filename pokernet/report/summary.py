@@ -18,6 +18,7 @@ import pandas as pd
 from .compare import overall
 from .figures import K_VALUES, ghost_to_poker_ratio, measured_points, table1_poker_modules
 from .inputs import Complexity, LatencyReport, Run
+from .claims_counted import COUNTED_CLAIMS, ClaimCounts
 from .stats import Comparison, claim_verdict, comparison_text, comparisons_frame
 from .table3 import LatencyResult, table3
 from .tables import TableResult, github, header, model_labels, paired_reference, table2, table4, table5
@@ -42,6 +43,7 @@ class Inputs:
     table4: TableResult
     table5: TableResult
     table3: LatencyResult | None
+    counts: ClaimCounts | None = None  # `pokernet claims` (report/claims_counted.py)
 
 
 def _width_model(claim_id: str) -> str:
@@ -163,6 +165,17 @@ EVALUATORS: dict[str, Callable[[dict[str, Any], Inputs], ClaimStatus]] = {
 }
 
 
+def _counted(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
+    """The claims of the text counted by `pokernet claims` (report/claims_counted.py)."""
+    if data.counts is None:
+        return ClaimStatus("no `pokernet claims` counts given (--claims)", "— not testable here", [])
+    result = COUNTED_CLAIMS[claim["id"]](claim, data.counts)
+    return ClaimStatus(result.ours, result.status, [])
+
+
+EVALUATORS.update(dict.fromkeys(COUNTED_CLAIMS, _counted))
+
+
 @dataclass
 class SummaryResult:
     markdown: str
@@ -207,10 +220,11 @@ def _setting_lines(data: Inputs) -> list[str]:
 
 
 def summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | None,
-            evidence: dict[str, str] | None = None, command: str = "pokernet report summary") -> SummaryResult:
+            evidence: dict[str, str] | None = None, command: str = "pokernet report summary",
+            counts: ClaimCounts | None = None) -> SummaryResult:
     links = {**EVIDENCE, **(evidence or {})}
     data = Inputs(complexity, table2(complexity, runs), table4(complexity, runs), table5(complexity, runs),
-                  table3(latency) if latency else None)
+                  table3(latency) if latency else None, counts)
     results = evaluate_claims(data)
     rows = []
     for claim, result in results:
@@ -239,9 +253,12 @@ def summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | No
               f"- runs: {len(runs)} metrics file(s) given, {len(used)} used by Tables 2, 4, 5"]
     if latency:
         lines += [f"- latency: `{latency.source}`"]
+    if counts:
+        lines += [f"- claim counts: `{counts.source}`"]
     return SummaryResult("\n".join(lines) + "\n", summary_frame(results))
 
 
 def render_summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | None,
-                   evidence: dict[str, str] | None = None, command: str = "pokernet report summary") -> str:
-    return summary(complexity, runs, latency, evidence, command).markdown
+                   evidence: dict[str, str] | None = None, command: str = "pokernet report summary",
+                   counts: ClaimCounts | None = None) -> str:
+    return summary(complexity, runs, latency, evidence, command, counts).markdown
