@@ -299,6 +299,18 @@ def test_18_output_files_follow_the_umask(tmp_path, umask, mode):
     assert stat.S_IMODE(path.stat().st_mode) == mode
 
 
+def test_18_figures_follow_the_umask(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from pokernet.report.figures import save_figure
+    old = os.umask(0o022)
+    try:
+        paths = save_figure(plt.figure(), [tmp_path / "fig.png", tmp_path / "fig.svg"])
+    finally:
+        os.umask(old)
+    assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [0o644, 0o644]
+
+
 def test_18_a_run_writes_files_by_the_umask(tmp_path, train_args, capsys):
     old = os.umask(0o022)
     try:

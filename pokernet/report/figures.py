@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
+from pokernet.fileio import file_mode  # noqa: E402
 from pokernet.paper import load_paper, table  # noqa: E402
 
 from .inputs import Complexity, Run, variant_key  # noqa: E402
@@ -86,6 +87,7 @@ def save_figure(fig: plt.Figure, paths: Iterable[str | Path]) -> list[Path]:
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+            os.fchmod(fd, file_mode())  # the umask's permissions, not mkstemp's 0600
             os.close(fd)
             temps.append(Path(tmp))
             fig.savefig(tmp, format=target.suffix.lstrip("."), dpi=150, bbox_inches="tight",
