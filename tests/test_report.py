@@ -234,6 +234,15 @@ def test_the_same_claim_prints_the_same_numbers_in_table_and_summary(tmp_path):
     assert checked >= 3
 
 
+def test_the_literal_claim_names_where_the_papers_own_table_contradicts_it(tmp_path):
+    from pokernet.report.summary import render_summary
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    text = render_summary(complexity, [], None)
+    row = next(line for line in text.splitlines() if line.startswith("| accuracy_literal "))
+    assert "the paper's own Table 2 contradicts this claim: PokerNet 1.0× 73.6 ≤ GhostNet 1.0× 73.9" in row
+    assert "— not testable here" in row  # no runs: the contradiction is the paper's, not a verdict of ours
+
+
 def test_runs_of_different_settings_are_not_compared(tmp_path):
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])
     runs = load_runs([write_run(tmp_path, "pokernet_050", {}, 0, 60.0),
