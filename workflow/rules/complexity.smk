@@ -28,7 +28,22 @@ rule audit:
         "pokernet audit --out {output} > {log} 2>&1"
 
 
+rule claim_counts:
+    # The counts behind three claims of the text (pointwise share, width exponent, Ghost/Poker choice).
+    input:
+        paper=PAPER,
+    conda:
+        ENV
+    output:
+        f"{WORK}/claims/counts.json",
+    log:
+        f"{LOGS}/claims.log",
+    shell:
+        "pokernet claims --out {output} > {log} 2>&1"
+
+
 rule complexity:
     input:
         complexity_files(set(TABLE2_VARIANTS) | set(ablation_variants("table4")) | set(ablation_variants("table5"))),
         rules.audit.output,
+        rules.claim_counts.output,

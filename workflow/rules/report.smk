@@ -12,11 +12,12 @@ rule table2:
     conda:
         ENV
     output:
-        report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
+        md=report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
+        csv=f"{RESULTS}/table2.csv",
     log:
         f"{LOGS}/report/table2.log",
     shell:
-        "pokernet report table2 --complexity {input.complexity} --runs {input.runs} --out {output} > {log} 2>&1"
+        "pokernet report table2 --complexity {input.complexity} --runs {input.runs} --out {output.md} > {log} 2>&1"
 
 
 rule table3:
@@ -41,11 +42,12 @@ rule table4:
     conda:
         ENV
     output:
-        report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
+        md=report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
+        csv=f"{RESULTS}/table4.csv",
     log:
         f"{LOGS}/report/table4.log",
     shell:
-        "pokernet report table4 --complexity {input.complexity} --runs {input.runs} --out {output} > {log} 2>&1"
+        "pokernet report table4 --complexity {input.complexity} --runs {input.runs} --out {output.md} > {log} 2>&1"
 
 
 rule table5:
@@ -56,11 +58,12 @@ rule table5:
     conda:
         ENV
     output:
-        report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
+        md=report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
+        csv=f"{RESULTS}/table5.csv",
     log:
         f"{LOGS}/report/table5.log",
     shell:
-        "pokernet report table5 --complexity {input.complexity} --runs {input.runs} --out {output} > {log} 2>&1"
+        "pokernet report table5 --complexity {input.complexity} --runs {input.runs} --out {output.md} > {log} 2>&1"
 
 
 rule fig5:
@@ -94,17 +97,19 @@ rule fig6:
 
 rule summary:
     input:
-        tables=[rules.table2.output, rules.table3.output, rules.table4.output, rules.table5.output],
+        tables=[rules.table2.output.md, rules.table3.output, rules.table4.output.md, rules.table5.output.md],
         complexity=sorted(set(TABLE2_COMPLEXITY) | set(TABLE4_COMPLEXITY) | set(TABLE5_COMPLEXITY)),
         runs=sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
         latency=rules.latency.output,
+        claims=rules.claim_counts.output,
         paper=PAPER,
     conda:
         ENV
     output:
-        report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
+        md=report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
+        csv=f"{RESULTS}/summary.csv",
     log:
         f"{LOGS}/report/summary.log",
     shell:
         "pokernet report summary --tables {input.tables} --complexity {input.complexity} "
-        "--runs {input.runs} --latency {input.latency} --out {output} > {log} 2>&1"
+        "--runs {input.runs} --latency {input.latency} --claims {input.claims} --out {output.md} > {log} 2>&1"
