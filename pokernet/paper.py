@@ -57,3 +57,11 @@ def paper_order_conflicts(claim: dict[str, Any]) -> list[OrderConflict]:
                     and not mine[column] > row[column]):
                 conflicts.append(OrderConflict(subject, row["model"], column, mine[column], row[column]))
     return conflicts
+
+
+@lru_cache(maxsize=1)
+def proxy_notes() -> dict[str, dict[str, Any]]:
+    """Model -> {dataset, cause, note, evidence, measured_at}: why a model scores far below the others on a
+    proxy (pokernet/data/proxy_notes.yaml; measured findings, not the paper's)."""
+    content = yaml.safe_load(resources.files("pokernet").joinpath("data/proxy_notes.yaml").read_text("utf-8"))
+    return {model: {"dataset": content["dataset"], **entry} for model, entry in content["notes"].items()}
