@@ -40,6 +40,12 @@ def poker_module_cost(m: float, k: float, d: int = KERNEL, h: int = 1, w: int = 
     return h * w * m * (m + k * d * d)
 
 
+def eq3_as_printed(m: float, k: float, d: int = KERNEL) -> float:
+    """The right-hand side of Eq. 3 as printed, 2/k·(m + kd²)/(m + d²): the reciprocal of the C_g/C_p
+    that its left side names and Eqs. 1-2 give."""
+    return 2 / k * (m + k * d * d) / (m + d * d)
+
+
 # --- counting by layer kind ---------------------------------------------------------------
 
 def layer_kind(module: nn.Module) -> str | None:
@@ -179,8 +185,7 @@ class SelectionRow:
     @property
     def cheaper_by_printed_eq3(self) -> str:
         """The choice if Eq. 3 as printed, 2/k·(m + kd²)/(m + d²), is read as C_g/C_p."""
-        printed = 2 / self.k * (self.m + self.k * KERNEL ** 2) / (self.m + KERNEL ** 2)
-        return "P" if printed > 1 else "G"
+        return "P" if eq3_as_printed(self.m, self.k) > 1 else "G"
 
 
 def _block_input_sizes(model: PokerNet, resolution: int) -> list[int]:

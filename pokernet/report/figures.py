@@ -22,36 +22,23 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 from pokernet.fileio import file_mode  # noqa: E402
+from pokernet.complexity.claims import KERNEL, eq3_as_printed  # noqa: E402
+from pokernet.complexity.claims import ghost_module_cost as ghost_cost  # noqa: E402  (Eq. 1)
+from pokernet.complexity.claims import poker_module_cost as poker_cost  # noqa: E402  (Eq. 2)
 from pokernet.paper import load_paper, table  # noqa: E402
 
 from .inputs import Complexity, Run, variant_key  # noqa: E402
 from .tables import RunSet  # noqa: E402
 
-KERNEL = 3  # d of Eqs. 1-3, "often taken as 3"
 K_VALUES = (2, 3, 4, 5, 6)
 MEASURED_M = (8, 16, 32, 64, 128, 256)
 FEATURE_SIZE = 14  # h = w of the counted modules; Eq. 3 does not depend on it
 M_RANGE = (4, 1024)
 
 
-def ghost_cost(m: int, k: int, d: int = KERNEL, h: int = 1, w: int = 1) -> float:
-    """Eq. 1: pointwise m -> km/2, then depthwise d×d on km/2 channels."""
-    return h * w * m * (k * m / 2 + k * d * d / 2)
-
-
-def poker_cost(m: int, k: int, d: int = KERNEL, h: int = 1, w: int = 1) -> float:
-    """Eq. 2: pointwise m -> m, then k depthwise d×d convs on m channels (SE omitted)."""
-    return h * w * m * (m + k * d * d)
-
-
 def ghost_to_poker_ratio(m: float, k: int, d: int = KERNEL) -> float:
     """C_g / C_p from Eqs. 1 and 2: k/2 · (m + d²) / (m + k·d²)."""
     return k / 2 * (m + d * d) / (m + k * d * d)
-
-
-def eq3_as_printed(m: float, k: int, d: int = KERNEL) -> float:
-    """The right-hand side of Eq. 3 as printed: the reciprocal of C_g / C_p."""
-    return 2 / k * (m + k * d * d) / (m + d * d)
 
 
 def measured_ratio(m: int, k: int, size: int = FEATURE_SIZE) -> float:
