@@ -164,8 +164,6 @@ def build_arm(arm: Arm, recipe: dict[str, Any], seeds: list[int], num_classes: i
     resolved = recipe["resolved"]
     fused = FusedRuns(models, resolved["lr"], recipe["optimizer"]["momentum"], resolved["weight_decay"],
                       recipe["label_smoothing"])
-    if recipe["optimizer"]["nesterov"]:
-        raise ValueError("the fused trainer implements SGD without Nesterov momentum")
     return ArmRuns(arm, recipe, options, fused)
 
 
@@ -191,6 +189,8 @@ class Study:
         if self.cuda:
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
         base = load_recipe(config.recipe)
+        if base["optimizer"]["nesterov"]:
+            raise ValueError(f"recipe {config.recipe}: the fused trainer implements SGD without Nesterov momentum")
         self.data_cfg = base["data"]
         self.data = data or load_cifar10(config, self.data_cfg["resize"])
         train, val, self.classes = self.data
@@ -435,6 +435,9 @@ def execute(config: StudyConfig) -> dict[str, Any]:
         images_per_step = len(study.arms) * len(config.seeds) * study.batch
         summary["measured_img_per_s"] = images_per_step / step_seconds
         epochs = study.size_epochs(step_seconds)
+        if study.base_recipe.get("eval_every", epochs) < epochs:
+            raise ValueError(f"recipe {config.recipe}: eval_every {study.base_recipe['eval_every']} < {epochs} "
+                             f"epochs, but the study evaluates after the last epoch only")
         log(f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
             f"seeds x {study.batch} images = {images_per_step / step_seconds:,.0f} img/s; "
             f"{epochs} epochs fit the {config.budget_s:.0f} s budget")
