@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pandas as pd
 from tabulate import tabulate
 
-from pokernet.paper import allowed_deviation, load_paper, row_setting, table
+from pokernet.paper import allowed_deviation, load_paper, proxy_notes, row_setting, table
 from pokernet.provenance import provenance_markdown
 
 from .compare import ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, Stat, accuracy_ok, mark, value_ok
@@ -339,6 +339,24 @@ def confound_lines(comparisons: list[Comparison]) -> list[str]:
             if frozenset(labels.get(m, m) for m in entry["comparison"]) in pairs]
 
 
+def proxy_note_lines(setting: Setting | None) -> list[str]:
+    """pokernet/data/proxy_notes.yaml's measured explanations of the rows that score far below the
+    others on this proxy data set (models sharing one note are named together)."""
+    if setting is None:
+        return []
+    labels, grouped = model_labels(), {}
+    for model, entry in proxy_notes().items():
+        if entry["dataset"] == setting.dataset:
+            grouped.setdefault(" ".join(str(entry["note"]).split()), (entry, []))[1].append(labels.get(model, model))
+    lines = ["", "## Outliers on this proxy", ""] if grouped else []
+    for note, (entry, models) in grouped.items():
+        evidence = entry.get("evidence", [])
+        evidence = "; ".join(evidence) if isinstance(evidence, list) else str(evidence)
+        lines += [f"- **{', '.join(models)}** ({entry['cause']}; measured at {entry['measured_at']}): {note}"
+                  + (f" Evidence: {evidence}." if evidence else "")]
+    return lines
+
+
 def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec], first: list[str],
               complexity: Complexity, runs: list[Run], claims: list[Claim], pairing: str) -> TableResult:
     runset = RunSet.select(runs, [s.run_key for s in specs])
@@ -383,8 +401,13 @@ def table2_claims() -> list[Claim]:
 def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet report table2") -> TableResult:
     tbl = table("table2")
     specs = [RowSpec(row, {}, [row["label"], row["level"]]) for row in tbl["rows"]]
-    return _assemble(f"Table 2 — {tbl['caption']}: paper vs ours", command, tbl, specs, ["Model", "Level"],
-                     complexity, runs, table2_claims(), TABLE2_PAIRING)
+    result = _assemble(f"Table 2 — {tbl['caption']}: paper vs ours", command, tbl, specs, ["Model", "Level"],
+                       complexity, runs, table2_claims(), TABLE2_PAIRING)
+    notes = proxy_note_lines(result.setting)
+    if notes:  # before the inputs list
+        head, inputs = result.markdown.split("\n## Inputs\n", 1)
+        result.markdown = "\n".join([head.rstrip("\n")] + notes) + "\n\n## Inputs\n" + inputs
+    return result
 
 
 # --- Tables 4 and 5 (ablations) ------------------------------------------------------
