@@ -13,6 +13,7 @@
 # (default /tmp/pokernet-slurm): munge key and socket, state, logs, PID files.
 set -euo pipefail
 
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons live there
 DIR=${SLURM_CI_DIR:-/tmp/pokernet-slurm}
 PARTITION=${SLURM_CI_PARTITION:-ci}
 CONF=/etc/slurm/slurm.conf
