@@ -26,7 +26,7 @@ from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
 from .ratios import ratios
-from .runtimes import RUNTIMES, make_runner, ort_global_threads, torch_threads, use_ort_global_pool
+from .runtimes import make_runner, ort_global_threads, runtime_spec, torch_threads, use_ort_global_pool
 from .timing import summarize, time_interleaved
 
 
@@ -87,8 +87,7 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
     ONNX Runtime with more than one thread runs in a child process whose sessions share
     one thread pool (:func:`use_ort_global_pool`)."""
     for runtime in runtimes:
-        if runtime not in RUNTIMES:
-            raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}, all")
+        runtime_spec(runtime)  # unknown or not installed: one clear error before any timing
     if any(t < 1 for t in threads):
         raise ValueError("threads must be >= 1")
     x, built, expected = _build(models, batch, resolution, model_options)

@@ -1,4 +1,4 @@
-"""The three runtimes a model is timed in, and a model made ready to run in one of them.
+"""The runtimes a model is timed in (a registry: RUNTIME_SPECS), and a model made ready to run in one of them.
 
 * ``eager``       PyTorch eager under ``torch.inference_mode``; Conv+BN folded with
                   ``torch.fx.experimental.optimization.fuse``.
@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -19,8 +20,6 @@ from torch import nn
 from .equivalence import check_equal
 from .onnx_export import export_onnx, quiet
 from .prepare import prepare_module
-
-RUNTIMES = ("eager", "torchscript", "onnxruntime")
 
 # Threads of ORT's process-wide pool when this process uses one (see use_ort_global_pool).
 _ORT_GLOBAL_THREADS: int | None = None
@@ -72,33 +71,70 @@ class Runner:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+def _eager_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
+    def call() -> torch.Tensor:
+        with torch.inference_mode():
+            return module(x.contiguous(memory_format=fmt))
+    return call
+
+
+def _torchscript_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
+    with quiet(), torch.no_grad():
+        scripted = torch.jit.freeze(torch.jit.trace(module.eval(), x.contiguous(memory_format=fmt)))
+
+    def call() -> torch.Tensor:
+        with torch.inference_mode():
+            return scripted(x.contiguous(memory_format=fmt))
+    return call
+
+
+def _onnxruntime_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
+    session = ort_session(export_onnx(module, x), threads)
+    feed = {session.get_inputs()[0].name: x.numpy()}
+
+    def call() -> np.ndarray:
+        return session.run(None, feed)[0]
+    return call
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """How one runtime turns a prepared module into a no-argument callable.
+
+    ``build(module, x, threads, memory_format)``; ``package`` is the pip package it needs
+    beyond torch (a missing one is a one-line error naming it)."""
+    name: str
+    build: Callable[[nn.Module, torch.Tensor, int, torch.memory_format], Callable[[], Any]]
+    package: str | None = None
+
+
+# The registry: a new runtime is one builder function (in its own module) and one entry here.
+RUNTIME_SPECS: dict[str, RuntimeSpec] = {spec.name: spec for spec in (
+    RuntimeSpec("eager", _eager_call),
+    RuntimeSpec("torchscript", _torchscript_call),
+    RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
+)}
+RUNTIMES = tuple(RUNTIME_SPECS)
+
+
+def runtime_spec(runtime: str) -> RuntimeSpec:
+    """The spec of ``runtime``; ValueError naming the choices, or the package to install."""
+    if runtime not in RUNTIME_SPECS:
+        raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    spec = RUNTIME_SPECS[runtime]
+    if spec.package and importlib.util.find_spec(spec.package.replace("-", "_")) is None:
+        raise ValueError(f"runtime {runtime!r} needs the Python package {spec.package!r}, which is not "
+                         f"installed (pip install {spec.package})")
+    return spec
+
+
 def build_call(runtime: str, module: nn.Module, x: torch.Tensor, threads: int,
                memory_format: str = "contiguous") -> Callable[[], Any]:
     """A no-argument callable that runs ``module`` on ``x`` in ``runtime``.
 
     The input conversion to channels_last, when used, is inside the call (it is paid)."""
     fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
-    if runtime == "eager":
-        def call() -> torch.Tensor:
-            with torch.inference_mode():
-                return module(x.contiguous(memory_format=fmt))
-        return call
-    if runtime == "torchscript":
-        with quiet(), torch.no_grad():
-            scripted = torch.jit.freeze(torch.jit.trace(module.eval(), x.contiguous(memory_format=fmt)))
-
-        def call() -> torch.Tensor:
-            with torch.inference_mode():
-                return scripted(x.contiguous(memory_format=fmt))
-        return call
-    if runtime == "onnxruntime":
-        session = ort_session(export_onnx(module, x), threads)
-        feed = {session.get_inputs()[0].name: x.numpy()}
-
-        def call() -> np.ndarray:
-            return session.run(None, feed)[0]
-        return call
-    raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    return runtime_spec(runtime).build(module, x, threads, fmt)
 
 
 def make_runner(name: str, model: nn.Module, runtime: str, threads: int, x: torch.Tensor,
@@ -106,8 +142,7 @@ def make_runner(name: str, model: nn.Module, runtime: str, threads: int, x: torc
                 choice: dict | None = None) -> Runner:
     """Prepare ``model`` for ``runtime`` and check its output equals ``reference``
     (raises :class:`OutputMismatch` otherwise: a wrong model is not timed)."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    runtime_spec(runtime)
     module, notes = prepare_module(name, model, runtime, threads, x.shape[-1], optimize, options, choice)
     call = build_call(runtime, module, x, threads, notes.get("memory_format", "contiguous"))
     check_equal(f"{name} ({runtime})", call(), reference)
