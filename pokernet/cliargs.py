@@ -47,6 +47,16 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """A whole number in [low, high]."""
+    def parse(text: str) -> int:
+        value = _int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {text}")
+        return value
+    return parse
+
+
 def bounded_float(low: float, high: float) -> Callable[[str], float]:
     """A finite number in (low, high]."""
     def parse(text: str) -> float:
@@ -77,11 +87,15 @@ def seed(text: str) -> int:
     return value
 
 
-def positive_int(text: str) -> int:
+def _int(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value

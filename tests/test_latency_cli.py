@@ -9,8 +9,8 @@ import torch
 from pokernet.cli import main
 from pokernet.latency.equivalence import OutputMismatch, check_equal
 from pokernet.latency.onnx_export import drop_noop_slices, export_onnx
-from pokernet.latency.ratios import ratios, references_for
-from pokernet.latency.runtimes import make_runner
+from pokernet.latency.ratios import ratio_spread, ratios, references_for
+from pokernet.latency.runtimes import RUNTIMES, make_runner
 from pokernet.latency.timing import summarize, time_interleaved
 from pokernet.models import create_model
 
@@ -37,15 +37,16 @@ def test_json_has_the_contract_keys(quick_report):
     assert {"torch", "onnxruntime"} <= set(report["versions"])
     assert report["batch"] == 1 and report["resolution"] == 32
     assert {(r["model"], r["runtime"]) for r in report["results"]} == {
-        (m, rt) for m in ("pokernet_050", "ghostnet_050") for rt in ("eager", "torchscript", "onnxruntime")}
+        (m, rt) for m in ("pokernet_050", "ghostnet_050") for rt in RUNTIMES}
     for r in report["results"]:
         assert {"model", "runtime", "threads", "median_ms", "iqr_ms", "runs"} <= set(r)
         assert r["median_ms"] > 0 and r["iqr_ms"] >= 0 and r["runs"] >= 3 and r["threads"] == 1
-    runtimes = {r["runtime"] for r in report["ratios"]}
-    assert runtimes == {"eager", "torchscript", "onnxruntime", "best"}
+    runtimes = [r["runtime"] for r in report["ratios"]]
+    assert sorted(runtimes) == sorted({r["runtime"] for r in report["results"]})  # each setting once, no "best"
     for r in report["ratios"]:
-        assert {"model", "reference", "runtime", "threads", "ratio"} <= set(r)
+        assert {"model", "reference", "runtime", "threads", "ratio", "invocation_ratios", "stable"} <= set(r)
         assert r["model"] == "pokernet_050" and r["reference"] == "ghostnet_050" and r["ratio"] > 0
+        assert r["invocation_ratios"] == [r["ratio"]] and r["stable"] is None  # one invocation: not checked
 
 
 def test_missing_reference_is_added_and_said(quick_report):
@@ -130,14 +131,27 @@ def test_interleaved_timing_and_summary():
     assert stats["median_ms"] == pytest.approx(2.5) and stats["runs"] == 4 and stats["iqr_ms"] == pytest.approx(1.5)
 
 
-def test_ratios_include_best_runtime_of_each_model():
+def test_ratios_one_per_setting_and_their_spread_over_invocations():
     results = [{"model": "pokernet_100", "runtime": "eager", "threads": 1, "median_ms": 10.0},
                {"model": "ghostnet_100", "runtime": "eager", "threads": 1, "median_ms": 8.0},
                {"model": "pokernet_100", "runtime": "onnxruntime", "threads": 1, "median_ms": 6.0},
                {"model": "ghostnet_100", "runtime": "onnxruntime", "threads": 1, "median_ms": 5.0}]
     got = {r["runtime"]: r for r in ratios(results, ["eager", "onnxruntime"])}
-    assert got["eager"]["ratio"] == 1.25 and got["onnxruntime"]["ratio"] == 1.2
-    assert got["best"]["ratio"] == 1.2 and got["best"]["model_runtime"] == "onnxruntime"
+    assert got == {"eager": {**got["eager"], "ratio": 1.25}, "onnxruntime": {**got["onnxruntime"], "ratio": 1.2}}
+    stable = ratio_spread([1.00, 1.02, 0.99, 1.01, 1.00])
+    assert (stable["ratio"], stable["ratio_min"], stable["ratio_max"], stable["stable"]) == (1.0, 0.99, 1.02, True)
+    assert ratio_spread([1.00, 1.05, 1.00])["stable"] is False  # one invocation 5% off the median
+    assert ratio_spread([1.05])["stable"] is None
+
+
+def test_invocations_run_in_separate_processes_and_combine(capsys):
+    assert main(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick", "--resolution", "32",
+                 "--invocations", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["invocations"]) == 2 and report["command"].endswith("--invocations 2")
+    [ratio] = report["ratios"]
+    assert len(ratio["invocation_ratios"]) == 2 and ratio["ratio_min"] <= ratio["ratio"] <= ratio["ratio_max"]
+    assert all(len(r["invocation_median_ms"]) == 2 for r in report["results"])
 
 
 def test_profile_command_json(capsys):

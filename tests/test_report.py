@@ -58,18 +58,27 @@ def write_run(root: Path, model: str, options: dict, seed: int, top1: float, top
     return run_dir / "metrics.json"
 
 
-def write_latency(path: Path, ratio_050: float, ratio_100: float) -> Path:
+def write_latency(path: Path, ratio_050: float, ratio_100: float, spread: float = 0.01,
+                  invocations: int = 5) -> Path:
+    """A latency report of ``invocations`` invocations, combined by the real
+    :func:`pokernet.latency.invocations.combine`; invocation i's ratios are the given ones
+    scaled by 1 + spread·(i − middle)/middle, so ``spread`` is the largest deviation."""
+    from pokernet.latency.invocations import combine
+    from pokernet.latency.ratios import ratios
     ghost_ms = {"ghostnet_050": 20.0, "ghostnet_100": 30.0}
     poker = {"pokernet_050": ("ghostnet_050", ratio_050), "pokernet_100": ("ghostnet_100", ratio_100)}
-    results, ratios = [], []
-    for model, ms in ghost_ms.items():
-        results.append({"model": model, "runtime": "eager", "threads": 1, "median_ms": ms, "iqr_ms": 0.5, "runs": 30})
-    for model, (reference, ratio) in poker.items():
-        results.append({"model": model, "runtime": "eager", "threads": 1, "median_ms": ghost_ms[reference] * ratio,
-                        "iqr_ms": 0.5, "runs": 30})
-        ratios.append({"model": model, "reference": reference, "runtime": "eager", "threads": 1, "ratio": ratio})
-    path.write_text(json.dumps({"hardware": {"cpu": "Test CPU", "cores": 2}, "versions": {"torch": "2.x"},
-                                "batch": 1, "resolution": 224, "results": results, "ratios": ratios}))
+    middle = (invocations - 1) / 2 or 1
+    reports = []
+    for index in range(invocations):
+        scale = 1 + spread * (index - (invocations - 1) / 2) / middle if invocations > 1 else 1
+        results = [{"model": m, "runtime": "eager", "threads": 1, "median_ms": ms, "iqr_ms": 0.5, "runs": 30}
+                   for m, ms in ghost_ms.items()]
+        results += [{"model": m, "runtime": "eager", "threads": 1, "median_ms": ghost_ms[ref] * ratio * scale,
+                     "iqr_ms": 0.5, "runs": 30} for m, (ref, ratio) in poker.items()]
+        reports.append({"hardware": {"cpu": "Test CPU", "cores": 2, "load_avg_1m_start": 0.1},
+                        "versions": {"torch": "2.x"}, "batch": 1, "resolution": 224, "results": results,
+                        "ratios": ratios(results, ["eager"])})
+    path.write_text(json.dumps(combine(reports)))
     return path
 
 
@@ -281,22 +290,46 @@ def test_table3_ratio_verdicts_both_ways_and_the_faster_line(tmp_path):
     result = table3(load_latency(write_latency(tmp_path / "lat.json", paper_ratio + 0.01, 1.10)))
     verdicts = {s.model: (s.ratio_ok, s.faster) for s in result.speed}
     assert verdicts == {"pokernet_050": (True, True), "pokernet_100": (False, False)}
-    assert "PokerNet faster than GhostNet here: **yes**" in result.markdown
-    assert "PokerNet faster than GhostNet here: **no**" in result.markdown
-    assert "Test CPU" in result.markdown
+    assert "PokerNet faster than GhostNet here: **yes, in every stable setting**" in result.markdown
+    assert "PokerNet faster than GhostNet here: **in 0 of 1 stable settings**" in result.markdown
+    assert "[0.897–0.915]" in result.markdown and "Test CPU" in result.markdown
 
 
-def test_table3_counts_a_best_runtime_ratio(tmp_path):
+@pytest.mark.parametrize("spread, invocations, counted, faster, verdict", [
+    (0.05, 5, False, None, "— (unstable, not counted)"),  # ±5% > ±3%: left out of the count
+    (0.01, 1, False, None, "— (1 invocation: stability not checked, not counted)"),
+    (0.02, 5, True, None, "tie (its spread spans 1)"),  # 0.99 ± 2% spans 1
+])
+def test_table3_counts_only_stable_settings_outside_their_noise(tmp_path, spread, invocations, counted, faster,
+                                                                 verdict):
+    from pokernet.report.inputs import load_latency
+    result = table3(load_latency(write_latency(tmp_path / "lat.json", 0.99, 0.99, spread, invocations)))
+    check = next(s for s in result.speed if s.model == "pokernet_050")
+    assert (check.counted, check.faster, check.verdict()) == (counted, faster, verdict)
+    assert verdict in result.markdown
+    if not counted:
+        assert check.ratio_ok is None and "no stable setting" in result.markdown
+
+
+def test_table3_reads_each_setting_once_and_no_best_row(tmp_path):
     from pokernet.report.inputs import load_latency
     path = write_latency(tmp_path / "lat.json", 1.10, 1.10)
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text())  # a report of an earlier version, with a "best" pseudo-runtime
     data["ratios"].append({"model": "pokernet_100", "reference": "ghostnet_100", "runtime": "best", "threads": 1,
                            "ratio": 0.95, "model_runtime": "onnxruntime", "reference_runtime": "eager"})
     path.write_text(json.dumps(data))
     result = table3(load_latency(path))
-    assert {(s.model, s.runtime): s.faster for s in result.speed}[("pokernet_100", "best")] is True
-    assert "best (onnxruntime / eager)" in result.markdown
-    assert "PokerNet faster than GhostNet here: **in 1 of 2 settings**" in result.markdown
+    assert [(s.model, s.runtime) for s in result.speed] == [("pokernet_050", "eager"), ("pokernet_100", "eager")]
+    assert "best" not in result.markdown
+
+
+def test_table3_ratio_is_unresolved_when_its_spread_straddles_the_tolerance(tmp_path):
+    from pokernet.report.inputs import load_latency
+    rows = {r["model"]: r["latency_ms"] for r in table("table3")["rows"]}
+    paper_ratio = rows["pokernet_050"] / rows["ghostnet_050"]
+    # median 4% above the paper (outside its 3%), the spread (±2.5%) reaching into the band
+    result = table3(load_latency(write_latency(tmp_path / "lat.json", paper_ratio * 1.04, 1.2, spread=0.025)))
+    assert {s.model: s.ratio_ok for s in result.speed} == {"pokernet_050": None, "pokernet_100": False}
 
 
 def test_an_imagenet_subset_is_a_proxy(tmp_path):

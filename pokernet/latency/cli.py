@@ -1,8 +1,8 @@
-"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|all] [--threads N] [--json]``:
+"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|openvino|all] [--threads N] [--json]``:
 batch-1 CPU latency (paper Table 3) and the ratio of each PokerNet to GhostNet at the same
 width, measured in the same interleaved run. A missing GhostNet reference is added.
 
-``pokernet profile MODEL... [--runtime onnxruntime|eager] [--threads N] [--direct] [--json]``:
+``pokernet profile MODEL... [--runtime onnxruntime|openvino|eager] [--threads N] [--direct] [--json]``:
 per-layer profile, time per module type beside its MAdds share and MAC rate
 (see :mod:`pokernet.latency.profile`).
 """
@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
 from pokernet import schemas
-from pokernet.cliargs import bounded_float, positive_int, resolve_models
+from pokernet.cliargs import bounded_float, bounded_int, positive_int, resolve_models
 from pokernet.fileio import atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
+from .invocations import combine, run_invocations
 from .measure import measure
 from .profile import profile_models
-from .ratios import references_for
-from .runtimes import RUNTIMES
+from .ratios import STABILITY_TOLERANCE, references_for
+from .runtimes import RUNTIMES, runtime_spec
+
+STABILITY = {True: "yes", False: "no", None: "not checked (1 invocation)"}
 
 QUICK = {"budget_s": 0.15, "min_runs": 3, "warmup_s": 0.0}
 BUDGET_LIMIT_S = 600.0  # per model, runtime and thread count: a bound, so a typo cannot run for ever
+INVOCATIONS_LIMIT = 50
 
 
 def configure_latency(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +48,9 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
                              f"(0, {BUDGET_LIMIT_S:g}] (default 2)")
     parser.add_argument("--min-runs", type=positive_int, default=20, help="timed runs at least (default 20)")
     parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
+    parser.add_argument("--invocations", type=bounded_int(1, INVOCATIONS_LIMIT), default=1,
+                        help="separate processes to run the whole measurement in; each ratio then carries "
+                             f"its min-max over them and a stability verdict (default 1, at most {INVOCATIONS_LIMIT})")
     parser.add_argument("--direct", action="store_true",
                         help="time the models as built: no Poker expansion variant, no BN fusion in "
                              "eager, no memory-format choice, no ONNX graph clean-up")
@@ -60,6 +68,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts += ["--quick"] if args.quick else ["--budget-s", f"{args.budget_s:g}", "--min-runs", str(args.min_runs)]
     if args.direct:
         parts.append("--direct")
+    if args.invocations > 1:
+        parts += ["--invocations", str(args.invocations)]
     return " ".join(parts)
 
 
@@ -77,8 +87,16 @@ def run_latency(args: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    report = measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct,
-                     log=log, **timing)
+    for runtime in runtimes:
+        runtime_spec(runtime)  # unknown or not installed: one line, before any invocation
+    if args.invocations > 1:
+        argv = shlex.split(command_line(args))[2:]
+        argv = argv[:argv.index("--invocations")]
+        reports = run_invocations(argv, args.invocations, log)
+    else:
+        reports = [measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct,
+                           log=log, **timing)]
+    report = combine(reports)
     report["command"] = command_line(args)
     report["added_references"] = added
     text = schemas.dumps("latency", report, "the latency report")
@@ -98,16 +116,17 @@ def run_latency(args: argparse.Namespace) -> int:
                        headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"]))
         if report["ratios"]:
             print()
-            print(tabulate([(r["model"], r["reference"], r["runtime"] if r["runtime"] != "best" else
-                             f"best ({r['model_runtime']} / {r['reference_runtime']})", r["threads"], f"{r['ratio']:.3f}")
+            print(tabulate([(r["model"], r["reference"], r["runtime"], r["threads"], f"{r['ratio']:.3f}",
+                             f"{r['ratio_min']:.3f}–{r['ratio_max']:.3f}", STABILITY[r["stable"]])
                             for r in report["ratios"]],
-                           headers=["model", "reference", "runtime", "threads", "ratio"]))
+                           headers=["model", "reference", "runtime", "threads", "ratio", "min–max over invocations",
+                                    f"stable (±{100 * STABILITY_TOLERANCE:g}%)"]))
     return 0
 
 
 def configure_profile(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
-    parser.add_argument("--runtime", choices=["onnxruntime", "eager"], default="onnxruntime")
+    parser.add_argument("--runtime", choices=["onnxruntime", "openvino", "eager"], default="onnxruntime")
     parser.add_argument("--threads", type=positive_int, default=1)
     parser.add_argument("--resolution", type=positive_int, default=224)
     parser.add_argument("--runs", type=positive_int, default=100, help="profiled runs (default 100)")

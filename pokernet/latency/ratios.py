@@ -1,10 +1,16 @@
-"""Table 3's ratios: every PokerNet over GhostNet at the same width, timed in the same turns."""
+"""Table 3's ratios: every PokerNet over GhostNet at the same width, timed in the same turns,
+and their spread over separate invocations (:func:`ratio_spread`)."""
 from __future__ import annotations
 
+import statistics
 from typing import Any, Iterable
 
 # PokerNet-α× is compared with GhostNet at the same width (Table 3).
 REFERENCES = {"pokernet_050": "ghostnet_050", "pokernet_100": "ghostnet_100"}
+
+# A setting is stable when every invocation's ratio lies within ±3% of their median
+# (the criterion benchmarks/latency_stability.py has used since the ratios were first measured).
+STABILITY_TOLERANCE = 0.03
 
 
 def references_for(models: list[str]) -> tuple[list[str], list[str]]:
@@ -15,8 +21,7 @@ def references_for(models: list[str]) -> tuple[list[str], list[str]]:
 
 
 def ratios(results: list[dict[str, Any]], runtimes: Iterable[str]) -> list[dict[str, Any]]:
-    """Ratio of every PokerNet to its GhostNet, per runtime and thread count, and in the
-    best runtime of each (runtime "best")."""
+    """Ratio of every PokerNet to its GhostNet, per runtime and thread count (each setting once)."""
     table = {(r["model"], r["runtime"], r["threads"]): r["median_ms"] for r in results}
     threads_seen = sorted({r["threads"] for r in results})
     models = list(dict.fromkeys(r["model"] for r in results))
@@ -30,11 +35,14 @@ def ratios(results: list[dict[str, Any]], runtimes: Iterable[str]) -> list[dict[
                 if (model, runtime, threads) in table and (ref, runtime, threads) in table:
                     out.append({"model": model, "reference": ref, "runtime": runtime, "threads": threads,
                                 "ratio": round(table[model, runtime, threads] / table[ref, runtime, threads], 4)})
-            own = {rt: table[model, rt, threads] for rt in runtimes if (model, rt, threads) in table}
-            theirs = {rt: table[ref, rt, threads] for rt in runtimes if (ref, rt, threads) in table}
-            if own and theirs:
-                best_own, best_ref = min(own, key=own.get), min(theirs, key=theirs.get)
-                out.append({"model": model, "reference": ref, "runtime": "best", "threads": threads,
-                            "ratio": round(own[best_own] / theirs[best_ref], 4),
-                            "model_runtime": best_own, "reference_runtime": best_ref})
     return out
+
+
+def ratio_spread(values: list[float], tolerance: float = STABILITY_TOLERANCE) -> dict[str, Any]:
+    """The ratio of one setting over separate invocations: median, min–max, the largest
+    deviation from the median, and whether it is stable (None: one invocation, not checked)."""
+    median = statistics.median(values)
+    deviation = max(abs(v / median - 1) for v in values) if median > 0 else 0.0
+    return {"ratio": round(median, 4), "invocation_ratios": [round(v, 4) for v in values],
+            "ratio_min": round(min(values), 4), "ratio_max": round(max(values), 4),
+            "max_deviation": round(deviation, 4), "stable": deviation <= tolerance if len(values) > 1 else None}

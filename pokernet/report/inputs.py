@@ -204,6 +204,19 @@ class Latency:
     median_ms: float
     iqr_ms: float
     runs: int
+    low_ms: float  # min and max over invocations of each invocation's median (= median_ms for one)
+    high_ms: float
+
+
+@dataclass(frozen=True)
+class MeasuredRatio:
+    """A PokerNet/GhostNet ratio: median over invocations, their min–max, and stability
+    (None when one invocation: not checked)."""
+    ratio: float
+    low: float
+    high: float
+    invocations: int
+    stable: bool | None
 
 
 @dataclass
@@ -214,9 +227,7 @@ class LatencyReport:
     batch: int
     resolution: int
     results: list[Latency]
-    ratios: dict[tuple[str, str, str, int], float]  # (model, reference, runtime, threads) -> ratio
-    # ratios over a pseudo-runtime such as "best" (each model in its fastest runtime) -> "A / B"
-    ratio_runtimes: dict[tuple[str, str, str, int], str] = field(default_factory=dict)
+    ratios: dict[tuple[str, str, str, int], MeasuredRatio]  # (model, reference, runtime, threads) -> ratio
     protocol: dict[str, Any] = field(default_factory=dict)  # any other top-level fields (timing, ...)
 
     def settings(self) -> list[tuple[str, int]]:
@@ -226,12 +237,21 @@ class LatencyReport:
     def find(self, model: str, runtime: str, threads: int) -> Latency | None:
         return next((r for r in self.results if (r.model, r.runtime, r.threads) == (model, runtime, threads)), None)
 
-    def ratio(self, model: str, reference: str, runtime: str, threads: int) -> float | None:
-        """The file's ratio; else the ratio of the two medians of the same file."""
+    def ratio(self, model: str, reference: str, runtime: str, threads: int) -> MeasuredRatio | None:
+        """The file's ratio; else the ratio of the two medians of the same file (one invocation)."""
         if (model, reference, runtime, threads) in self.ratios:
             return self.ratios[(model, reference, runtime, threads)]
         ours, ref = self.find(model, runtime, threads), self.find(reference, runtime, threads)
-        return ours.median_ms / ref.median_ms if ours and ref else None
+        if not (ours and ref):
+            return None
+        value = ours.median_ms / ref.median_ms
+        return MeasuredRatio(value, value, value, 1, None)
+
+
+def _measured_ratio(item: dict[str, Any]) -> MeasuredRatio:
+    values = item.get("invocation_ratios", [item["ratio"]])
+    return MeasuredRatio(float(item["ratio"]), float(item.get("ratio_min", min(values))),
+                         float(item.get("ratio_max", max(values))), len(values), item.get("stable"))
 
 
 LATENCY_KEYS = ("hardware", "versions", "batch", "resolution", "results", "ratios")
@@ -240,13 +260,14 @@ LATENCY_KEYS = ("hardware", "versions", "batch", "resolution", "results", "ratio
 def load_latency(path: str | Path) -> LatencyReport:
     path = Path(path)
     data = schemas.read(path, "latency")
-    results = [Latency(item["model"], item["runtime"], item["threads"], float(item["median_ms"]),
-                       float(item["iqr_ms"]), item["runs"]) for item in data["results"]]
-    ratios, ratio_runtimes = {}, {}
-    for item in data["ratios"]:
-        key = (item["model"], item["reference"], item["runtime"], item["threads"])
-        ratios[key] = float(item["ratio"])
-        if "model_runtime" in item and "reference_runtime" in item:
-            ratio_runtimes[key] = f"{item['model_runtime']} / {item['reference_runtime']}"
+    results = []
+    for item in data["results"]:
+        medians = item.get("invocation_median_ms", [item["median_ms"]])
+        results.append(Latency(item["model"], item["runtime"], item["threads"], float(item["median_ms"]),
+                               float(item["iqr_ms"]), item["runs"], float(min(medians)), float(max(medians))))
+    # "best" (each model in its fastest runtime), written by earlier versions, repeats a measured
+    # setting: it is not read, so that no setting is counted twice.
+    ratios = {(item["model"], item["reference"], item["runtime"], item["threads"]): _measured_ratio(item)
+              for item in data["ratios"] if item["runtime"] != "best"}
     return LatencyReport(path, data["hardware"], data["versions"], data["batch"], data["resolution"], results,
-                         ratios, ratio_runtimes, {k: v for k, v in data.items() if k not in LATENCY_KEYS})
+                         ratios, {k: v for k, v in data.items() if k not in LATENCY_KEYS})

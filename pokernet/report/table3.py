@@ -1,16 +1,27 @@
-"""results/table3.md: latency per model, runtime and thread count, and the ratio to GhostNet of
-the same width beside the paper's. :func:`compute_table3` computes every row and speed check;
-:func:`render_table3` writes the markdown from them."""
+"""results/table3.md: per width, every runtime × thread setting once: PokerNet's and GhostNet's
+latency, their ratio with its spread over separate invocations, whether the setting is stable,
+and whether PokerNet is faster there. :func:`compute_table3` computes every row and speed check;
+:func:`render_table3` writes the markdown from them.
+
+Counting rule (so that no setting is counted twice and none inside its noise): a setting counts
+towards "faster?" only when it is stable (every invocation's ratio within ±3% of their median);
+it is faster when every invocation's ratio is below 1, slower when every one is above 1, and a
+tie otherwise."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from pokernet.latency.ratios import STABILITY_TOLERANCE
 from pokernet.paper import row_setting, table
 
 from .compare import NOT_COMPARABLE, mark, value_ok
-from .inputs import LatencyReport
-from .tables import TableResult, github, header, inputs_footer, model_labels, number
+from .inputs import LatencyReport, MeasuredRatio
+from .tables import TableResult, github, header, inputs_footer, model_labels
+
+RUNTIME_LABELS = {"eager": "PyTorch eager", "torchscript": "TorchScript", "onnxruntime": "ONNX Runtime",
+                  "openvino": "OpenVINO", "xnnpack": "XNNPACK (ExecuTorch)",
+                  "paper_parallel": "paper protocol: k branches in parallel threads (§4.1)"}
 
 
 @dataclass(frozen=True)
@@ -20,13 +31,34 @@ class SpeedCheck:
     reference: str
     runtime: str
     threads: int
-    ratio: float
+    measured: MeasuredRatio
     paper_ratio: float
-    ratio_ok: bool | None
+    ratio_ok: bool | None  # ours vs the paper's ratio; None: not comparable or not resolved
 
     @property
-    def faster(self) -> bool:
-        return self.ratio < 1
+    def ratio(self) -> float:
+        return self.measured.ratio
+
+    @property
+    def counted(self) -> bool:
+        return self.measured.stable is True
+
+    @property
+    def faster(self) -> bool | None:
+        """True/False when every invocation agrees and the setting is stable; None otherwise."""
+        if not self.counted:
+            return None
+        if self.measured.high < 1:
+            return True
+        return False if self.measured.low > 1 else None
+
+    def verdict(self) -> str:
+        m = self.measured
+        if m.stable is None:
+            return "— (1 invocation: stability not checked, not counted)"
+        if m.stable is False:
+            return "— (unstable, not counted)"
+        return {True: "yes", False: "no"}.get(self.faster, "tie (its spread spans 1)")
 
 
 @dataclass
@@ -43,49 +75,58 @@ class LatencyRows:
     speed: list[SpeedCheck] = field(default_factory=list)
 
 
-def _ratio_ok(row: dict[str, Any], tbl: dict[str, Any], ratio: float, paper_ratio: float) -> bool:
-    return value_ok(ratio, paper_ratio, row_setting(row, tbl, "tolerance", "ratio"),
-                    row_setting(row, tbl, "precision", "ratio"))
+def _ratio_ok(row: dict[str, Any], tbl: dict[str, Any], measured: MeasuredRatio, paper_ratio: float) -> bool | None:
+    """✓ when our median is within the paper's tolerance; ✗ when the whole spread is outside it
+    on one side; None (not resolved) when the spread straddles the tolerance band."""
+    tolerance, precision = row_setting(row, tbl, "tolerance", "ratio"), row_setting(row, tbl, "precision", "ratio")
+    if value_ok(measured.ratio, paper_ratio, tolerance, precision):
+        return True
+    low_out = not value_ok(measured.low, paper_ratio, tolerance, precision)
+    high_out = not value_ok(measured.high, paper_ratio, tolerance, precision)
+    same_side = (measured.low > paper_ratio) == (measured.high > paper_ratio)
+    return False if low_out and high_out and same_side else None
 
 
-def _measured_rows(rows: LatencyRows, tbl: dict[str, Any], paper_ms: dict[str, float]) -> None:
-    """A row per model and measured (runtime, threads)."""
-    latency = rows.latency
-    for runtime, threads in latency.settings():
-        for row in tbl["rows"]:
-            ours = latency.find(row["model"], runtime, threads)
-            if ours is None:
-                rows.body.append([row["label"], runtime, threads, "— (not measured)", f"{row['latency_ms']:g}",
-                                  NOT_COMPARABLE, "—", "—", "—", NOT_COMPARABLE])
-                continue
-            reference = row["reference"]
-            paper_ratio = row["latency_ms"] / paper_ms[reference]
-            ratio = latency.ratio(row["model"], reference, runtime, threads)
-            pair = ratio is not None and reference != row["model"]
-            ok = _ratio_ok(row, tbl, ratio, paper_ratio) if pair and rows.same_protocol else None
-            if pair:
-                rows.speed.append(SpeedCheck(row["model"], reference, runtime, threads, ratio, paper_ratio, ok))
-            rows.body.append([row["label"], runtime, threads, f"{ours.median_ms:.1f} ± {ours.iqr_ms:.1f}",
-                              f"{row['latency_ms']:g}", NOT_COMPARABLE, number(ratio, 3), f"{paper_ratio:.3f}",
-                              f"{ratio - paper_ratio:+.3f}" if pair else "—", mark(ok)])
+def _ms(latency: LatencyReport, model: str, runtime: str, threads: int) -> str:
+    ours = latency.find(model, runtime, threads)
+    if ours is None:
+        return "— (not measured)"
+    if ours.low_ms == ours.high_ms:
+        return f"{ours.median_ms:.2f}"
+    return f"{ours.median_ms:.2f} [{ours.low_ms:.2f}–{ours.high_ms:.2f}]"
 
 
-def _pseudo_runtime_rows(rows: LatencyRows, tbl: dict[str, Any], paper_ms: dict[str, float]) -> None:
-    """Ratios over a pseudo-runtime (e.g. "best": each model in its own fastest runtime)."""
-    latency = rows.latency
-    measured = {runtime for runtime, _ in latency.settings()}
-    paper_rows = {row["model"]: row for row in tbl["rows"]}
-    for (model, reference, runtime, threads), ratio in latency.ratios.items():
-        row = paper_rows.get(model)
-        if runtime in measured or row is None or row["reference"] != reference or model == reference:
-            continue
+def _spread(measured: MeasuredRatio) -> str:
+    if measured.invocations == 1:
+        return f"{measured.ratio:.3f} (1 invocation)"
+    return f"{measured.ratio:.3f} [{measured.low:.3f}–{measured.high:.3f}]"
+
+
+def _stability(measured: MeasuredRatio) -> str:
+    if measured.stable is None:
+        return "not checked"
+    deviation = max(measured.high / measured.ratio - 1, 1 - measured.low / measured.ratio)
+    return f"{'yes' if measured.stable else 'no ✗'} (±{100 * deviation:.1f}%)"
+
+
+def _pair_rows(rows: LatencyRows, tbl: dict[str, Any], paper_ms: dict[str, float]) -> None:
+    """One row per width and measured (runtime, threads): each setting once."""
+    latency, labels = rows.latency, model_labels()
+    for row in (r for r in tbl["rows"] if r["model"] != r["reference"]):
+        model, reference = row["model"], row["reference"]
         paper_ratio = row["latency_ms"] / paper_ms[reference]
-        ok = _ratio_ok(row, tbl, ratio, paper_ratio) if rows.same_protocol else None
-        rows.speed.append(SpeedCheck(model, reference, runtime, threads, ratio, paper_ratio, ok))
-        which = latency.ratio_runtimes.get((model, reference, runtime, threads))
-        rows.body.append([row["label"], f"{runtime} ({which})" if which else runtime, threads, "—",
-                          f"{row['latency_ms']:g}", NOT_COMPARABLE, f"{ratio:.3f}", f"{paper_ratio:.3f}",
-                          f"{ratio - paper_ratio:+.3f}", mark(ok)])
+        for runtime, threads in latency.settings():
+            measured = latency.ratio(model, reference, runtime, threads)
+            if measured is None:
+                continue
+            ok = _ratio_ok(row, tbl, measured, paper_ratio) if rows.same_protocol and measured.stable else None
+            check = SpeedCheck(model, reference, runtime, threads, measured, paper_ratio, ok)
+            rows.speed.append(check)
+            rows.body.append([f"{labels[model]} / {labels[reference]}", RUNTIME_LABELS.get(runtime, runtime),
+                              threads, _ms(latency, model, runtime, threads), _ms(latency, reference, runtime, threads),
+                              f"{row['latency_ms']:g} / {paper_ms[reference]:g}", _spread(measured),
+                              f"{paper_ratio:.3f}", f"{measured.ratio - paper_ratio:+.3f}", _stability(measured),
+                              check.verdict(), mark(ok)])
 
 
 def compute_table3(latency: LatencyReport) -> LatencyRows:
@@ -96,49 +137,67 @@ def compute_table3(latency: LatencyReport) -> LatencyRows:
             raise ValueError(f"{latency.source}: no latency of {row['model']} (Table 3 needs it)")
     paper_ms = {row["model"]: row["latency_ms"] for row in tbl["rows"]}
     rows = LatencyRows(latency, latency.batch == tbl["batch"] and latency.resolution == tbl["resolution"])
-    _measured_rows(rows, tbl, paper_ms)
-    _pseudo_runtime_rows(rows, tbl, paper_ms)
+    _pair_rows(rows, tbl, paper_ms)
     return rows
 
 
-def _faster_lines(speed: list[SpeedCheck]) -> list[str]:
+def _setting(check: SpeedCheck) -> str:
+    return f"{RUNTIME_LABELS.get(check.runtime, check.runtime)}/{check.threads}t {check.ratio:.3f}"
+
+
+def _fastest(latency: LatencyReport, model: str) -> str:
+    measured = [r for r in latency.results if r.model == model]
+    best = min(measured, key=lambda r: r.median_ms)
+    return f"{model_labels()[model]} {best.median_ms:.2f} ms ({RUNTIME_LABELS.get(best.runtime, best.runtime)}, " \
+           f"{best.threads} thread{'s' if best.threads > 1 else ''})"
+
+
+def _answer_line(checks: list[SpeedCheck], latency: LatencyReport) -> str:
     labels = model_labels()
-    lines = []
-    for model in dict.fromkeys(s.model for s in speed):
-        checks = [s for s in speed if s.model == model]
-        faster = [s for s in checks if s.faster]
-        if len(faster) == len(checks):
-            answer = "yes"
-        else:
-            answer = "no" if not faster else f"in {len(faster)} of {len(checks)} settings"
-        detail = ", ".join(f"{s.runtime}/{s.threads} thread{'s' if s.threads > 1 else ''}: {s.ratio:.3f}"
-                           for s in checks)
-        lines.append(f"- {labels[model]} vs {labels[checks[0].reference]}: PokerNet faster than GhostNet here: "
-                     f"**{answer}** (ratio {detail}; paper {checks[0].paper_ratio:.3f})")
-    return lines
+    first = checks[0]
+    counted = [c for c in checks if c.counted]
+    groups = {"Faster": [c for c in counted if c.faster is True], "Slower": [c for c in counted if c.faster is False],
+              "Tie within the spread": [c for c in counted if c.faster is None],
+              "Left out (unstable, or one invocation)": [c for c in checks if not c.counted]}
+    parts = [f"{name}: {', '.join(_setting(c) for c in group)}" for name, group in groups.items() if group]
+    if not counted:
+        answer = "not answered: no stable setting"
+    elif groups["faster"] and len(groups["faster"]) == len(counted):
+        answer = "yes, in every stable setting"
+    else:
+        answer = f"in {len(groups['faster'])} of {len(counted)} stable settings"
+    return (f"- {labels[first.model]} vs {labels[first.reference]}: PokerNet faster than GhostNet here: **{answer}**"
+            f" (paper ratio {first.paper_ratio:.3f}). " + "; ".join(parts) + ". Fastest setting of each: "
+            f"{_fastest(latency, first.model)}, {_fastest(latency, first.reference)}.")
 
 
 def render_table3(rows: LatencyRows, command: str) -> str:
     tbl, latency = table("table3"), rows.latency
     hardware = latency.hardware
+    invocations = latency.protocol.get("invocations", [])
     extra = [f"- latency measured on: {hardware.get('cpu', 'unknown CPU')} ({hardware.get('cores', '?')} cores); "
-             f"batch {latency.batch}, {latency.resolution}×{latency.resolution}",
+             f"batch {latency.batch}, {latency.resolution}×{latency.resolution}; {max(len(invocations), 1)} "
+             "invocation(s) (separate processes)",
              "- latency versions: " + (", ".join(f"{k} {v}" for k, v in latency.versions.items()) or "not recorded"),
              f"- paper's hardware: {tbl['hardware']}; batch {tbl['batch']}, {tbl['resolution']}×{tbl['resolution']}"]
     extra += [f"- latency {key}: {value}" for key, value in latency.protocol.items()]
     lines = header(f"Table 3 — {tbl['caption']}: paper vs ours", command, None, extra)
     lines += [
-        "Absolute milliseconds are not comparable (a different CPU): their verdict is —. What is compared is "
-        "the ratio to GhostNet at the same width, measured in the same run (ours) and computed from the "
-        "paper's milliseconds (paper). ✓ when |ours − paper| ≤ max(tolerance × paper, half the last printed "
-        f"digit), with paper.yaml's ratio tolerance ({100 * tbl['tolerance']['ratio']:g}%). Ours: median ± IQR "
-        "over the timed runs." + ("" if rows.same_protocol else
-                                  " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
+        "Absolute milliseconds are not comparable (a different CPU); what is compared is the ratio PokerNet / "
+        "GhostNet at the same width, timed in turns in the same run. Ours: the median over invocations of each "
+        "invocation's median, [min–max over invocations]. A setting is **stable** when every invocation's ratio "
+        f"is within ±{100 * STABILITY_TOLERANCE:g}% of their median; only stable settings are counted. **Faster?** "
+        "yes when every invocation's ratio is below 1, no when every one is above 1, a tie otherwise. "
+        f"**Ratio ✓/✗** against the paper's ratio with paper.yaml's tolerance ({100 * tbl['tolerance']['ratio']:g}%): "
+        "✓ the median within it, ✗ the whole spread outside it, — not resolved or not stable."
+        + ("" if rows.same_protocol else " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
         "",
-        github(rows.body, ["Model", "runtime", "threads", "ours (ms)", "paper (ms)", "ms ✓/✗",
-                           "ratio to GhostNet (ours)", "paper ratio", "Δ ratio", "ratio ✓/✗"]),
+        github(rows.body, ["Width", "runtime", "threads", "PokerNet (ms)", "GhostNet (ms)", "paper (ms)",
+                           "ratio (ours) [min–max]", "paper ratio", "Δ ratio", "stable", "PokerNet faster?",
+                           "ratio ✓/✗"]),
         "", "## PokerNet faster than GhostNet here?", ""]
-    lines += _faster_lines(rows.speed)
+    for model in dict.fromkeys(s.model for s in rows.speed):
+        lines.append(_answer_line([s for s in rows.speed if s.model == model], latency))
     lines += inputs_footer(None, None, latency)
     return "\n".join(lines) + "\n"
 
