@@ -21,6 +21,7 @@ rule latency:
         runtime=config["latency"]["runtime"],
         threads=f"--threads {config['latency']['threads']}" if config["latency"]["threads"] else "",
         budget=config["latency"]["budget_s"],
+        invocations=config["latency"]["invocations"],
     shell:
         "pokernet latency {params.models} --runtime {params.runtime} {params.threads} "
-        "--budget-s {params.budget} --out {output} > {log} 2>&1"
+        "--budget-s {params.budget} --invocations {params.invocations} --out {output} > {log} 2>&1"
