@@ -7,6 +7,27 @@ import pytest
 import torch
 
 TRAIN_CLASSES = ("circle", "square", "stripe")
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """``pokernet ARGV`` in this process: exit code (argparse's usage errors included), stdout, stderr."""
+    from pokernet.cli import main
+    try:
+        code = main(argv)
+    except SystemExit as exit:
+        code = exit.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def cli_fails(argv: list[str], capsys, *expected: str) -> tuple[str, str]:
+    """Exit code 2, one line on stderr, no traceback, every ``expected`` text in it; (stdout, stderr)."""
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for text in expected:
+        assert text in err, err
+    return out, err
 TRAIN_COLORS = ((220, 40, 40), (40, 200, 60), (40, 60, 220))
 
 
@@ -57,3 +78,13 @@ TRAIN_TINY_MODEL = ["--model", "pokernet_050", "--width", "0.25", "--head-chs", 
 @pytest.fixture
 def train_tiny_model() -> list[str]:
     return list(TRAIN_TINY_MODEL)
+
+
+@pytest.fixture
+def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
+    """``pokernet train`` arguments for the tiny model on the tiny folder: args(out, *extra)."""
+    def args(out, *extra):
+        return ["train", *train_tiny_model, "--data", "imagenet", "--data-root", str(train_image_folder),
+                "--subset", "6", "--recipe", str(train_tiny_recipe), "--threads", "1", "--out", str(out),
+                *extra]
+    return args

@@ -19,7 +19,7 @@ import torch
 import yaml
 
 from pokernet import fileio, schemas
-from pokernet.cli import main
+from conftest import cli_fails, run_cli
 from pokernet.models import create_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,34 +29,6 @@ pytestmark = pytest.mark.usefixtures("train_keep_threads")
 
 
 # ------------------------------------------------------------------------------ helpers
-
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exit:  # argparse's usage errors
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _fails(argv, capsys, *expected):
-    """Exit code 2, one line on stderr, no traceback, every ``expected`` text in it."""
-    code, out, err = _run(argv, capsys)
-    assert code == 2, err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
-    for text in expected:
-        assert text in err, err
-    return out, err
-
-
-@pytest.fixture
-def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
-    def args(out, *extra):
-        return ["train", *train_tiny_model, "--data", "imagenet", "--data-root", str(train_image_folder),
-                "--subset", "6", "--recipe", str(train_tiny_recipe), "--threads", "1", "--out", str(out),
-                *extra]
-    return args
-
 
 def _recipe(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "hostile.yaml"
@@ -97,26 +69,26 @@ def test_01_a_run_folder_in_use_is_refused(tmp_path, train_args, capsys):
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert holder.stdout.readline().strip() == "claimed"
-        _fails(train_args(run), capsys, "--out", str(run), "in use by another process", f"pid {holder.pid}")
+        cli_fails(train_args(run), capsys, "--out", str(run), "in use by another process", f"pid {holder.pid}")
         assert sorted(p.name for p in run.iterdir()) == [fileio.LOCK_NAME]  # nothing of ours written
     finally:
         holder.kill()
         holder.wait()
     # the claim dies with its process: the folder is free again
-    code, _, err = _run(train_args(run, "--epochs", "1"), capsys)
+    code, _, err = run_cli(train_args(run, "--epochs", "1"), capsys)
     assert code == 0, err
     assert not (run / fileio.LOCK_NAME).exists()
 
 
 def test_02_a_finished_run_is_never_overwritten(tmp_path, train_args, capsys):
     run = tmp_path / "run"
-    assert _run(train_args(run, "--epochs", "1"), capsys)[0] == 0
+    assert run_cli(train_args(run, "--epochs", "1"), capsys)[0] == 0
     finished = (run / METRICS).read_bytes()
     (run / CHECKPOINT).unlink()
-    _fails(train_args(run, "--epochs", "1", "--seed", "5"), capsys, str(run), "finished run", METRICS)
-    _fails(train_args(run, "--epochs", "1", "--seed", "5", "--resume"), capsys, str(run), "another configuration")
+    cli_fails(train_args(run, "--epochs", "1", "--seed", "5"), capsys, str(run), "finished run", METRICS)
+    cli_fails(train_args(run, "--epochs", "1", "--seed", "5", "--resume"), capsys, str(run), "another configuration")
     # the same command again with --resume (a requeued job) finds the run done and rewrites nothing
-    code, out, err = _run(train_args(run, "--epochs", "1", "--resume"), capsys)
+    code, out, err = run_cli(train_args(run, "--epochs", "1", "--resume"), capsys)
     assert code == 0 and "already finished" in out, err
     assert (run / METRICS).read_bytes() == finished and not (run / CHECKPOINT).exists()
 
@@ -135,7 +107,7 @@ def test_03_04_non_finite_recipe_values_are_refused(tmp_path, train_args, capsys
     recipe = _recipe(tmp_path, text)
     argv = train_args(tmp_path / "run")
     argv[argv.index("--recipe") + 1] = str(recipe)
-    _fails(argv, capsys, str(recipe), key, "finite")
+    cli_fails(argv, capsys, str(recipe), key, "finite")
     assert not (tmp_path / "run").exists()
 
 
@@ -151,7 +123,7 @@ def test_03_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_epoch(tmp_pa
 
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", poisoned)
     run = tmp_path / "run"
-    _fails(train_args(run), capsys, "epoch 2", "step 1", "not finite", str(run / CHECKPOINT))
+    cli_fails(train_args(run), capsys, "epoch 2", "step 1", "not finite", str(run / CHECKPOINT))
     assert torch.load(run / CHECKPOINT, weights_only=True)["epoch"] == 1
     assert not (run / METRICS).exists() and not list(run.glob(".*.tmp"))
 
@@ -160,7 +132,7 @@ def test_03_a_diverging_recipe_stops_with_a_clear_error(tmp_path, train_args, ca
     recipe = _recipe(tmp_path, "lr: {base: 1.0e+30}\n")
     argv = train_args(tmp_path / "run")
     argv[argv.index("--recipe") + 1] = str(recipe)
-    _fails(argv, capsys, "not finite", "epoch")
+    cli_fails(argv, capsys, "not finite", "epoch")
     assert not (tmp_path / "run" / METRICS).exists()
 
 
@@ -169,10 +141,10 @@ def test_03_a_diverging_recipe_stops_with_a_clear_error(tmp_path, train_args, ca
 @pytest.mark.parametrize("width, text", [("inf", "finite"), ("nan", "finite"), ("1e6", "at most 4"),
                                          ("0.001", "at least 0.1"), ("True", "not a number")])
 def test_05_06_width_is_finite_and_bounded(tmp_path, train_args, capsys, width, text):
-    _fails(["complexity", "pokernet_050", "--width", width], capsys, "--width", text)
+    cli_fails(["complexity", "pokernet_050", "--width", width], capsys, "--width", text)
     argv = train_args(tmp_path / "run")
     argv[argv.index("--width") + 1] = width
-    _fails(argv, capsys, "--width", text)
+    cli_fails(argv, capsys, "--width", text)
     assert not (tmp_path / "run").exists()
 
 
@@ -185,7 +157,7 @@ def test_05_06_20_the_builder_checks_width(width):
 @pytest.mark.parametrize("budget", ["inf", "nan", "1e9", "0", "-1"])
 def test_07_latency_budget_is_finite_and_bounded(capsys, budget, monkeypatch):
     monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
-    _fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--budget-s", budget],
+    cli_fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--budget-s", budget],
            capsys, "--budget-s")
 
 
@@ -197,13 +169,13 @@ def test_08_latency_out_in_a_read_only_folder_is_refused_before_measuring(tmp_pa
                                                                           read_only):
     monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
     folder = read_only(tmp_path / "ro")
-    _fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
+    cli_fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
             "--out", str(folder / "latency.json")], capsys, "--out", str(folder), "not writable")
 
 
 def test_09_latency_out_onto_a_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
-    _fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
+    cli_fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
             "--out", str(tmp_path)], capsys, "--out", str(tmp_path), "is a folder")
 
 
@@ -217,26 +189,27 @@ def test_08_09_a_failed_latency_write_still_prints_the_results(tmp_path, capsys,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("pokernet.fileio.os.fsync", disk_full)
-    out, err = _fails(["latency", "pokernet_050", "ghostnet_050", "--runtime", "eager", "--threads", "1",
+    out, err = cli_fails(["latency", "pokernet_050", "ghostnet_050", "--runtime", "eager", "--threads", "1",
                        "--quick", "--out", str(tmp_path / "latency.json")], capsys, str(tmp_path / "latency.json"))
-    assert json.loads(out)["results"] == report["results"]  # on stdout although --json was not given
+    printed = [(r["model"], r["median_ms"]) for r in json.loads(out)["results"]]
+    assert printed == [(r["model"], r["median_ms"]) for r in report["results"]]  # on stdout, although no --json
     assert not list(tmp_path.iterdir())
 
 
 def test_10_train_out_in_a_read_only_folder(tmp_path, train_args, capsys, read_only):
     folder = read_only(tmp_path / "ro")
-    _fails(train_args(folder / "run"), capsys, "--out", str(folder), "not writable")
+    cli_fails(train_args(folder / "run"), capsys, "--out", str(folder), "not writable")
 
 
 def test_11_train_out_on_a_read_only_run_folder(tmp_path, train_args, capsys, read_only):
     folder = read_only(tmp_path / "run")
-    _fails(train_args(folder), capsys, "--out", str(folder), "not writable")
+    cli_fails(train_args(folder), capsys, "--out", str(folder), "not writable")
 
 
 def test_12_train_out_on_a_file(tmp_path, train_args, capsys):
     target = tmp_path / "a-file"
     target.write_text("keep me\n")
-    _fails(train_args(target), capsys, "--out", str(target), "is a file")
+    cli_fails(train_args(target), capsys, "--out", str(target), "is a file")
     assert target.read_text() == "keep me\n"
 
 
@@ -278,13 +251,13 @@ def test_13_the_config_recipe_names_are_the_packaged_recipes():
 
 def test_17_orphaned_temporary_files_are_removed_on_the_next_start(tmp_path, train_args, capsys):
     run = tmp_path / "run"
-    assert _run(train_args(run, "--stop-after", "1"), capsys)[0] == 0
+    assert run_cli(train_args(run, "--stop-after", "1"), capsys)[0] == 0
     orphans = [run / ".checkpoint.pt.k1ll3d.tmp", run / ".metrics.json.k1ll3d.tmp"]
     for orphan in orphans:
         orphan.write_bytes(b"\0" * 1000)
     keep = run / ".my-notes.tmp"  # not one of ours
     keep.write_text("mine")
-    code, _, err = _run(train_args(run, "--resume"), capsys)
+    code, _, err = run_cli(train_args(run, "--resume"), capsys)
     assert code == 0, err
     assert not any(o.exists() for o in orphans) and keep.exists()
 
@@ -314,7 +287,7 @@ def test_18_figures_follow_the_umask(tmp_path):
 def test_18_a_run_writes_files_by_the_umask(tmp_path, train_args, capsys):
     old = os.umask(0o022)
     try:
-        assert _run(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
+        assert run_cli(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
     finally:
         os.umask(old)
     for name in (CHECKPOINT, METRICS):
@@ -323,7 +296,7 @@ def test_18_a_run_writes_files_by_the_umask(tmp_path, train_args, capsys):
 
 @pytest.mark.parametrize("seed", ["99999999999999999999", "-1", str(2 ** 63), "1.5"])
 def test_19_seed_is_range_checked(tmp_path, train_args, capsys, seed):
-    _fails(train_args(tmp_path / "run", "--seed", seed), capsys, "--seed")
+    cli_fails(train_args(tmp_path / "run", "--seed", seed), capsys, "--seed")
     assert not (tmp_path / "run").exists()
 
 
@@ -341,7 +314,7 @@ def test_20_model_options_are_type_checked(model, options, key):
 
 @pytest.fixture
 def checkpoint_run(tmp_path, train_args, capsys):
-    assert _run(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
     return tmp_path / "run" / CHECKPOINT
 
 
@@ -358,7 +331,7 @@ def test_21_a_hand_edited_checkpoint_is_named(tmp_path, checkpoint_run, train_im
     edit(checkpoint)
     edited = tmp_path / "edited.pt"
     torch.save(checkpoint, edited)
-    _fails(["evaluate", "--checkpoint", str(edited), "--data", "imagenet", "--data-root", str(train_image_folder),
+    cli_fails(["evaluate", "--checkpoint", str(edited), "--data", "imagenet", "--data-root", str(train_image_folder),
             "--threads", "1"], capsys, str(edited), key)
 
 
@@ -367,7 +340,7 @@ def test_21_a_hand_edited_checkpoint_is_named(tmp_path, checkpoint_run, train_im
 def test_also_no_se_errors_name_no_se(tmp_path, train_args, capsys):
     argv = [a for a in train_args(tmp_path / "run") if a not in ("--width", "0.25", "--head-chs", "32")]
     argv[argv.index("pokernet_050")] = "mobilenetv1_050"
-    _fails(argv + ["--no-se"], capsys, "does not take --no-se")
+    cli_fails(argv + ["--no-se"], capsys, "does not take --no-se")
 
 
 def test_also_a_data_root_that_is_a_file_is_not_a_folder(tmp_path, train_args, capsys):
@@ -375,13 +348,13 @@ def test_also_a_data_root_that_is_a_file_is_not_a_folder(tmp_path, train_args, c
     afile.write_text("not a folder")
     argv = train_args(tmp_path / "run")
     argv[argv.index("--data-root") + 1] = str(afile)
-    _fails(argv, capsys, "--data-root", f"{afile} is not a folder")
+    cli_fails(argv, capsys, "--data-root", f"{afile} is not a folder")
 
 
 def test_also_a_subset_above_the_data_size_is_refused(tmp_path, train_args, capsys):
     argv = train_args(tmp_path / "run")
     argv[argv.index("--subset") + 1] = "7"  # the train split has 6 images per class
-    _fails(argv, capsys, "--subset 7", "6")
+    cli_fails(argv, capsys, "--subset 7", "6")
     assert not (tmp_path / "run").exists()
 
 

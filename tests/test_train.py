@@ -7,7 +7,7 @@ import pickle
 import pytest
 import torch
 
-from pokernet.cli import main
+from conftest import cli_fails, run_cli
 from pokernet.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from pokernet.train.engine import METRICS_NAME
 
@@ -20,21 +20,6 @@ METRICS_KEYS = {"model", "model_options", "top1", "top5", "loss", "epochs", "see
 TIMING_KEYS = {"wall_time_s", "train_img_per_s", "timestamp", "history"}
 
 
-@pytest.fixture
-def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
-    def args(out, *extra):
-        return ["train", *train_tiny_model, "--data", "imagenet", "--data-root", str(train_image_folder),
-                "--subset", "6", "--recipe", str(train_tiny_recipe), "--threads", "1", "--out", str(out),
-                *extra]
-    return args
-
-
-def _run(argv, capsys):
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _without_timing(metrics: dict) -> dict:
     kept = {k: v for k, v in metrics.items() if k not in TIMING_KEYS}
     kept["history"] = [{k: v for k, v in e.items() if k != "img_per_s"} for e in metrics["history"]]
@@ -42,7 +27,7 @@ def _without_timing(metrics: dict) -> dict:
 
 
 def test_train_writes_checkpoint_metrics_and_log(tmp_path, train_args, capsys):
-    code, out, err = _run(train_args(tmp_path / "run"), capsys)
+    code, out, err = run_cli(train_args(tmp_path / "run"), capsys)
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / METRICS_NAME).read_text())
     assert METRICS_KEYS <= set(metrics)
@@ -60,11 +45,11 @@ def test_train_writes_checkpoint_metrics_and_log(tmp_path, train_args, capsys):
 
 
 def test_same_seed_same_weights_and_resume_loses_nothing(tmp_path, train_args, capsys):
-    assert _run(train_args(tmp_path / "straight"), capsys)[0] == 0
-    assert _run(train_args(tmp_path / "split", "--stop-after", "1"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "straight"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "split", "--stop-after", "1"), capsys)[0] == 0
     assert load_checkpoint(tmp_path / "split")["epoch"] == 1
     assert not (tmp_path / "split" / METRICS_NAME).exists()  # an unfinished run has no metrics
-    code, out, err = _run(train_args(tmp_path / "split", "--resume"), capsys)
+    code, out, err = run_cli(train_args(tmp_path / "split", "--resume"), capsys)
     assert code == 0, err
     assert "resuming" in out and "epoch 1/2" not in out
 
@@ -79,18 +64,18 @@ def test_same_seed_same_weights_and_resume_loses_nothing(tmp_path, train_args, c
 
 
 def test_another_seed_gives_other_weights(tmp_path, train_args, capsys):
-    assert _run(train_args(tmp_path / "a", "--epochs", "1"), capsys)[0] == 0
-    assert _run(train_args(tmp_path / "b", "--epochs", "1", "--seed", "1"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "a", "--epochs", "1"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "b", "--epochs", "1", "--seed", "1"), capsys)[0] == 0
     a, b = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b")
     assert a["config_hash"] != b["config_hash"]
     assert not torch.equal(a["model_state"]["classifier.weight"], b["model_state"]["classifier.weight"])
 
 
 def test_evaluate_rebuilds_the_model_from_the_checkpoint(tmp_path, train_args, train_image_folder, capsys):
-    assert _run(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
     metrics = json.loads((tmp_path / "run" / METRICS_NAME).read_text())
     for target in (tmp_path / "run", tmp_path / "run" / CHECKPOINT_NAME):
-        code, out, err = _run(["evaluate", "--checkpoint", str(target), "--data", "imagenet", "--data-root",
+        code, out, err = run_cli(["evaluate", "--checkpoint", str(target), "--data", "imagenet", "--data-root",
                                str(train_image_folder), "--subset", "6", "--json", "--threads", "1"], capsys)
         assert code == 0, err
         report = json.loads(out)
@@ -102,44 +87,35 @@ def test_streamed_imagefolder_training_runs_with_workers(tmp_path, train_args, c
     argv = train_args(tmp_path / "run", "--epochs", "1", "--workers", "1")
     argv.remove("--subset")
     argv.remove("6")
-    code, out, err = _run(argv, capsys)
+    code, out, err = run_cli(argv, capsys)
     assert code == 0, err
     assert json.loads((tmp_path / "run" / METRICS_NAME).read_text())["subset_per_class"] is None
 
 
 # ------------------------------------------------------------------ bad input: one line, exit 2
 
-def _fails(argv, capsys, *expected):
-    code, _, err = _run(argv, capsys)
-    assert code == 2, err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
-    for text in expected:
-        assert text in err, err
-    return err
-
-
 def test_unknown_model(tmp_path, train_args, capsys):
     argv = train_args(tmp_path / "run")
     argv[argv.index("pokernet_050")] = "pokernet_999"
-    _fails(argv, capsys, "unknown model 'pokernet_999'")
+    cli_fails(argv, capsys, "unknown model 'pokernet_999'")
     assert not (tmp_path / "run").exists()
 
 
 def test_option_the_model_does_not_take(tmp_path, train_args, capsys):
     argv = train_args(tmp_path / "run")
     argv[argv.index("pokernet_050")] = "mobilenetv1_050"
-    _fails(argv, capsys, "does not take", "--width")
+    cli_fails(argv, capsys, "does not take", "--width")
     assert not (tmp_path / "run").exists()
 
 
 def test_missing_dataset(tmp_path, train_args, capsys):
     argv = train_args(tmp_path / "run")
     argv[argv.index("--data-root") + 1] = str(tmp_path / "nowhere")
-    _fails(argv, capsys, str(tmp_path / "nowhere"))
+    cli_fails(argv, capsys, str(tmp_path / "nowhere"))
     argv = train_args(tmp_path / "run")
     argv[argv.index("imagenet")] = "cifar10"
     argv[argv.index("--data-root") + 1] = str(tmp_path)
-    _fails(argv, capsys, str(tmp_path), "--download")
+    cli_fails(argv, capsys, str(tmp_path), "--download")
     assert not (tmp_path / "run").exists()
 
 
@@ -152,7 +128,7 @@ def test_corrupt_image_is_named(tmp_path, train_args, train_image_folder, capsys
         argv.remove("--subset")
         argv.remove("6")
         argv += ["--workers", "1"]
-    _fails(argv, capsys, str(bad))
+    cli_fails(argv, capsys, str(bad))
     assert not (tmp_path / "run" / METRICS_NAME).exists()
 
 
@@ -165,41 +141,41 @@ def test_bad_recipe(tmp_path, train_args, capsys, recipe, expected):
     path.write_text(recipe)
     argv = train_args(tmp_path / "run")
     argv[argv.index("--recipe") + 1] = str(path)
-    _fails(argv, capsys, expected, str(path))
+    cli_fails(argv, capsys, expected, str(path))
     assert not (tmp_path / "run").exists()
 
 
 def test_bad_checkpoints(tmp_path, train_args, train_image_folder, capsys):
-    assert _run(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
+    assert run_cli(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
     good = (tmp_path / "run" / CHECKPOINT_NAME).read_bytes()
     evaluate = ["evaluate", "--data", "imagenet", "--data-root", str(train_image_folder), "--checkpoint"]
 
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(good[: len(good) // 2])
-    _fails(evaluate + [str(truncated)], capsys, str(truncated), "not a readable checkpoint")
+    cli_fails(evaluate + [str(truncated)], capsys, str(truncated), "not a readable checkpoint")
 
     foreign = tmp_path / "foreign.pt"
     torch.save({"state_dict": {"w": torch.zeros(2)}, "epoch": 3}, foreign)
-    _fails(evaluate + [str(foreign)], capsys, str(foreign), "not a pokernet checkpoint")
+    cli_fails(evaluate + [str(foreign)], capsys, str(foreign), "not a pokernet checkpoint")
 
     pickled = tmp_path / "pickled.pkl"
     pickled.write_bytes(pickle.dumps({"epoch": 3}))
-    _fails(evaluate + [str(pickled)], capsys, str(pickled), "not a readable checkpoint")
+    cli_fails(evaluate + [str(pickled)], capsys, str(pickled), "not a readable checkpoint")
 
-    _fails(evaluate + [str(tmp_path / "absent.pt")], capsys, "no checkpoint at")
+    cli_fails(evaluate + [str(tmp_path / "absent.pt")], capsys, "no checkpoint at")
 
     # a run whose checkpoint was cut short cannot be resumed silently
     (tmp_path / "run" / CHECKPOINT_NAME).write_bytes(good[:1000])
     (tmp_path / "run" / METRICS_NAME).unlink()
-    _fails(train_args(tmp_path / "run", "--epochs", "1", "--resume"), capsys, "not a readable checkpoint")
+    cli_fails(train_args(tmp_path / "run", "--epochs", "1", "--resume"), capsys, "not a readable checkpoint")
     assert not (tmp_path / "run" / METRICS_NAME).exists()
 
 
 def test_resume_needs_the_same_config_and_a_run_is_not_overwritten(tmp_path, train_args, capsys):
-    assert _run(train_args(tmp_path / "run", "--stop-after", "1"), capsys)[0] == 0
-    _fails(train_args(tmp_path / "run", "--resume", "--seed", "5"), capsys, "another configuration", "seed")
-    _fails(train_args(tmp_path / "run"), capsys, "already holds a run", "--resume")
+    assert run_cli(train_args(tmp_path / "run", "--stop-after", "1"), capsys)[0] == 0
+    cli_fails(train_args(tmp_path / "run", "--resume", "--seed", "5"), capsys, "another configuration", "seed")
+    cli_fails(train_args(tmp_path / "run"), capsys, "already holds a run", "--resume")
     # with nothing to resume, --resume starts the run (one command to start and to requeue)
-    code, out, err = _run(train_args(tmp_path / "other", "--resume", "--epochs", "1"), capsys)
+    code, out, err = run_cli(train_args(tmp_path / "other", "--resume", "--epochs", "1"), capsys)
     assert code == 0, err
     assert out.startswith("training") and (tmp_path / "other" / METRICS_NAME).exists()
