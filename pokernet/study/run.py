@@ -412,6 +412,8 @@ def histories(study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float,
 
 
 def versions() -> dict[str, Any]:
+    # Not provenance.runtime_versions: that imports onnx/onnxruntime, which the bare GPU machine
+    # (no registry) lacks, and it does not record CUDA/cuDNN, which a GPU study must.
     import timm
     import torchvision
     return {"python": sys.version.split()[0], "torch": torch.__version__, "torchvision": torchvision.__version__,
