@@ -38,7 +38,7 @@ def cpu_model() -> str:
 def versions() -> dict[str, str]:
     import importlib.metadata as md
     found = {"python": platform.python_version()}
-    for package in ("torch", "torchvision", "timm", "ptflops", "onnxruntime", "snakemake"):
+    for package in ("torch", "torchvision", "timm", "ptflops", "onnxruntime", "openvino", "snakemake"):
         try:
             found[package] = md.version(package)
         except md.PackageNotFoundError:
@@ -77,9 +77,15 @@ def runtime_versions() -> dict[str, str]:
         own = version("pokernet-repro")
     except PackageNotFoundError:
         own = "unknown"
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "timm": timm.__version__, "onnx": onnx.__version__,
-            "onnxruntime": onnxruntime.__version__, "numpy": np.__version__, "pokernet": own}
+    found = {"python": platform.python_version(), "torch": torch.__version__,
+             "torchvision": torchvision.__version__, "timm": timm.__version__, "onnx": onnx.__version__,
+             "onnxruntime": onnxruntime.__version__, "numpy": np.__version__, "pokernet": own}
+    try:  # declared, but the latency runtimes without it still work when it is missing
+        import openvino
+        found["openvino"] = openvino.__version__
+    except ImportError:
+        pass
+    return found
 
 
 def provenance() -> dict[str, Any]:

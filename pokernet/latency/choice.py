@@ -11,6 +11,12 @@ from typing import Any
 
 CHOICE_FILE = Path(__file__).with_name("expansion_choice.json")
 
+# A runtime fed another runtime's graph takes that runtime's recorded choice where nothing is
+# recorded for itself: OpenVINO runs the ONNX export of the ONNX Runtime row, so it gets the
+# Poker expansion variant and Ghost padding measured fastest in ONNX Runtime (no OpenVINO
+# measurement is implied; benchmarks/poker_expansion_variants.py can record its own).
+RECORDED_FOR = {"openvino": "onnxruntime"}
+
 
 @lru_cache(maxsize=None)
 def _read_choice(path: str) -> dict:
@@ -34,6 +40,14 @@ def config_key(runtime: str, memory_format: str = "contiguous") -> str:
     return runtime if memory_format == "contiguous" else f"{runtime}+{memory_format}"
 
 
+def recorded(table: dict, config: str) -> dict:
+    """``table[config]``, else the entry of the runtime whose graph ``config`` runs (RECORDED_FOR)."""
+    if config in table:
+        return table[config]
+    runtime, plus, memory_format = config.partition("+")
+    return table.get(RECORDED_FOR[runtime] + plus + memory_format, {}) if runtime in RECORDED_FOR else {}
+
+
 def by_threads(table: dict, threads: int):
     """The entry recorded for ``threads``, else for the nearest recorded thread count."""
     if not table:
@@ -48,15 +62,15 @@ def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None,
     """Variant recorded for this runtime config/threads/shape; the config's overall winner
     for a shape not measured; ``grouped`` (the module as trained) when nothing is recorded."""
     expansion = (load_choice() if choice is None else choice).get("expansion", {})
-    per_shape = by_threads(expansion.get("choice", {}).get(config, {}), threads) or {}
+    per_shape = by_threads(recorded(expansion.get("choice", {}), config), threads) or {}
     if size is not None and shape_key(m, k, size) in per_shape:
         return per_shape[shape_key(m, k, size)]
-    return by_threads(expansion.get("overall", {}).get(config, {}), threads) or "grouped"
+    return by_threads(recorded(expansion.get("overall", {}), config), threads) or "grouped"
 
 
 def model_choice(model_name: str, runtime: str, threads: int, choice: dict | None = None) -> dict[str, Any]:
     """Whole-model options measured best for this model (memory format, Ghost padding),
     as recorded by benchmarks/poker_expansion_variants.py; defaults when not recorded."""
     choice = load_choice() if choice is None else choice
-    recorded = by_threads(choice.get("model", {}).get("choice", {}).get(runtime, {}), threads) or {}
-    return {"memory_format": "contiguous", "ghost_pad": 1, **recorded.get(model_name, {})}
+    per_model = by_threads(recorded(choice.get("model", {}).get("choice", {}), runtime), threads) or {}
+    return {"memory_format": "contiguous", "ghost_pad": 1, **per_model.get(model_name, {})}

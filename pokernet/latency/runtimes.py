@@ -5,6 +5,8 @@
 * ``torchscript`` ``torch.jit.trace`` + ``torch.jit.freeze`` (freeze folds BN into convs).
 * ``onnxruntime`` ``torch.onnx.export`` -> ONNX Runtime, CPU execution provider, all graph
                   optimizations; the ONNX output must equal PyTorch's before it is timed.
+* ``openvino``    the same ONNX export -> OpenVINO's CPU plugin, latency hint, f32
+                  (:mod:`.openvino_runtime`).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from torch import nn
 
 from .equivalence import check_equal
 from .onnx_export import export_onnx, quiet
+from .openvino_runtime import openvino_call
 from .prepare import prepare_module
 
 # Threads of ORT's process-wide pool when this process uses one (see use_ort_global_pool).
@@ -113,6 +116,7 @@ RUNTIME_SPECS: dict[str, RuntimeSpec] = {spec.name: spec for spec in (
     RuntimeSpec("eager", _eager_call),
     RuntimeSpec("torchscript", _torchscript_call),
     RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
+    RuntimeSpec("openvino", openvino_call, "openvino"),
 )}
 RUNTIMES = tuple(RUNTIME_SPECS)
 
