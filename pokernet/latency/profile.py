@@ -10,16 +10,26 @@ Each conv/linear is put in one category by its role:
 * ``dense conv``: the 3x3 stem conv;
 * ``other``: activations not fused, concat/slice/add, pooling, layout reorders.
 
-Times come from ONNX Runtime's profiler (per-node kernel time) or torch.profiler (eager,
-one ``record_function`` range per classified module); MAdds from forward hooks on the
+Times come from ONNX Runtime's profiler (per-node kernel time), OpenVINO's per-node
+performance counters (see below) or torch.profiler (eager, one ``record_function`` range
+per classified module); MAdds from forward hooks on the
 PyTorch model (conv: out elements x in/groups x kh x kw; linear: out x in), which is the
 count of :func:`pokernet.complexity.count_madds` less bias adds.
+
+OpenVINO reports the nodes of its fused graph: a conv and the activation or add fused into
+it are one node, named as the ONNX node of the conv, so the categories by name and weight
+are ORT's. The layout reorders it inserts are named after the two nodes they join
+("A_abcd_acdb_B") and land in the category those names give (a reorder inside an SE or a
+Poker expansion counts there), else in "other"; so do its Slice/Concat/Broadcast copies
+and pooling. Its counters hold whole microseconds per node and run: nodes of 1-2 µs are
+undercounted, so the profiled total is below the whole run (``run_ms``).
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -29,10 +39,13 @@ from torch import nn
 from pokernet.models import create_model
 
 from .onnx_export import export_onnx
+from .openvino_runtime import compile_openvino, executed_node_info, node_mean_us
 from .prepare import prepare_module
-from .runtimes import ort_session, torch_threads
+from .runtimes import ort_session, runtime_spec, torch_threads
 
 CATEGORIES = ("pointwise", "depthwise", "depthwise xk (Poker expansion)", "SE", "dense conv", "other")
+# OpenVINO's layer types under the ONNX op names category_of knows.
+OPENVINO_AS_ONNX_OP = {"Convolution": "Conv", "GroupConvolution": "Conv", "FullyConnected": "MatMul"}
 
 
 def _segments(name: str) -> list[str]:
@@ -127,6 +140,47 @@ def profile_onnxruntime(modules: dict[str, nn.Module], x: torch.Tensor, threads:
     return out
 
 
+def _openvino_node_times(info: dict[str, dict], before: dict[str, float], after: dict[str, float],
+                         warm: int, runs: int) -> dict[str, Any]:
+    """Mean time per timed run (ms) by category and input size, from the running means of
+    OpenVINO's counters after ``warm`` and after ``warm + runs`` inferences."""
+    by_category: dict[str, float] = defaultdict(float)
+    by_resolution: dict[int, float] = defaultdict(float)
+    for node, mean_us in after.items():
+        per_run = (mean_us * (warm + runs) - before.get(node, 0.0) * warm) / runs / 1e3  # us -> ms
+        node_info = info.get(node, {"layer_type": None, "weight": None, "size": 1})
+        op = OPENVINO_AS_ONNX_OP.get(node_info["layer_type"], node_info["layer_type"])
+        by_category[category_of(node, weight_shape=node_info["weight"], op=op)] += max(0.0, per_run)
+        by_resolution[node_info["size"]] += max(0.0, per_run)
+    return {"category": dict(by_category), "resolution": dict(by_resolution), "nodes_per_run": len(after)}
+
+
+def profile_openvino(modules: dict[str, nn.Module], x: torch.Tensor, threads: int, runs: int) -> dict[str, dict]:
+    """Mean time per run (ms) by category and by input resolution from OpenVINO's per-node
+    performance counters; the compiled models run in turns; ``run_ms`` is the median of the
+    whole inference (time.perf_counter around it)."""
+    warm = max(3, runs // 10)
+    compiled = {key: compile_openvino(export_onnx(m, x), threads, profile=True) for key, m in modules.items()}
+    requests = {key: c.create_infer_request() for key, c in compiled.items()}
+    feed = {0: x.numpy()}
+    whole: dict[str, list[float]] = defaultdict(list)
+    for _ in range(warm):
+        for request in requests.values():
+            request.infer(feed, share_inputs=True)
+    before = {key: node_mean_us(request) for key, request in requests.items()}
+    for _ in range(runs):
+        for key, request in requests.items():
+            started = time.perf_counter()
+            request.infer(feed, share_inputs=True)
+            whole[key].append(time.perf_counter() - started)
+    out = {}
+    for key, request in requests.items():
+        out[key] = _openvino_node_times(executed_node_info(compiled[key]), before[key], node_mean_us(request),
+                                        warm, runs)
+        out[key]["run_ms"] = sorted(whole[key])[runs // 2] * 1e3
+    return out
+
+
 def _eager_labels(module: nn.Module) -> list[tuple[nn.Module, str]]:
     labelled: list[tuple[nn.Module, str]] = []
     for name, mod in module.named_modules():
@@ -209,9 +263,10 @@ def profile_models(entries: list[tuple[str, bool]], runtime: str = "onnxruntime"
                    resolution: int = 224, runs: int = 50) -> list[dict[str, Any]]:
     """Profile each (model name, optimized?) entry, all in turns in one profiling session.
 
-    Per entry: time and MAdds per category (and per input resolution for ORT)."""
-    if runtime not in ("onnxruntime", "eager"):
-        raise ValueError(f"the per-layer profile supports runtimes onnxruntime and eager, not {runtime!r}")
+    Per entry: time and MAdds per category (and per input resolution for ORT and OpenVINO)."""
+    if runtime not in ("onnxruntime", "openvino", "eager"):
+        raise ValueError(f"the per-layer profile supports runtimes onnxruntime, openvino and eager, not {runtime!r}")
+    runtime_spec(runtime)  # a runtime whose package is missing: one line naming it
     torch.manual_seed(0)
     x = torch.randn(1, 3, resolution, resolution)
     modules, inputs, notes, macs = {}, {}, {}, {}
@@ -225,6 +280,8 @@ def profile_models(entries: list[tuple[str, bool]], runtime: str = "onnxruntime"
             inputs[key] = x.contiguous(memory_format=torch.channels_last) if fmt == "channels_last" else x
         if runtime == "onnxruntime":
             times = profile_onnxruntime(modules, x, threads, runs)
+        elif runtime == "openvino":
+            times = profile_openvino(modules, x, threads, runs)
         else:
             times = profile_eager(modules, inputs, runs)
     return [_report(name, runtime, threads, optimize, notes[key], times[key], macs[key])
