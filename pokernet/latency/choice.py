@@ -15,7 +15,7 @@ CHOICE_FILE = Path(__file__).with_name("expansion_choice.json")
 # recorded for itself: OpenVINO runs the ONNX export of the ONNX Runtime row, so it gets the
 # Poker expansion variant and Ghost padding measured fastest in ONNX Runtime (no OpenVINO
 # measurement is implied; benchmarks/poker_expansion_variants.py can record its own).
-RECORDED_FOR = {"openvino": "onnxruntime"}
+RECORDED_FOR = {"openvino": "onnxruntime", "paper_parallel": "torchscript"}
 
 
 @lru_cache(maxsize=None)

@@ -13,6 +13,10 @@ from .choice import model_choice
 from .ghost_padding import PaddedGhostModule, pad_ghost_modules
 from .variants import Expansion, optimize_for_inference
 
+# Runtimes whose Poker expansion is fixed by what they are, not by a measured choice:
+# paper_parallel runs the k branches of the paper's protocol (forked by .paper_parallel).
+FIXED_EXPANSION = {"paper_parallel": "split"}
+
 
 def prepare_module(name: str, model: nn.Module, runtime: str, threads: int, resolution: int,
                    optimize: bool = True, options: dict[str, Any] | None = None,
@@ -26,8 +30,9 @@ def prepare_module(name: str, model: nn.Module, runtime: str, threads: int, reso
         return model, notes
     options = {"memory_format": "contiguous", "ghost_pad": 1,
                **(options if options is not None else model_choice(name, runtime, threads, choice))}
-    fmt = options["memory_format"] if runtime in ("eager", "torchscript") else "contiguous"
-    model, used = optimize_for_inference(model, runtime, threads, resolution, choice=choice, memory_format=fmt)
+    fmt = options["memory_format"] if runtime in ("eager", "torchscript", "paper_parallel") else "contiguous"
+    model, used = optimize_for_inference(model, runtime, threads, resolution, variant=FIXED_EXPANSION.get(runtime),
+                                         choice=choice, memory_format=fmt)
     if used:
         notes["poker_expansion"] = used
     padded = pad_ghost_modules(model, int(options.get("ghost_pad", 1)))
