@@ -32,7 +32,7 @@ from pokernet.fileio import atomic_write_text
 from pokernet.latency.choice import CHOICE_FILE, config_key, shape_key
 from pokernet.latency.equivalence import check_equal, randomize_bn
 from pokernet.latency.prepare import prepare_module
-from pokernet.latency.runtimes import RUNTIMES, build_call, torch_threads, use_ort_global_pool
+from pokernet.latency.runtimes import ALL_RUNTIMES, RUNTIMES, build_call, torch_threads, use_ort_global_pool
 from pokernet.latency.timing import summarize, time_interleaved
 from pokernet.latency.variants import VARIANTS, make_expansion, poker_input_sizes, poker_modules
 from pokernet.models import create_model
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(out).write_text(json.dumps(cell))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=list(RUNTIMES))
+    parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=list(ALL_RUNTIMES))
     parser.add_argument("--threads", nargs="+", type=int, default=sorted({1, available_cores()}))
     parser.add_argument("--budget-s", type=float, default=0.4, help="timed seconds per variant (part A)")
     parser.add_argument("--model-budget-s", type=float, default=1.5, help="timed seconds per option (part B)")

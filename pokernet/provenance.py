@@ -85,6 +85,10 @@ def runtime_versions() -> dict[str, str]:
         found["openvino"] = openvino.__version__
     except ImportError:
         pass
+    try:  # the optional extra of the xnnpack runtime (metadata only: importing it is slow)
+        found["executorch"] = version("executorch")
+    except PackageNotFoundError:
+        pass
     return found
 
 

@@ -15,6 +15,9 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Declared but not imported by the package, each for a reason given in pyproject.toml.
 NOT_IMPORTED = {"onnxscript": "torch.onnx.export needs it at run time",
                 "snakemake": "runs the workflow (Snakefile), not imported by the package"}
+# Imported only by a runtime of an optional extra (inside its functions; runtime_spec names the
+# missing package first): module -> (extra, distribution). Checked to be in that extra.
+OPTIONAL_IMPORTS = {"executorch": ("xnnpack", "executorch")}
 
 
 def name(requirement: str) -> str:
@@ -49,8 +52,15 @@ def distributions(module: str) -> set[str]:
 
 def test_every_third_party_import_is_declared():
     undeclared = {module: sorted(files) for module, files in third_party_imports().items()
-                  if not distributions(module) & declared()}
+                  if not distributions(module) & declared() and module not in OPTIONAL_IMPORTS}
     assert not undeclared, f"imported but not in pyproject's dependencies: {undeclared}"
+
+
+def test_optional_imports_are_in_their_extra():
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    for module, (extra, distribution) in OPTIONAL_IMPORTS.items():
+        assert distribution in {name(r) for r in extras[extra]}, (module, extra)
+        assert module in third_party_imports(), f"{module} is no longer imported: drop it"
 
 
 def test_every_declared_dependency_is_imported():

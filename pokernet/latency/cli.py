@@ -1,4 +1,4 @@
-"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|openvino|all] [--threads N] [--json]``:
+"""``pokernet latency MODEL... [--runtime eager|torchscript|onnxruntime|openvino|xnnpack|all] [--threads N] [--json]``:
 batch-1 CPU latency (paper Table 3) and the ratio of each PokerNet to GhostNet at the same
 width, measured in the same interleaved run. A missing GhostNet reference is added.
 
@@ -25,7 +25,7 @@ from .invocations import combine, run_invocations
 from .measure import measure
 from .profile import profile_models
 from .ratios import STABILITY_TOLERANCE, references_for
-from .runtimes import RUNTIMES, runtime_spec
+from .runtimes import ALL_RUNTIMES, RUNTIMES, runtime_spec
 
 STABILITY = {True: "yes", False: "no", None: "not checked (1 invocation)"}
 
@@ -38,7 +38,7 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
     parser.add_argument("--all", action="store_true", help="every registered model")
     parser.add_argument("--runtime", choices=[*RUNTIMES, "all"], default="onnxruntime",
-                        help="runtime to time in (default onnxruntime; all = the three)")
+                        help="runtime to time in (default onnxruntime; all = every one but xnnpack, an optional extra)")
     parser.add_argument("--threads", type=positive_int,
                         help=f"pin one thread count (default: 1 and all cores = {available_cores()})")
     parser.add_argument("--batch", type=positive_int, default=1)
@@ -80,7 +80,7 @@ def run_latency(args: argparse.Namespace) -> int:
     names, added = references_for(names)
     if added:
         print(f"pokernet latency: added reference model(s) {', '.join(added)}", file=sys.stderr)
-    runtimes = list(RUNTIMES) if args.runtime == "all" else [args.runtime]
+    runtimes = list(ALL_RUNTIMES) if args.runtime == "all" else [args.runtime]
     threads = [args.threads] if args.threads else sorted({1, available_cores()})
     timing = dict(QUICK) if args.quick else {"budget_s": args.budget_s, "min_runs": args.min_runs}
 

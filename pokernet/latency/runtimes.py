@@ -7,6 +7,8 @@
                   optimizations; the ONNX output must equal PyTorch's before it is timed.
 * ``openvino``    the same ONNX export -> OpenVINO's CPU plugin, latency hint, f32
                   (:mod:`.openvino_runtime`).
+* ``xnnpack``     ``torch.export`` -> ExecuTorch's XNNPACK delegate (:mod:`.xnnpack_runtime`);
+                  an optional extra (``.[xnnpack]``), so not part of ``--runtime all``.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from .equivalence import check_equal
 from .onnx_export import export_onnx, quiet
 from .openvino_runtime import openvino_call
 from .prepare import prepare_module
+from .xnnpack_runtime import xnnpack_call
 
 # Threads of ORT's process-wide pool when this process uses one (see use_ort_global_pool).
 _ORT_GLOBAL_THREADS: int | None = None
@@ -105,10 +108,13 @@ class RuntimeSpec:
     """How one runtime turns a prepared module into a no-argument callable.
 
     ``build(module, x, threads, memory_format)``; ``package`` is the pip package it needs
-    beyond torch (a missing one is a one-line error naming it)."""
+    beyond torch (a missing one is a one-line error naming it); ``in_all``: part of
+    ``--runtime all`` (False for a runtime of an optional extra). A builder may attach
+    ``notes`` (a dict) to its callable: make_runner records them."""
     name: str
     build: Callable[[nn.Module, torch.Tensor, int, torch.memory_format], Callable[[], Any]]
     package: str | None = None
+    in_all: bool = True
 
 
 # The registry: a new runtime is one builder function (in its own module) and one entry here.
@@ -117,8 +123,10 @@ RUNTIME_SPECS: dict[str, RuntimeSpec] = {spec.name: spec for spec in (
     RuntimeSpec("torchscript", _torchscript_call),
     RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
     RuntimeSpec("openvino", openvino_call, "openvino"),
+    RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False),
 )}
 RUNTIMES = tuple(RUNTIME_SPECS)
+ALL_RUNTIMES = tuple(name for name, spec in RUNTIME_SPECS.items() if spec.in_all)  # --runtime all
 
 
 def runtime_spec(runtime: str) -> RuntimeSpec:
@@ -150,7 +158,7 @@ def make_runner(name: str, model: nn.Module, runtime: str, threads: int, x: torc
     module, notes = prepare_module(name, model, runtime, threads, x.shape[-1], optimize, options, choice)
     call = build_call(runtime, module, x, threads, notes.get("memory_format", "contiguous"))
     check_equal(f"{name} ({runtime})", call(), reference)
-    return Runner(name, runtime, threads, call, notes)
+    return Runner(name, runtime, threads, call, {**notes, **getattr(call, "notes", {})})
 
 
 @contextlib.contextmanager
