@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTH_MODELS = ("pokernet_050", "pokernet_100")
 MODELS = ("pokernet_050", "ghostnet_050", "pokernet_100", "ghostnet_100")
 FORMATS = {"eager": ("contiguous", "channels_last"), "torchscript": ("contiguous", "channels_last"),
-           "onnxruntime": ("contiguous",)}
-GHOST_PADS = {"eager": (1, 4), "torchscript": (1, 4), "onnxruntime": (1, 4, 8)}
+           "onnxruntime": ("contiguous",), "openvino": ("contiguous",)}
+GHOST_PADS = {"eager": (1, 4), "torchscript": (1, 4), "onnxruntime": (1, 4, 8), "openvino": (1, 4, 8)}
 
 
 def log(message: str) -> None:

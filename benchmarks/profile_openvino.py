@@ -85,22 +85,37 @@ def reason(profiles: dict[str, list[dict]]) -> list[str]:
                      f"({poker['run_ms'] / ghost['run_ms']:.3f}× whole run): {parts}. Pointwise MAC rate "
                      f"{rate(pw_p)} vs {rate(pw_g)} GMAC/s; SE {row(poker, 'SE')['ms']:.2f} vs "
                      f"{row(ghost, 'SE')['ms']:.2f} ms for {row(poker, 'SE')['madds'] / 1e6:.1f} vs "
-                     f"{row(ghost, 'SE')['madds'] / 1e6:.1f} M MAdds.")
+                     f"{row(ghost, 'SE')['madds'] / 1e6:.1f} M MAdds. {size_split(poker, ghost)}")
     return lines
+
+
+def size_split(poker: dict, ghost: dict) -> str:
+    """PokerNet − GhostNet at feature maps of 56² and more (stem, Ghost stages) and below."""
+    def part(report: dict, high: bool) -> float:
+        return sum(r["ms"] for r in report["resolutions"] if (r["input_size"] >= 56) == high)
+    return (f"By input size: {part(poker, True) - part(ghost, True):+.2f} ms at 224²–56², "
+            f"{part(poker, False) - part(ghost, False):+.2f} ms at 28² and below (the SE's 1×1 convs count at 1²).")
 
 
 def latency_table(reports: list[dict]) -> list[str]:
-    lines = ["| command | CPU (cores) · load avg 1 min at start | model | threads | median ms (IQR) | ratio |",
-             "|---|---|---|---:|---:|---:|"]
+    """Each report's command, CPU and load average at each invocation's start, then its medians and ratios."""
+    lines, rows = [], ["| model | threads | median ms (IQR) · per invocation | ratio to GhostNet (min–max) |",
+                       "|---|---:|---:|---:|"]
     for report in reports:
         hw = report["hardware"]
-        where = f"{hw['cpu']} ({hw['cores']}) · {hw.get('load_avg_1m_start', hw['load_avg_1m'])}"
-        ratios = {(r["model"], r["threads"]): r["ratio"] for r in report["ratios"] if r["runtime"] == "openvino"}
+        loads = [i["load_avg_1m_start"] for i in report.get("invocations", [])] or [hw.get("load_avg_1m_start")]
+        lines.append(f"- `{report.get('command', '')}`: {hw['cpu']} ({hw['cores']} cores, {hw['isa']}), load "
+                     f"average (1 min) at each invocation's start {', '.join(str(x) for x in loads)}")
+        ratios = {(r["model"], r["threads"]): r for r in report["ratios"] if r["runtime"] == "openvino"}
         for r in (r for r in report["results"] if r["runtime"] == "openvino"):
+            per = ", ".join(f"{m:.2f}" for m in r.get("invocation_median_ms", []))
             ratio = ratios.get((r["model"], r["threads"]))
-            lines.append(f"| `{report.get('command', '')}` | {where} | {r['model']} | {r['threads']} | "
-                         f"{r['median_ms']:.2f} ({r['iqr_ms']:.2f}) | {'' if ratio is None else f'{ratio:.3f}'} |")
-    return lines
+            ratio_text = "" if ratio is None else f"**{ratio['ratio']:.3f}**"
+            if ratio and "ratio_min" in ratio:
+                ratio_text += f" ({ratio['ratio_min']:.3f}–{ratio['ratio_max']:.3f})"
+            rows.append(f"| {r['model']} | {r['threads']} | {r['median_ms']:.2f} ({r['iqr_ms']:.2f}) · {per} | "
+                        f"{ratio_text} |")
+    return lines + [""] + rows
 
 
 def render(record: dict) -> str:
