@@ -25,6 +25,8 @@ from torch import nn
 from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
+from .paper_parallel import RUNTIME as PAPER_PARALLEL, interop_threads as paper_interop_threads
+from .paper_parallel import paper_parallel_in_child
 from .ratios import ratios
 from .runtimes import make_runner, ort_global_threads, runtime_spec, torch_threads, use_ort_global_pool
 from .timing import summarize, time_interleaved
@@ -90,16 +92,25 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
         runtime_spec(runtime)  # unknown or not installed: one clear error before any timing
     if any(t < 1 for t in threads):
         raise ValueError("threads must be >= 1")
+    if not any(t >= runtime_spec(runtime).min_threads for runtime in runtimes for t in threads):
+        raise ValueError(f"runtime {runtimes[0]!r} needs at least {runtime_spec(runtimes[0]).min_threads} "
+                         f"threads, not {max(threads)}")
     x, built, expected = _build(models, batch, resolution, model_options)
     load_before = os.getloadavg()[0]
     results: list[dict[str, Any]] = []
     for runtime in runtimes:
         for n_threads in threads:
+            if n_threads < runtime_spec(runtime).min_threads:
+                (log or (lambda message: None))(f"{runtime}: not timed at {n_threads} thread(s): it needs "
+                                                f"at least {runtime_spec(runtime).min_threads}")
+                continue
+            job = {"models": models, "threads": n_threads, "batch": batch, "resolution": resolution,
+                   "model_options": model_options, "budget_s": budget_s, "min_runs": min_runs,
+                   "warmup_s": warmup_s, "optimize": optimize, "verbose": log is not None}
             if runtime == "onnxruntime" and n_threads > 1 and ort_global_threads() is None:
-                job = {"models": models, "threads": n_threads, "batch": batch, "resolution": resolution,
-                       "model_options": model_options, "budget_s": budget_s, "min_runs": min_runs,
-                       "warmup_s": warmup_s, "optimize": optimize, "verbose": log is not None}
                 results += _ort_group_in_child(job)
+            elif runtime == PAPER_PARALLEL and paper_interop_threads() != n_threads:
+                results += paper_parallel_in_child(job)  # its inter-op pool is sized per process
             else:
                 results += measure_group(models, built, expected, x, runtime, n_threads, budget_s, min_runs,
                                          warmup_s, optimize, log or (lambda message: None))

@@ -9,6 +9,8 @@
                   (:mod:`.openvino_runtime`).
 * ``xnnpack``     ``torch.export`` -> ExecuTorch's XNNPACK delegate (:mod:`.xnnpack_runtime`);
                   an optional extra (``.[xnnpack]``), so not part of ``--runtime all``.
+* ``paper_parallel`` the paper's protocol (§4.1): TorchScript with the k depthwise branches of
+                  each Poker module run concurrently on the inter-op pool (:mod:`.paper_parallel`).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from torch import nn
 from .equivalence import check_equal
 from .onnx_export import export_onnx, quiet
 from .openvino_runtime import openvino_call
+from .paper_parallel import MIN_THREADS as PAPER_PARALLEL_MIN_THREADS, paper_parallel_call
 from .prepare import prepare_module
 from .xnnpack_runtime import xnnpack_call
 
@@ -109,12 +112,14 @@ class RuntimeSpec:
 
     ``build(module, x, threads, memory_format)``; ``package`` is the pip package it needs
     beyond torch (a missing one is a one-line error naming it); ``in_all``: part of
-    ``--runtime all`` (False for a runtime of an optional extra). A builder may attach
+    ``--runtime all`` (False for a runtime of an optional extra); ``min_threads``: the fewest
+    threads it runs with (measure skips smaller counts, saying so). A builder may attach
     ``notes`` (a dict) to its callable: make_runner records them."""
     name: str
     build: Callable[[nn.Module, torch.Tensor, int, torch.memory_format], Callable[[], Any]]
     package: str | None = None
     in_all: bool = True
+    min_threads: int = 1
 
 
 # The registry: a new runtime is one builder function (in its own module) and one entry here.
@@ -123,6 +128,7 @@ RUNTIME_SPECS: dict[str, RuntimeSpec] = {spec.name: spec for spec in (
     RuntimeSpec("torchscript", _torchscript_call),
     RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
     RuntimeSpec("openvino", openvino_call, "openvino"),
+    RuntimeSpec("paper_parallel", paper_parallel_call, min_threads=PAPER_PARALLEL_MIN_THREADS),
     RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False),
 )}
 RUNTIMES = tuple(RUNTIME_SPECS)
