@@ -50,6 +50,12 @@ def test_profiles_dry_run(profile):
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+def test_config_runtimes_are_the_registry():
+    from pokernet.latency.runtimes import RUNTIMES
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    assert schema["properties"]["latency"]["properties"]["runtime"]["enum"] == [*RUNTIMES, "all"]
+
+
 @pytest.mark.parametrize("override, key", [
     ({"epochs": -1}, "epochs"),
     ({"models": ["resnet50"]}, "resnet50"),
