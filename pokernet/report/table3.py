@@ -141,14 +141,18 @@ def compute_table3(latency: LatencyReport) -> LatencyRows:
     return rows
 
 
+def _short_label(runtime: str) -> str:
+    return RUNTIME_LABELS.get(runtime, runtime).split(":")[0]
+
+
 def _setting(check: SpeedCheck) -> str:
-    return f"{RUNTIME_LABELS.get(check.runtime, check.runtime)}/{check.threads}t {check.ratio:.3f}"
+    return f"{_short_label(check.runtime)}/{check.threads}t {check.ratio:.3f}"
 
 
 def _fastest(latency: LatencyReport, model: str) -> str:
     measured = [r for r in latency.results if r.model == model]
     best = min(measured, key=lambda r: r.median_ms)
-    return f"{model_labels()[model]} {best.median_ms:.2f} ms ({RUNTIME_LABELS.get(best.runtime, best.runtime)}, " \
+    return f"{model_labels()[model]} {best.median_ms:.2f} ms ({_short_label(best.runtime)}, " \
            f"{best.threads} thread{'s' if best.threads > 1 else ''})"
 
 
@@ -162,10 +166,10 @@ def _answer_line(checks: list[SpeedCheck], latency: LatencyReport) -> str:
     parts = [f"{name}: {', '.join(_setting(c) for c in group)}" for name, group in groups.items() if group]
     if not counted:
         answer = "not answered: no stable setting"
-    elif groups["faster"] and len(groups["faster"]) == len(counted):
+    elif groups["Faster"] and len(groups["Faster"]) == len(counted):
         answer = "yes, in every stable setting"
     else:
-        answer = f"in {len(groups['faster'])} of {len(counted)} stable settings"
+        answer = f"in {len(groups['Faster'])} of {len(counted)} stable settings"
     return (f"- {labels[first.model]} vs {labels[first.reference]}: PokerNet faster than GhostNet here: **{answer}**"
             f" (paper ratio {first.paper_ratio:.3f}). " + "; ".join(parts) + ". Fastest setting of each: "
             f"{_fastest(latency, first.model)}, {_fastest(latency, first.reference)}.")
@@ -180,7 +184,11 @@ def render_table3(rows: LatencyRows, command: str) -> str:
              "invocation(s) (separate processes)",
              "- latency versions: " + (", ".join(f"{k} {v}" for k, v in latency.versions.items()) or "not recorded"),
              f"- paper's hardware: {tbl['hardware']}; batch {tbl['batch']}, {tbl['resolution']}×{tbl['resolution']}"]
-    extra += [f"- latency {key}: {value}" for key, value in latency.protocol.items()]
+    extra += [f"- latency {key}: {value}" for key, value in latency.protocol.items() if key != "invocations"]
+    if invocations:
+        extra.append("- latency invocations: 1-min load average at the start of each " +
+                     ", ".join(str(i.get("load_avg_1m_start")) for i in invocations) + "; wall time of each " +
+                     ", ".join(f"{i['wall_s']:.0f} s" for i in invocations if "wall_s" in i))
     lines = header(f"Table 3 — {tbl['caption']}: paper vs ours", command, None, extra)
     lines += [
         "Absolute milliseconds are not comparable (a different CPU); what is compared is the ratio PokerNet / "
