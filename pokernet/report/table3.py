@@ -146,7 +146,12 @@ def _short_label(runtime: str) -> str:
 
 
 def _setting(check: SpeedCheck) -> str:
-    return f"{_short_label(check.runtime)}/{check.threads}t {check.ratio:.3f}"
+    """``runtime/threads ratio``; for a setting left out, where its invocations all lie (not counted)."""
+    side = ""
+    if not check.counted and check.measured.invocations > 1:
+        side = " (every invocation > 1)" if check.measured.low > 1 else \
+            " (every invocation < 1)" if check.measured.high < 1 else " (invocations on both sides of 1)"
+    return f"{_short_label(check.runtime)}/{check.threads}t {check.ratio:.3f}{side}"
 
 
 def _fastest(latency: LatencyReport, model: str) -> str:
