@@ -33,7 +33,7 @@ def test_missing_executorch_is_one_line(no_executorch):
     with pytest.raises(ValueError) as error:
         runtime_spec("xnnpack")
     message = str(error.value)
-    assert "'executorch'" in message and "\n" not in message
+    assert "'executorch'" in message and 'pip install -e ".[xnnpack]"' in message and "\n" not in message
 
 
 def test_cli_without_executorch_exits_2_with_one_line(no_executorch):

@@ -120,6 +120,7 @@ class RuntimeSpec:
     package: str | None = None
     in_all: bool = True
     min_threads: int = 1
+    install: str | None = None  # how to install ``package`` when not `pip install <package>` (a pinned extra)
 
 
 # The registry: a new runtime is one builder function (in its own module) and one entry here.
@@ -129,7 +130,7 @@ RUNTIME_SPECS: dict[str, RuntimeSpec] = {spec.name: spec for spec in (
     RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
     RuntimeSpec("openvino", openvino_call, "openvino"),
     RuntimeSpec("paper_parallel", paper_parallel_call, min_threads=PAPER_PARALLEL_MIN_THREADS),
-    RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False),
+    RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False, install='pip install -e ".[xnnpack]"'),
 )}
 RUNTIMES = tuple(RUNTIME_SPECS)
 ALL_RUNTIMES = tuple(name for name, spec in RUNTIME_SPECS.items() if spec.in_all)  # --runtime all
@@ -142,7 +143,7 @@ def runtime_spec(runtime: str) -> RuntimeSpec:
     spec = RUNTIME_SPECS[runtime]
     if spec.package and importlib.util.find_spec(spec.package.replace("-", "_")) is None:
         raise ValueError(f"runtime {runtime!r} needs the Python package {spec.package!r}, which is not "
-                         f"installed (pip install {spec.package})")
+                         f"installed ({spec.install or 'pip install ' + spec.package})")
     return spec
 
 
