@@ -26,7 +26,7 @@ from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
 from .paper_parallel import RUNTIME as PAPER_PARALLEL, interop_threads as paper_interop_threads
-from .paper_parallel import paper_parallel_in_child
+from .paper_parallel import use_interop_threads
 from .ratios import ratios
 from .runtimes import make_runner, ort_global_threads, runtime_spec, torch_threads, use_ort_global_pool
 from .timing import summarize, time_interleaved
@@ -61,22 +61,31 @@ def _build(models: list[str], batch: int, resolution: int, model_options: dict |
     return x, built, expected
 
 
-def _ort_pool_worker() -> None:
-    """Entry of the child process that times ORT with a shared pool (JSON in, JSON out)."""
+# Runtimes whose set-up is once per process: (the set-up, whether this process still lacks it
+# for a thread count). Such a group is timed in a child process that does the set-up first.
+# onnxruntime: one shared pool (use_ort_global_pool); paper_parallel: the inter-op pool.
+PER_PROCESS_SETUP: dict[str, tuple[Callable[[int], None], Callable[[int], bool]]] = {
+    "onnxruntime": (use_ort_global_pool, lambda threads: threads > 1 and ort_global_threads() is None),
+    PAPER_PARALLEL: (use_interop_threads, lambda threads: paper_interop_threads() != threads),
+}
+
+
+def _group_worker() -> None:
+    """Entry of the child process that times one runtime group (JSON job in, result rows out)."""
     job = json.load(sys.stdin)
-    use_ort_global_pool(job["threads"])
+    PER_PROCESS_SETUP[job["runtime"]][0](job["threads"])
     x, built, expected = _build(job["models"], job["batch"], job["resolution"], job["model_options"])
     log = (lambda m: print(m, file=sys.stderr, flush=True)) if job["verbose"] else (lambda m: None)
-    rows = measure_group(job["models"], built, expected, x, "onnxruntime", job["threads"], job["budget_s"],
+    rows = measure_group(job["models"], built, expected, x, job["runtime"], job["threads"], job["budget_s"],
                          job["min_runs"], job["warmup_s"], job["optimize"], log)
     json.dump(rows, sys.stdout)
 
 
-def _ort_group_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
-    done = subprocess.run([sys.executable, "-c", "from pokernet.latency.measure import _ort_pool_worker as w; w()"],
+def _group_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
+    done = subprocess.run([sys.executable, "-c", "from pokernet.latency.measure import _group_worker as w; w()"],
                           input=json.dumps(job), stdout=subprocess.PIPE, stderr=None, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"the ONNX Runtime timing process failed (exit code {done.returncode})")
+        raise RuntimeError(f"the {job['runtime']} timing process failed (exit code {done.returncode})")
     return json.loads(done.stdout)
 
 
@@ -104,13 +113,11 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
                 (log or (lambda message: None))(f"{runtime}: not timed at {n_threads} thread(s): it needs "
                                                 f"at least {runtime_spec(runtime).min_threads}")
                 continue
-            job = {"models": models, "threads": n_threads, "batch": batch, "resolution": resolution,
+            job = {"runtime": runtime, "models": models, "threads": n_threads, "batch": batch, "resolution": resolution,
                    "model_options": model_options, "budget_s": budget_s, "min_runs": min_runs,
                    "warmup_s": warmup_s, "optimize": optimize, "verbose": log is not None}
-            if runtime == "onnxruntime" and n_threads > 1 and ort_global_threads() is None:
-                results += _ort_group_in_child(job)
-            elif runtime == PAPER_PARALLEL and paper_interop_threads() != n_threads:
-                results += paper_parallel_in_child(job)  # its inter-op pool is sized per process
+            if runtime in PER_PROCESS_SETUP and PER_PROCESS_SETUP[runtime][1](n_threads):
+                results += _group_in_child(job)
             else:
                 results += measure_group(models, built, expected, x, runtime, n_threads, budget_s, min_runs,
                                          warmup_s, optimize, log or (lambda message: None))

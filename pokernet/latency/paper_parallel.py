@@ -12,15 +12,12 @@ threads, so a model without Poker modules (GhostNet) runs exactly as in ``torchs
 Threads: ``threads`` = T means T intra-op threads, as in every runtime, and an inter-op pool
 of T threads for the forked branches. The pool size can be set once per process, before any
 inter-op work, so this runtime is timed in a child process that sets it
-(:func:`paper_parallel_in_child`, :mod:`.paper_parallel_child`). With 1 thread no branch can run beside another: the
+(measure.py's PER_PROCESS_SETUP). With 1 thread no branch can run beside another: the
 runtime is not timed there (``min_threads`` of its registry entry; measure says so).
 """
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
-import sys
 from typing import Any, Callable, List
 
 import torch
@@ -128,10 +125,3 @@ def use_interop_threads(threads: int) -> None:
     _INTEROP_THREADS = threads
 
 
-def paper_parallel_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
-    """Time ``job`` (measure's per-group job) in a child whose inter-op pool has job's threads."""
-    done = subprocess.run([sys.executable, "-m", "pokernet.latency.paper_parallel_child"], input=json.dumps(job),
-                          stdout=subprocess.PIPE, stderr=None, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {RUNTIME} timing process failed (exit code {done.returncode})")
-    return json.loads(done.stdout)
