@@ -35,7 +35,7 @@ def _members(model: str, options: dict, seeds: list[int], drop_rate: float = 0.0
     return models
 
 
-@pytest.mark.parametrize("arm", STUDY_ARMS, ids=lambda arm: arm.variant)
+@pytest.mark.parametrize("arm", STUDY_ARMS, ids=lambda arm: arm.name)
 def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm):
     # float64: BatchNorm over 3 images at 2x2 amplifies float32 rounding (fused and plain then
     # differ by ~1e-4 after two steps); in float64 they agree to ~1e-14, so a real difference shows.
@@ -61,7 +61,7 @@ def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm):
         assert set(got) == set(expected)
         for name, tensor in expected.items():
             torch.testing.assert_close(got[name], tensor, rtol=1e-9, atol=1e-12,
-                                       msg=f"{arm.variant} seed {seeds[index]}: {name}")
+                                       msg=f"{arm.name} seed {seeds[index]}: {name}")
     x = torch.randn(2, 3, 40, 40, generator=generator, dtype=dtype)
     logits = fused.forward(x, train=False, shared_input=True)
     for index, model in enumerate(plain):

@@ -24,7 +24,7 @@ TRAIN_METRICS_KEYS = {"model", "model_options", "top1", "top5", "loss", "train_l
 
 
 def test_the_arms_are_the_workflows_variants():
-    assert [arm.variant for arm in STUDY_ARMS] == [
+    assert [arm.name for arm in STUDY_ARMS] == [
         "pokernet_050", "pokernet_100", "ghostnet_050", "ghostnet_100", "pokernet_050-no_se",
         "pokernet_100-no_se", "pokernet_050-act_relu", "pokernet_100-act_relu", "pokernet_050-act_relu6",
         "pokernet_100-act_relu6"]
@@ -102,8 +102,12 @@ def test_bad_archives_are_one_clear_error(tmp_path, study_archive):
         good = json.load(tar.extractfile("study/runs/pokernet_050/seed0/metrics.json"))
     with pytest.raises(ValueError, match="top1 must be a number in"):
         ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": {**good, "top1": 140}}), tmp_path / "w")
-    with pytest.raises(ValueError, match="not variant pokernet_050-act_relu"):
+    with pytest.raises(ValueError, match="holds variant pokernet_050 .*its path says pokernet_050-act_relu"):
         ingest(_archive(tmp_path, {"runs/pokernet_050-act_relu/seed0/metrics.json": good}), tmp_path / "w")
+    # an ablated run under the published model's folder (the options of the base arm are not empty)
+    no_se = {**good, "model_options": {**good["model_options"], "se": False}}
+    with pytest.raises(ValueError, match="holds variant pokernet_050-no_se .*its path says pokernet_050$"):
+        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": no_se}), tmp_path / "w")
     with pytest.raises(ValueError, match="holds seed 0, its path says seed 3"):
         ingest(_archive(tmp_path, {"runs/pokernet_050/seed3/metrics.json": good}), tmp_path / "w")
     with pytest.raises(ValueError, match="no complete run .1 partial"):

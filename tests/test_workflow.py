@@ -58,7 +58,6 @@ def test_config_runtimes_are_the_registry():
 
 @pytest.mark.parametrize("override, key", [
     ({"epochs": -1}, "epochs"),
-    ({"models": ["resnet50"]}, "resnet50"),
     ({"dataset": {"name": "mnist", "root": None, "subset_per_class": 3}}, "mnist"),
     ({"seeds": []}, "seeds"),
     ({"latency": {"models": ["ghostnet_100"], "runtime": "tensorrt", "threads": 1, "budget_s": 1}}, "tensorrt"),
@@ -70,6 +69,18 @@ def test_bad_config_stops_before_any_job(tmp_path, override, key):
     assert result.returncode != 0
     assert "Error validating config file" in result.stderr + result.stdout
     assert key in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"models": ["resnet50"]}, "config key models: unknown model 'resnet50'"),
+    ({"ablation_models": ["ghostnet_050"]}, "config key ablation_models: 'ghostnet_050' is not a PokerNet"),
+])
+def test_model_names_are_checked_against_the_registry(tmp_path, override, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(override))
+    result = snakemake("-n", "tables", "--configfile", str(path))
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
 
 
 def test_missing_dataset_root_is_named(tmp_path):

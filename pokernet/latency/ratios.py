@@ -5,18 +5,23 @@ from __future__ import annotations
 import statistics
 from typing import Any, Iterable
 
-# PokerNet-α× is compared with GhostNet at the same width (Table 3).
-REFERENCES = {"pokernet_050": "ghostnet_050", "pokernet_100": "ghostnet_100"}
+from pokernet.models.variant import Variant
 
 # A setting is stable when every invocation's ratio lies within ±3% of their median
 # (the criterion benchmarks/latency_stability.py has used since the ratios were first measured).
 STABILITY_TOLERANCE = 0.03
 
 
+def reference_of(model: str) -> str | None:
+    """PokerNet-α× is compared with GhostNet at the same width (Table 3)."""
+    reference = Variant(model).reference
+    return reference.name if reference else None
+
+
 def references_for(models: list[str]) -> tuple[list[str], list[str]]:
     """The models to run (given ones + missing references) and the references added."""
-    added = [REFERENCES[m] for m in models if m in REFERENCES and REFERENCES[m] not in models]
-    added = list(dict.fromkeys(added))
+    references = [reference_of(m) for m in models]
+    added = list(dict.fromkeys(r for r in references if r is not None and r not in models))
     return models + added, added
 
 
@@ -27,7 +32,7 @@ def ratios(results: list[dict[str, Any]], runtimes: Iterable[str]) -> list[dict[
     models = list(dict.fromkeys(r["model"] for r in results))
     out: list[dict[str, Any]] = []
     for model in models:
-        ref = REFERENCES.get(model)
+        ref = reference_of(model)
         if ref is None or ref not in models:
             continue
         for threads in threads_seen:

@@ -19,14 +19,16 @@ class ModelEntry:
     builder: Callable[..., nn.Module]
     paper_row: str  # the row label of Table 2
     source: str  # where the implementation comes from
+    family: str  # the architecture family (pokernet, ghostnet, mobilenetv2, ...)
+    width: float | None  # the width multiplier the name stands for
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register(name: str, paper_row: str, source: str) -> Callable:
+def register(name: str, paper_row: str, source: str, family: str, width: float | None) -> Callable:
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _REGISTRY[name] = ModelEntry(name, builder, paper_row, source)
+        _REGISTRY[name] = ModelEntry(name, builder, paper_row, source, family, width)
         return builder
     return wrap
 
@@ -66,20 +68,28 @@ def _option_problem(default: Any, value: Any) -> str | None:
     return None
 
 
+def option_defaults(name: str) -> dict[str, Any]:
+    """The options a registered model takes and their defaults: the one look at a builder's
+    signature (a ``functools.partial`` builder shows its bound values as defaults). Only
+    parameters with a scalar default are options; structured ones (PokerNet's ``blocks``, the
+    Table 1 data) are the architecture, not a setting."""
+    parameters = inspect.signature(get_entry(name).builder).parameters.values()
+    return {p.name: p.default for p in parameters if isinstance(p.default, (bool, int, float, str))}
+
+
 def create_model(name: str, **options: Any) -> nn.Module:
     """Build a registered model. Options a model does not take, or of the wrong type, are an
     error, not ignored (the builder checks the values' ranges)."""
-    entry = get_entry(name)
-    accepted = inspect.signature(entry.builder).parameters
-    unknown = sorted(set(options) - set(accepted))
+    defaults = option_defaults(name)
+    unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise ValueError(f"model {name!r} does not take option(s) {', '.join(unknown)}; "
-                         f"it takes: {', '.join(accepted)}")
+                         f"it takes: {', '.join(defaults)}")
     for option, value in options.items():
-        if problem := _option_problem(accepted[option].default, value):
+        if problem := _option_problem(defaults[option], value):
             raise ModelOptionError(name, option, problem)
-    return entry.builder(**options)
+    return get_entry(name).builder(**options)
 
 
 def model_options(name: str) -> list[str]:
-    return list(inspect.signature(get_entry(name).builder).parameters)
+    return list(option_defaults(name))

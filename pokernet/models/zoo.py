@@ -1,19 +1,11 @@
-"""Registered PokerNet variants (paper Table 2)."""
+"""Registered PokerNet variants (paper Table 2): PokerNet with its width bound."""
 from __future__ import annotations
 
-from torch import nn
+from functools import partial
 
 from .pokernet import PokerNet
 from .registry import register
 
-
-def _pokernet(default_width: float):
-    def build(width: float = default_width, num_classes: int = 1000, in_chans: int = 3,
-              se: bool = True, act: str = "relu6_hs", dw_kernels: str = "3",
-              head_chs: int = 1280, drop_rate: float = 0.2) -> nn.Module:
-        return PokerNet(width, num_classes, in_chans, se, act, dw_kernels, head_chs, drop_rate)
-    return build
-
-
-pokernet_050 = register("pokernet_050", "PokerNet 0.5×", "pokernet (this package)")(_pokernet(0.5))
-pokernet_100 = register("pokernet_100", "PokerNet 1.0×", "pokernet (this package)")(_pokernet(1.0))
+for _width, _name in ((0.5, "pokernet_050"), (1.0, "pokernet_100")):
+    register(_name, f"PokerNet {_width:.1f}×", "pokernet (this package)", "pokernet", _width)(
+        partial(PokerNet, width=_width))

@@ -15,18 +15,14 @@ defaults are dropped, so ``{}`` and ``{"se": true}`` name the same PokerNet-0.5Ã
 """
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from pokernet import schemas
-from pokernet.models import get_entry
-
-# Options that change what a run was trained on, not which architecture variant it is
-# (a Fashion-MNIST run has in_chans=1, num_classes=10): ignored when matching runs to rows.
-DATA_OPTIONS = ("num_classes", "in_chans", "drop_rate")
+from pokernet.models.registry import option_defaults
+from pokernet.models.variant import DATA_OPTIONS
 # drop_rate changes no parameter and no MAdd, so a complexity entry may carry it.
 COUNT_NEUTRAL_OPTIONS = ("drop_rate",)
 
@@ -36,7 +32,7 @@ VariantKey = tuple[str, tuple[tuple[str, Any], ...]]
 def variant_key(model: str, options: dict[str, Any], ignore: Iterable[str] = ()) -> VariantKey:
     """(model, sorted non-default options): the identity of a model variant."""
     try:
-        defaults = {name: p.default for name, p in inspect.signature(get_entry(model).builder).parameters.items()}
+        defaults = option_defaults(model)
     except ValueError as error:  # unknown model: the registry's message lists the known ones
         raise ValueError(str(error)) from None
     unknown = sorted(set(options) - set(defaults))

@@ -13,6 +13,8 @@ from typing import Any
 from pokernet import schemas
 from pokernet.fileio import atomic_write_text
 
+from pokernet.models.variant import Variant
+
 from .arms import arm_by_variant
 
 RUN_MEMBER = re.compile(r"^(?:.*/)?runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/(?P<name>metrics|partial)\.json$")
@@ -30,9 +32,13 @@ def _check_run(member: str, variant: str, seed: int, data: Any) -> None:
     """The metrics contract (the schema ``pokernet train`` writes to), then path = content."""
     schemas.check("metrics", data, member)
     arm = arm_by_variant(variant)
-    options = {k: v for k, v in data["model_options"].items() if k in arm.options}
-    if data["model"] != arm.model or options != arm.options:
-        raise ValueError(f"{member}: holds {data['model']} {data['model_options']}, not variant {variant}")
+    try:
+        held = Variant.from_options(data["model"], data["model_options"])
+    except ValueError as error:
+        raise ValueError(f"{member}: {error}") from None
+    if held != arm:
+        raise ValueError(f"{member}: holds variant {held} ({data['model']} {data['model_options']}), "
+                         f"its path says {variant}")
     if data["seed"] != seed:
         raise ValueError(f"{member}: holds seed {data['seed']}, its path says seed {seed}")
 

@@ -36,7 +36,9 @@ from pokernet.train.data import MemorySplit, class_balanced_indices, decode_to_m
 from pokernet.train.fused import EpochPlan, FusedRuns, plan_epoch, seeds_batch
 from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
 
-from .arms import STUDY_ARMS, Arm
+from pokernet.models.variant import Variant
+
+from .arms import STUDY_ARMS
 
 TRAINER = "pokernet.train.fused (seeds fused with torch.func.vmap, one CUDA graph per arm)"
 
@@ -46,7 +48,7 @@ class StudyConfig:
     data_root: Path  # an ImageFolder copy of CIFAR-10 (train/, test/)
     out_dir: Path  # receives runs/<variant>/seed<s>/metrics.json and study.json
     seeds: list[int]
-    arms: tuple[Arm, ...] = STUDY_ARMS
+    arms: tuple[Variant, ...] = STUDY_ARMS
     recipe: str = "cifar10_gpu"
     budget_s: float = 420.0  # wall clock from start to the end of evaluation, used to size epochs
     deadline_s: float | None = None  # hard stop of training (default: budget + 15%)
@@ -125,7 +127,7 @@ def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, 
 @dataclass
 class ArmRuns:
     """One arm: its resolved recipe, its fused members, its stream and static inputs."""
-    arm: Arm
+    arm: Variant
     recipe: dict[str, Any]
     options: dict[str, Any]
     fused: FusedRuns
@@ -150,7 +152,7 @@ class ArmRuns:
         self.fused.correct_sum.zero_()
 
 
-def build_arm(arm: Arm, recipe: dict[str, Any], seeds: list[int], num_classes: int,
+def build_arm(arm: Variant, recipe: dict[str, Any], seeds: list[int], num_classes: int,
               device: torch.device) -> ArmRuns:
     """The members as ``pokernet train`` builds them: seeded init, the recipe's dropout."""
     options = dict(arm.options, num_classes=num_classes)
@@ -264,7 +266,7 @@ class Study:
                 arm.static_x = torch.zeros(shape, device=self.device)
                 arm.static_y = torch.zeros(shape[:2], dtype=torch.long, device=self.device)
                 arm.fused.capture(arm.static_x, arm.static_y)
-                log(f"captured {arm.arm.variant} ({self.timer.elapsed():.1f} s)")
+                log(f"captured {arm.arm.name} ({self.timer.elapsed():.1f} s)")
         self.sync()
         self.timer.mark("captured")
 
@@ -426,7 +428,7 @@ def execute(config: StudyConfig) -> dict[str, Any]:
     out = Path(config.out_dir)
     summary: dict[str, Any] = {"status": "started", "config": {k: str(v) if isinstance(v, Path) else v
                                                                for k, v in vars(config).items() if k != "arms"},
-                               "arms": [arm.variant for arm in config.arms], "versions": versions()}
+                               "arms": [arm.name for arm in config.arms], "versions": versions()}
     try:
         study = Study(config)
         summary.update(device=device_name(study.device), train_size=study.train_size, val_size=study.val_size,
@@ -477,9 +479,9 @@ def write_runs(study: Study, out: Path, epochs: int, done: int, results: list[li
             metrics = run_metrics(study, arm, index, epochs, vals[index], history, per_run_rate)
             if done != epochs:
                 metrics["epochs_done"] = done
-            path = out / "runs" / arm.arm.variant / f"seed{study.config.seeds[index]}" / name
+            path = out / "runs" / arm.arm.name / f"seed{study.config.seeds[index]}" / name
             write_json(path, schemas.check("metrics", metrics, str(path)))
             written.append(str(path.relative_to(out)))
-            log(f"{arm.arm.variant} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
+            log(f"{arm.arm.name} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
                 f"top-5 {vals[index]['top5']:.2f}% ({name})")
     return written

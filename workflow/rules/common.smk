@@ -5,6 +5,9 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
+from pokernet.models import list_models
+from pokernet.models.variant import ABLATIONS, POKERNET_FAMILY, REFERENCE_FAMILY, Variant, ablated
+
 RESULTS = config["results_dir"]
 WORK = config["work_dir"]
 LOGS = f"logs/{config['profile_name']}"
@@ -17,12 +20,9 @@ ENV = "../envs/pokernet.yaml"
 PAPER = "pokernet/data/paper.yaml"
 EXPANSION_CHOICE = "pokernet/latency/expansion_choice.json"
 
-# A variant is a model with options; each distinct variant is trained once even when several
-# tables use it (e.g. pokernet_100 with defaults serves Tables 2, 4 and 5).
-ABLATIONS = {
-    "table4": {"no_se": {"se": False}},
-    "table5": {"act_relu": {"act": "relu"}, "act_relu6": {"act": "relu6"}},
-}
+# A variant is a model with an optional ablation (`pokernet.models.variant`: the one table of
+# ablations, names, options and flags); each distinct variant is trained once even when several
+# tables use it (e.g. pokernet_100 as published serves Tables 2, 4 and 5).
 
 
 def recipe_files(spec):
@@ -38,25 +38,13 @@ def recipe_files(spec):
     return files
 
 
-def variant_options(variant):
-    model, _, suffix = variant.partition("-")
-    for options in ABLATIONS.values():
-        if suffix in options:
-            return model, options[suffix]
-    if suffix:
-        raise WorkflowError(f"unknown variant suffix {suffix!r} in {variant!r}")
-    return model, {}
+def variant_model(wildcards):
+    return Variant.parse(wildcards.variant).model
 
 
-def cli_flags(options):
-    """The `pokernet` flags of a variant's model options."""
-    flags = []
-    for key, value in options.items():
-        if key == "se":
-            flags.append("" if value else "--no-se")
-        else:
-            flags.append(f"--{key.replace('_', '-')} {value}")
-    return " ".join(f for f in flags if f)
+def variant_flags(wildcards):
+    """The `pokernet` flags of the variant's options, as a list (quoted one by one by `:q`)."""
+    return Variant.parse(wildcards.variant).cli_flags()
 
 
 def train_launcher(wildcards, threads):
@@ -67,8 +55,7 @@ def train_launcher(wildcards, threads):
 
 
 def ablation_variants(table):
-    base = list(config["ablation_models"])
-    return base + [f"{m}-{suffix}" for m in base for suffix in ABLATIONS[table]]
+    return [v.name for v in ablated(list(config["ablation_models"]), table)]
 
 
 def metrics(variants, seeds):
@@ -79,20 +66,35 @@ def complexity_files(variants):
     return [f"{WORK}/complexity/{v}.json" for v in variants]
 
 
-# A variant is a registered model name (the schema's list) with an optional ablation suffix.
-MODEL_NAMES = yaml.safe_load(Path(workflow.basedir, "workflow/schemas/config.schema.yaml").read_text())[
-    "properties"]["models"]["items"]["enum"]
-SUFFIXES = [suffix for options in ABLATIONS.values() for suffix in options]
+# A variant is a registered model name with an optional ablation suffix.
+MODEL_NAMES = list_models()
+
+
+def check_model_names():
+    """Config model lists name registered models; ablation models take the ablations' options."""
+    lists = {"models": config["models"], "ablation_models": config["ablation_models"],
+             "latency.models": config["latency"]["models"]}
+    for key, names in lists.items():
+        for name in names:
+            if name not in MODEL_NAMES:
+                raise WorkflowError(f"config key {key}: unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+    for name in config["ablation_models"]:
+        if Variant(name).family != POKERNET_FAMILY:
+            raise WorkflowError(f"config key ablation_models: {name!r} is not a PokerNet; the ablations of "
+                                f"Tables 4 and 5 change PokerNet's options")
+
+
+check_model_names()
 
 
 wildcard_constraints:
     seed=r"\d+",
-    variant="(?:{})(?:-(?:{}))?".format("|".join(map(re.escape, MODEL_NAMES)), "|".join(map(re.escape, SUFFIXES))),
+    variant="(?:{})(?:-(?:{}))?".format("|".join(map(re.escape, MODEL_NAMES)), "|".join(map(re.escape, ABLATIONS))),
 
 
 TABLE2_VARIANTS = list(config["models"])
 # Table 2's PokerNet and GhostNet are compared paired by seed: they get table2_paired_seeds.
-TABLE2_PAIRED = [v for v in TABLE2_VARIANTS if v.startswith(("pokernet_", "ghostnet_"))]
+TABLE2_PAIRED = [v for v in TABLE2_VARIANTS if Variant(v).reference or Variant(v).family == REFERENCE_FAMILY]
 TABLE2_RUNS = sorted(set(metrics(TABLE2_VARIANTS, config["table2_seeds"]))
                      | set(metrics(TABLE2_PAIRED, config.get("table2_paired_seeds", config["table2_seeds"]))))
 TABLE4_RUNS = metrics(ablation_variants("table4"), config["seeds"])

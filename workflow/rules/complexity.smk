@@ -9,10 +9,10 @@ rule complexity_variant:
     log:
         f"{LOGS}/complexity/{{variant}}.log",
     params:
-        model=lambda wc: variant_options(wc.variant)[0],
-        flags=lambda wc: cli_flags(variant_options(wc.variant)[1]),
+        model=variant_model,
+        flags=variant_flags,
     shell:
-        "pokernet complexity {params.model} {params.flags} --json > {output} 2> {log}"
+        "pokernet complexity {params.model} {params.flags:q} --json > {output} 2> {log}"
 
 
 rule audit:

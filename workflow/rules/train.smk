@@ -15,14 +15,14 @@ rule train:
         gpu=config["train_gpus"],
     params:
         launcher=train_launcher,
-        model=lambda wc: variant_options(wc.variant)[0],
-        flags=lambda wc: cli_flags(variant_options(wc.variant)[1]),
+        model=variant_model,
+        flags=variant_flags,
         run_dir=lambda wc, output: Path(output[0]).parent,
         epochs=f"--epochs {config['epochs']}" if config["epochs"] else "",
         recipe=config["recipe"],
         data=DATA_FLAGS,
     shell:
-        "{params.launcher} train --model {params.model} {params.flags} --recipe {params.recipe} "
+        "{params.launcher} train --model {params.model} {params.flags:q} --recipe {params.recipe} "
         "{params.data} {params.epochs} --seed {wildcards.seed} --threads {threads} "
         "--out {params.run_dir} --resume > {log} 2>&1"
 
