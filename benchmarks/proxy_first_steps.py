@@ -18,10 +18,9 @@ from tabulate import tabulate
 from torch import nn
 
 from pokernet.paper import table
+from pokernet.train.core import build_model, lr_scheduler, seed_global
 from pokernet.train.data import build_pipeline, load_data
-from pokernet.train.engine import build_model
 from pokernet.train.recipe import load_recipe, resolve_recipe
-from pokernet.train.rng import derive_seed, seed_everything
 
 
 def classifier(model: nn.Module) -> nn.Module:
@@ -32,15 +31,15 @@ def classifier(model: nn.Module) -> nn.Module:
 def first_steps(name: str, data, steps: int, seed: int = 0) -> dict[str, float]:
     recipe = resolve_recipe(load_recipe("proxy_fashion_mnist"), name)
     resolved = recipe["resolved"]
-    seed_everything(seed)
-    model, _ = build_model(name, {}, len(data.classes), recipe["dropout"])
+    model, _ = build_model(name, {}, len(data.classes), recipe["dropout"], seed)
     features: list[torch.Tensor] = []
     classifier(model).register_forward_hook(lambda _m, inputs, _o: features.append(inputs[0].detach()))
     pipeline = build_pipeline(data, recipe["data"], recipe["batch_size"], seed=seed, workers=0)
     optimizer = torch.optim.SGD(model.parameters(), lr=resolved["lr"], momentum=recipe["optimizer"]["momentum"],
                                 weight_decay=resolved["weight_decay"])
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
-    seed_everything(derive_seed(seed, 0))
+    scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
+    seed_global("dropout", seed, 0)
     model.train()
     row: dict[str, float] = {}
     for step, (x, y) in enumerate(pipeline.train_batches(0)):
@@ -50,6 +49,7 @@ def first_steps(name: str, data, steps: int, seed: int = 0) -> dict[str, float]:
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
         optimizer.step()
+        scheduler.step()
         if step == 0:
             f = features[-1]
             row = {"|f|²": f.pow(2).sum(1).mean().item(), "|E f|²": f.mean(0).pow(2).sum().item(),

@@ -8,9 +8,9 @@ import torch
 
 from pokernet.train import data as data_module
 from pokernet.models import create_model
+from pokernet.train.core import STREAMS, augment_generator, epoch_order, stream_seed, train_subset
 from pokernet.train.data import (FASHION_MNIST_DEBIAN_DIR, MemoryPipeline, MemorySplit, FolderPipeline,
-                                 augment_batch, augment_generator, class_balanced_indices, eval_batch,
-                                 load_data, read_idx)
+                                 augment_batch, eval_batch, load_data, read_idx)
 from pokernet.train.recipe import load_recipe
 
 NO_JITTER = {"brightness": 0.0, "contrast": 0.0, "saturation": 0.0}
@@ -43,10 +43,30 @@ def fake_fashion_mnist(tmp_path):
 
 def test_class_balanced_subset_is_deterministic_and_balanced():
     labels = torch.arange(5).repeat(40)[torch.randperm(200)]
-    first = class_balanced_indices(labels, 7)
-    assert torch.equal(first, class_balanced_indices(labels, 7))
+    first = train_subset(labels, 7, seed=0)
+    assert torch.equal(first, train_subset(labels, 7, seed=0))
     assert torch.bincount(labels[first]).tolist() == [7] * 5
-    assert len(class_balanced_indices(labels, 100)) == 200  # a class with fewer: all of it
+    assert len(train_subset(labels, 100, seed=0)) == 200  # a class with fewer: all of it
+
+
+def test_each_seed_draws_its_own_train_subset():
+    labels = torch.arange(10).repeat(600)
+    subsets = [set(train_subset(labels, 50, seed).tolist()) for seed in range(5)]
+    assert all(len(subset) == 500 for subset in subsets)
+    for one in range(5):
+        for other in range(one + 1, 5):
+            assert len(subsets[one] & subsets[other]) < 250, (one, other)  # chance overlap ~ 42
+
+
+def test_no_seed_replays_another_seeds_epoch_order():
+    # DistributedSampler(seed=s).set_epoch(e) seeded one generator with s + e: seed s at epoch e
+    # replayed seed s+1 at epoch e-1. Every (seed, epoch) order here is its own.
+    orders = {(seed, epoch): tuple(epoch_order(500, seed, epoch, 50).flatten().tolist())
+              for seed in range(6) for epoch in range(6)}
+    assert len(set(orders.values())) == len(orders)
+    assert all(sorted(order) == list(range(500)) for order in orders.values())
+    seeds = {stream_seed(stream, *range(len(parts))) for stream, parts in STREAMS.items()}
+    assert len(seeds) == len(STREAMS)  # the streams of one seed differ from each other too
 
 
 def test_fashion_mnist_from_a_folder_the_test_writes(fake_fashion_mnist):
@@ -144,8 +164,10 @@ def test_memory_pipeline_shards_over_ranks_and_keeps_the_global_batch():
     split = MemorySplit(torch.zeros(20, 1, 28, 28, dtype=torch.uint8), torch.arange(20) % 10)
     cfg = _data_cfg()
     shards = [MemoryPipeline(split, split, cfg, batch_size=5, rank=r, world_size=2, seed=3) for r in (0, 1)]
-    orders = [torch.tensor(list(p.sampler)) for p in shards]
+    orders = [p.plan(0).order.flatten() for p in shards]
     assert set(orders[0].tolist()).isdisjoint(orders[1].tolist())
+    whole = epoch_order(20, 3, 0, 20)[0]  # each rank takes its share of the one epoch order
+    assert torch.equal(orders[0], whole[0::2]) and torch.equal(orders[1], whole[1::2])
     assert sorted(orders[0].tolist() + orders[1].tolist()) == list(range(20))
     assert [p.steps_per_epoch() for p in shards] == [2, 2]
     assert sum(len(y) for p in shards for _, y in p.val_batches()) == 20

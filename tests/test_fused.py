@@ -10,9 +10,9 @@ from torch import nn
 
 from pokernet.models import create_model
 from pokernet.study.arms import STUDY_ARMS
-from pokernet.train.data import MemoryPipeline, MemorySplit, augment_batch, augment_generator
-from pokernet.train.fused import (FusedRuns, apply_augmentation, draw_augmentation, plan_epoch,
-                                  seeds_batch)
+from pokernet.train.core import augment_generator, draw_augmentation, plan_epoch
+from pokernet.train.data import MemoryPipeline, MemorySplit, apply_augmentation, augment_batch
+from pokernet.train.fused import FusedRuns, seeds_batch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 LR, MOMENTUM, SMOOTHING = 0.0625, 0.9, 0.1
@@ -96,7 +96,7 @@ def test_seed_batches_are_the_plain_pipelines_batches():
     split = MemorySplit(torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=generator),
                         torch.randint(0, 10, (40,), generator=generator))
     seeds, batch, epoch = [0, 3], 8, 1
-    plan = plan_epoch(seeds, epoch, len(split), batch, (32, 32), data_cfg)
+    plan = plan_epoch(seeds, epoch, [torch.arange(len(split))] * len(seeds), batch, (32, 32), data_cfg)
     for index, seed in enumerate(seeds):
         pipeline = MemoryPipeline(split, split, data_cfg, batch, seed=seed)
         plain = list(pipeline.train_batches(epoch))

@@ -12,7 +12,7 @@ import torch
 from pokernet.study.arms import STUDY_ARMS
 from pokernet.study.cli import main as study_main
 from pokernet.study.ingest import ingest
-from pokernet.study.run import lr_at
+from pokernet.train.core import lr_at
 from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
 
 # the keys `pokernet train` writes to metrics.json (README, Training)

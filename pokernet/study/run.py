@@ -19,7 +19,6 @@ import datetime
 import json
 import math
 import multiprocessing
-import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,11 +29,10 @@ import torch
 
 from pokernet import schemas
 from pokernet.fileio import atomic_write
-from pokernet.models import create_model, model_options
-from pokernet.provenance import git_commit
-from pokernet.train.data import MemorySplit, class_balanced_indices, decode_to_memory, eval_batch, image_folder
-from pokernet.train.fused import EpochPlan, FusedRuns, plan_epoch, seeds_batch
-from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
+from pokernet.train.core import EpochPlan, build_model, lr_at, metrics_record, plan_epoch, run_config, train_subset
+from pokernet.train.data import MemorySplit, decode_to_memory, eval_batch, image_folder
+from pokernet.train.fused import FusedRuns, seeds_batch
+from pokernet.train.recipe import load_recipe, resolve_recipe
 
 from pokernet.models.variant import Variant
 
@@ -105,7 +103,11 @@ def decode_split(folder: Path, indices: torch.Tensor | None, resize: int | None,
     return MemorySplit(images, labels)
 
 
-def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, MemorySplit, list[str]]:
+def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, MemorySplit, list[str],
+                                                                   list[torch.Tensor]]:
+    """The train images of every seed (with ``subset``: the union of the seeds' subsets, each
+    drawn by its seed as ``pokernet train --subset`` draws it), the test split, the classes, and
+    per seed the positions of its train set among the images held."""
     root = Path(config.data_root)
     train_dir = root / "train"
     val_dir = next((root / name for name in ("test", "val") if (root / name).is_dir()), root / "test")
@@ -114,12 +116,15 @@ def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, 
     train_folder, val_folder = image_folder(train_dir), image_folder(val_dir)
     if train_folder.classes != val_folder.classes:
         raise ValueError(f"{val_dir} has classes {val_folder.classes}, {train_dir} has {train_folder.classes}")
-    keep = (class_balanced_indices(torch.tensor(train_folder.targets), config.subset)
+    labels = torch.tensor(train_folder.targets)
+    keep = (torch.cat([train_subset(labels, config.subset, seed) for seed in config.seeds]).unique()
             if config.subset is not None else None)
     train = decode_split(train_dir, keep, resize, config.decode_workers)
+    pools = ([torch.searchsorted(keep, train_subset(labels, config.subset, seed)) for seed in config.seeds]
+             if keep is not None else [torch.arange(len(train))] * len(config.seeds))
     val_keep = torch.arange(min(config.val_limit, len(val_folder))) if config.val_limit else None
     val = decode_split(val_dir, val_keep, resize, config.decode_workers)
-    return train, val, train_folder.classes
+    return train, val, train_folder.classes, pools
 
 
 # --------------------------------------------------------------------------- arms
@@ -154,26 +159,15 @@ class ArmRuns:
 
 def build_arm(arm: Variant, recipe: dict[str, Any], seeds: list[int], num_classes: int,
               device: torch.device) -> ArmRuns:
-    """The members as ``pokernet train`` builds them: seeded init, the recipe's dropout."""
-    options = dict(arm.options, num_classes=num_classes)
-    if "drop_rate" in model_options(arm.model):
-        options["drop_rate"] = recipe["dropout"]
-    models = []
+    """The members as ``pokernet train`` builds them (core.build_model)."""
+    models, options = [], {}
     for seed in seeds:
-        torch.manual_seed(seed)
-        random.seed(seed)
-        models.append(create_model(arm.model, **options).to(device))
+        model, options = build_model(arm.model, arm.options, num_classes, recipe["dropout"], seed)
+        models.append(model.to(device))
     resolved = recipe["resolved"]
     fused = FusedRuns(models, resolved["lr"], recipe["optimizer"]["momentum"], resolved["weight_decay"],
                       recipe["label_smoothing"])
     return ArmRuns(arm, recipe, options, fused)
-
-
-def lr_at(recipe: dict[str, Any], step: int, steps_per_epoch: int) -> float:
-    """MultiStepLR over optimizer steps, milestones at the recipe's epochs (as the engine)."""
-    milestones = [round(epoch * steps_per_epoch) for epoch in recipe["resolved"]["lr_milestones_epochs"]]
-    passed = sum(1 for milestone in milestones if milestone <= step)
-    return recipe["resolved"]["lr"] * recipe["lr_schedule"]["gamma"] ** passed
 
 
 # --------------------------------------------------------------------------- the study
@@ -182,7 +176,8 @@ class Study:
     """Data on the device, every arm built (and captured), then sized, trained, evaluated."""
 
     def __init__(self, config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]] | None = None):
-        """``data``: (train, test, classes) already decoded at the recipe's size (benchmarks)."""
+        """``data``: (train, test, classes) already decoded at the recipe's size (benchmarks; every
+        seed trains on the whole of train)."""
         self.config, self.timer = config, Timer()
         self.device = torch.device(config.device)
         if config.threads:
@@ -195,13 +190,15 @@ class Study:
             raise ValueError(f"recipe {config.recipe}: the fused trainer implements SGD without Nesterov momentum")
         self.data_cfg = base["data"]
         self.data = data or load_cifar10(config, self.data_cfg["resize"])
-        train, val, self.classes = self.data
-        self.train_size, self.val_size = len(train), len(val)
+        train, val, self.classes, *pools = self.data
+        self.pools = pools[0] if pools else [torch.arange(len(train))] * len(config.seeds)
+        self.train_size, self.val_size = len(self.pools[0]), len(val)
         self.image_hw = tuple(train.images.shape[-2:])
         self.train_split = MemorySplit(train.images.to(self.device), train.labels.to(self.device))
         self.val_split = MemorySplit(val.images.to(self.device), val.labels.to(self.device))
         self.timer.mark("data_loaded")
-        log(f"data: {self.train_size} train / {self.val_size} test images at {self.image_hw}, "
+        log(f"data: {self.train_size} train images per seed ({len(train)} held) / {self.val_size} test images "
+            f"at {self.image_hw}, "
             f"on {self.device} ({self.timer.marks['data_loaded']:.1f} s)")
         self.batch = base["batch_size"]
         self.base_recipe = base
@@ -216,7 +213,7 @@ class Study:
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
     def plan(self, epoch: int) -> EpochPlan:
-        return plan_epoch(self.config.seeds, epoch, self.train_size, self.batch, self.image_hw,
+        return plan_epoch(self.config.seeds, epoch, self.pools, self.batch, self.image_hw,
                           self.data_cfg).to(self.device)
 
     def one_step(self, plan: EpochPlan, step: int) -> None:
@@ -363,32 +360,19 @@ def device_name(device: torch.device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
 
-def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, val: dict[str, float] | None,
-                history: list[dict[str, Any]], img_per_s: float) -> dict[str, Any]:
-    """A run's metrics.json, with the keys and meaning of ``pokernet train``'s; the config (and
+def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, history: list[dict[str, Any]],
+                img_per_s: float) -> dict[str, Any]:
+    """A run's metrics.json (core.metrics_record, as ``pokernet train`` writes it); the config (and
     its hash) is the one ``pokernet train --recipe RECIPE --epochs EPOCHS --seed S`` would have."""
     config = study.config
     seed = config.seeds[index]
     recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
-    run_config = {"model": arm.arm.model, "model_options": arm.options, "recipe": recipe,
-                  "dataset": "cifar10", "subset_per_class": config.subset, "seed": seed}
-    last = history[-1]
-    return {
-        "model": arm.arm.model, "model_options": arm.options,
-        "top1": val["top1"] if val else None, "top5": val["top5"] if val else None,
-        "loss": val["loss"] if val else None,
-        "train_loss": last["train_loss"], "train_top1": last["train_top1"],
-        "epochs": epochs, "seed": seed, "dataset": "cifar10", "subset_per_class": config.subset,
-        "data_source": str(config.data_root), "train_size": study.train_size, "val_size": study.val_size,
-        "resolution": study.data_cfg["resolution"], "wall_time_s": study.timer.elapsed(),
-        "train_img_per_s": img_per_s, "recipe": recipe, "config": run_config,
-        "config_hash": config_hash(run_config), "torch_version": torch.__version__,
-        "device": device_name(study.device), "num_threads": torch.get_num_threads(), "world_size": 1,
-        "amp_bf16": False, "channels_last": False, "git_commit": git_commit(),
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "history": history,
-        "trainer": TRAINER, "fused_seeds": list(config.seeds), "study_arms": len(study.arms),
-    }
+    run = run_config(arm.arm.model, arm.options, recipe, "cifar10", config.subset, seed)
+    return metrics_record(
+        run, history, data_source=str(config.data_root), train_size=study.train_size, val_size=study.val_size,
+        wall_time_s=study.timer.elapsed(), train_img_per_s=img_per_s, device=device_name(study.device),
+        num_threads=torch.get_num_threads(), world_size=1, amp_bf16=False, channels_last=False,
+        trainer=TRAINER, fused_seeds=list(config.seeds), study_arms=len(study.arms))
 
 
 def histories(study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float,
@@ -476,7 +460,7 @@ def write_runs(study: Study, out: Path, epochs: int, done: int, results: list[li
     name = "metrics.json" if done == epochs else "partial.json"
     for arm, vals in zip(study.arms, results):
         for index, history in enumerate(histories(study, arm, done, per_run_rate, vals)):
-            metrics = run_metrics(study, arm, index, epochs, vals[index], history, per_run_rate)
+            metrics = run_metrics(study, arm, index, epochs, history, per_run_rate)
             if done != epochs:
                 metrics["epochs_done"] = done
             path = out / "runs" / arm.arm.name / f"seed{study.config.seeds[index]}" / name

@@ -20,18 +20,17 @@ import torch.nn.functional as nnf
 import torchvision.transforms.v2 as T
 import torchvision.transforms.v2.functional as F
 from PIL import Image
-from torch.utils.data import DataLoader, DistributedSampler, Subset
+from torch.utils.data import DataLoader, Subset
 from torch.utils.data import default_collate
 from torchvision.datasets import CIFAR10, FashionMNIST, ImageFolder
 
-from .rng import derive_seed
+from .core import (AugmentDraws, EpochPlan, augment_generator, draw_augmentation, epoch_order, padding, plan_epoch,
+                   train_subset, val_subset)
 
 DATASETS = ("fashion_mnist", "cifar10", "imagenet")
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                        "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
-SUBSET_SEED = 0  # subsets do not change with the training seed
-AUGMENT_STREAM = 0xA06  # names the augmentation's random stream among those derived from a seed
 
 
 def download_root(dataset: str) -> Path:
@@ -97,15 +96,6 @@ class LoadedData:
 
 # --------------------------------------------------------------------------- subsets
 
-def class_balanced_indices(labels: torch.Tensor, per_class: int, seed: int = SUBSET_SEED) -> torch.Tensor:
-    """``per_class`` indices of each class (all of a class that has fewer), drawn by a fixed
-    permutation, returned sorted: the same subset for every training seed and every machine."""
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    shuffled = labels[order]
-    chosen = [order[shuffled == label][:per_class] for label in labels.unique()]
-    return torch.cat(chosen).sort().values
-
-
 def _resized(split: MemorySplit | None, size: int | None, chunk: int = 4096) -> MemorySplit | None:
     """Each image resized (shorter side, bilinear with antialiasing) and center-cropped to a
     ``size`` square once, at load: the in-memory counterpart of decode_to_memory's resize."""
@@ -116,10 +106,11 @@ def _resized(split: MemorySplit | None, size: int | None, chunk: int = 4096) -> 
     return MemorySplit(torch.cat(resized), split.labels)
 
 
-def _subset(split: MemorySplit, per_class: int | None) -> MemorySplit:
+def _subset(split: MemorySplit, per_class: int | None, seed: int) -> MemorySplit:
+    """The train subset of the run with ``seed`` (core.train_subset)."""
     if per_class is None:
         return split
-    keep = class_balanced_indices(split.labels, per_class)
+    keep = train_subset(split.labels, per_class, seed)
     return MemorySplit(split.images[keep], split.labels[keep])
 
 
@@ -233,7 +224,7 @@ def decode_to_memory(folder: CheckedImageFolder, indices: torch.Tensor | None,
 
 
 def _load_folder_copy(name: str, train_dir: Path, val_dir: Path, splits: tuple[str, ...],
-                      subset: int | None, resize: int | None, in_memory: bool) -> LoadedData:
+                      subset: int | None, resize: int | None, in_memory: bool, seed: int) -> LoadedData:
     folders = {"train": train_dir, "val": val_dir}
     loaded: dict[str, Split] = {}
     classes: list[str] = []
@@ -245,9 +236,9 @@ def _load_folder_copy(name: str, train_dir: Path, val_dir: Path, splits: tuple[s
         if subset is not None or in_memory:
             # the whole test split whatever the train subset, except for ImageNet's 50,000 val
             # images (they would not fit in memory at the recipe's resize)
-            keep = subset if split == "train" or not in_memory else None
-            indices = (class_balanced_indices(torch.tensor(folder.targets), keep)
-                       if keep is not None else None)
+            labels = torch.tensor(folder.targets)
+            indices = (train_subset(labels, subset, seed) if split == "train" and subset is not None
+                       else val_subset(labels, subset) if subset is not None and not in_memory else None)
             loaded[split] = decode_to_memory(folder, indices, resize)
         else:
             loaded[split] = folder
@@ -255,10 +246,10 @@ def _load_folder_copy(name: str, train_dir: Path, val_dir: Path, splits: tuple[s
 
 
 def _load_cifar10(root: Path | None, download: bool, splits: tuple[str, ...],
-                  subset: int | None, resize: int | None) -> LoadedData:
+                  subset: int | None, resize: int | None, seed: int) -> LoadedData:
     root = root or download_root("cifar10")
     if found := _folder_splits(root):
-        return _load_folder_copy("cifar10", *found, splits, subset, resize, in_memory=True)
+        return _load_folder_copy("cifar10", *found, splits, subset, resize, in_memory=True, seed=seed)
     if not (root / "cifar-10-batches-py").is_dir() and not download:
         raise FileNotFoundError(
             f"CIFAR-10 not found in {root}: looked for an ImageFolder copy (train/ and test/ or val/) "
@@ -272,12 +263,12 @@ def _load_cifar10(root: Path | None, download: bool, splits: tuple[str, ...],
             raise FileNotFoundError(f"CIFAR-10 in {root} is missing or unreadable: {error}") from None
         images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
         split_data = MemorySplit(images, torch.tensor(dataset.targets))
-        loaded[split] = _subset(split_data, subset) if split == "train" else split_data
+        loaded[split] = _subset(split_data, subset, seed) if split == "train" else split_data
     return LoadedData("cifar10", list(CIFAR10.classes), loaded.get("train"), loaded["val"], str(root))
 
 
 def _load_imagenet(root: Path | None, splits: tuple[str, ...], subset: int | None,
-                   resize: int | None) -> LoadedData:
+                   resize: int | None, seed: int) -> LoadedData:
     root = root or download_root("imagenet")
     found = _folder_splits(root)
     if found is None:
@@ -285,15 +276,15 @@ def _load_imagenet(root: Path | None, splits: tuple[str, ...], subset: int | Non
             f"ImageNet not found in {root}: expected ImageFolder directories train/ and val/ (one "
             f"sub-folder per class). ImageNet cannot be downloaded automatically: get ILSVRC2012 from "
             f"https://image-net.org, sort val/ into class folders, and pass --data-root DIR")
-    return _load_folder_copy("imagenet", *found, splits, subset, resize, in_memory=False)
+    return _load_folder_copy("imagenet", *found, splits, subset, resize, in_memory=False, seed=seed)
 
 
 def load_data(name: str, root: str | Path | None = None, subset: int | None = None,
               download: bool = False, resize: int | None = None,
-              splits: tuple[str, ...] = ("train", "val")) -> LoadedData:
+              splits: tuple[str, ...] = ("train", "val"), seed: int = 0) -> LoadedData:
     """Load a dataset by name. ``subset``: N images per class of the train split (class-balanced,
-    deterministic); the validation split is the dataset's whole official test split (for ImageNet,
-    streamed from disk, ``subset`` subsets val too). ``resize``: the recipe's resize, used when an
+    drawn by ``seed``: core.train_subset); the validation split is the dataset's whole official
+    test split (for ImageNet, streamed from disk, ``subset`` subsets val too, one fixed draw). ``resize``: the recipe's resize, used when an
     ImageFolder is decoded to memory, and to in-memory data (Fashion-MNIST, CIFAR-10) once at load."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
@@ -302,11 +293,11 @@ def load_data(name: str, root: str | Path | None = None, subset: int | None = No
         raise FileNotFoundError(f"--data-root {root} does not exist (dataset {name})")
     if name == "fashion_mnist":
         data = _load_fashion_mnist(root, download, splits)
-        data.train = _subset(data.train, subset) if data.train is not None else None
+        data.train = _subset(data.train, subset, seed) if data.train is not None else None
     elif name == "cifar10":
-        data = _load_cifar10(root, download, splits, subset, resize)
+        data = _load_cifar10(root, download, splits, subset, resize, seed)
     else:
-        return _load_imagenet(root, splits, subset, resize)
+        return _load_imagenet(root, splits, subset, resize, seed)
     data.train, data.val = _resized(data.train, resize), _resized(data.val, resize)
     return data
 
@@ -321,61 +312,45 @@ def to_model_input(images: torch.Tensor, data_cfg: dict[str, Any], in_chans: int
     return F.normalize(x, data_cfg["mean"], data_cfg["std"])
 
 
-def augment_generator(seed: int, epoch: int, rank: int = 0) -> torch.Generator:
-    """The CPU generator of one epoch's augmentation draws: a function of the run's seed, the
-    epoch and the rank only. Two architectures trained with one seed thus see identically
-    augmented batches (model init and dropout draw from torch's global generator, not from
-    this one), and a run resumed at an epoch boundary draws what an uninterrupted run draws."""
-    return torch.Generator().manual_seed(derive_seed(seed, AUGMENT_STREAM, epoch, rank))
-
-
-def _uniform(low: float, high: float, count: int, device: torch.device,
-             generator: torch.Generator | None) -> torch.Tensor:
-    return (low + (high - low) * torch.rand(count, generator=generator)).to(device).view(-1, 1, 1, 1)
-
-
-def _jitter(x: torch.Tensor, jitter: dict[str, float], generator: torch.Generator | None = None) -> torch.Tensor:
-    """Per-image brightness, contrast, saturation (torchvision's ColorJitter definitions, fixed order)."""
-    count, device = len(x), x.device
-    if b := jitter["brightness"]:
-        x = (x * _uniform(max(0, 1 - b), 1 + b, count, device, generator)).clamp_(0, 1)
-    gray = (lambda t: t) if x.shape[1] == 1 else F.rgb_to_grayscale
-    if c := jitter["contrast"]:
+def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict[str, Any]) -> torch.Tensor:
+    """The recipe's training augmentation of a uint8 batch (any number of images, on any device)
+    from draws made beforehand (core.draw_augmentation, one per image): zero pad, a random crop,
+    random horizontal flip, color jitter (torchvision's ColorJitter definitions: brightness,
+    contrast, saturation, in that order), mean subtraction."""
+    size = data_cfg["resolution"]
+    count, channels, height, width = images.shape
+    pads = padding(height, width, data_cfg)
+    if any(pads):
+        images = nnf.pad(images, pads)
+    device = images.device
+    offsets = torch.arange(size, device=device)
+    rows = draws.top[:, None] + offsets
+    # a flipped image reads its crop's columns right to left
+    cols = torch.where(draws.flip[:, None], draws.left[:, None] + size - 1 - offsets, draws.left[:, None] + offsets)
+    batch_index = torch.arange(count, device=device)[:, None, None, None]
+    channel_index = torch.arange(channels, device=device)[None, :, None, None]
+    x = images[batch_index, channel_index, rows[:, None, :, None], cols[:, None, None, :]].float().div_(255)
+    view = (-1, 1, 1, 1)
+    gray = (lambda t: t) if channels == 1 else F.rgb_to_grayscale
+    if draws.brightness is not None:
+        x = (x * draws.brightness.view(view)).clamp_(0, 1)
+    if draws.contrast is not None:
         mean = gray(x).mean(dim=(1, 2, 3), keepdim=True)
-        factor = _uniform(max(0, 1 - c), 1 + c, count, device, generator)
+        factor = draws.contrast.view(view)
         x = (factor * x + (1 - factor) * mean).clamp_(0, 1)
-    if (s := jitter["saturation"]) and x.shape[1] == 3:
-        factor = _uniform(max(0, 1 - s), 1 + s, count, device, generator)
+    if draws.saturation is not None:
+        factor = draws.saturation.view(view)
         x = (factor * x + (1 - factor) * gray(x)).clamp_(0, 1)
-    return x
+    return to_model_input(x, data_cfg)
 
 
 def augment_batch(images: torch.Tensor, data_cfg: dict[str, Any],
                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """The recipe's training augmentation on a uint8 batch: zero pad, a random crop per image,
-    random horizontal flip, color jitter, mean subtraction. Every random number is drawn on the
-    CPU from ``generator`` (torch's global generator when None), so a seeded run repeats
-    exactly on any device."""
-    size, pad = data_cfg["resolution"], data_cfg["pad"]
+    """The recipe's training augmentation, its draws from ``generator`` (torch's global one when
+    None), all made on the CPU, so a seeded run repeats exactly on any device."""
     count, channels, height, width = images.shape
-    grow_y, grow_x = max(0, size - height - 2 * pad), max(0, size - width - 2 * pad)
-    if pad or grow_y or grow_x:  # pad_if_needed, as torchvision's RandomCrop
-        images = nnf.pad(images, [pad + grow_x // 2, pad + grow_x - grow_x // 2,
-                                  pad + grow_y // 2, pad + grow_y - grow_y // 2])
-        height, width = images.shape[-2:]
-    top = torch.randint(0, height - size + 1, (count,), generator=generator)
-    left = torch.randint(0, width - size + 1, (count,), generator=generator)
-    flip = (torch.rand(count, generator=generator) < 0.5 if data_cfg["hflip"]
-            else torch.zeros(count, dtype=torch.bool))
-    offsets = torch.arange(size)
-    rows = (top[:, None] + offsets).to(images.device)
-    # a flipped image reads its crop's columns right to left
-    cols = torch.where(flip[:, None], left[:, None] + size - 1 - offsets, left[:, None] + offsets)
-    cols = cols.to(images.device)
-    batch_index = torch.arange(count, device=images.device)[:, None, None, None]
-    channel_index = torch.arange(channels, device=images.device)[None, :, None, None]
-    crops = images[batch_index, channel_index, rows[:, None, :, None], cols[:, None, None, :]]
-    return to_model_input(_jitter(crops.float().div_(255), data_cfg["color_jitter"], generator), data_cfg)
+    draws = draw_augmentation(generator, count, height, width, data_cfg, channels).to(images.device)
+    return apply_augmentation(images, draws, data_cfg)
 
 
 def eval_batch(images: torch.Tensor, data_cfg: dict[str, Any]) -> torch.Tensor:
@@ -401,11 +376,8 @@ def pil_transforms(data_cfg: dict[str, Any], train: bool) -> T.Compose:
 
 # --------------------------------------------------------------------------- pipelines
 
-def _chunks(indices: torch.Tensor, batch_size: int, drop_last: bool) -> list[torch.Tensor]:
-    chunks = list(indices.split(batch_size))
-    if drop_last and len(chunks) > 1 and len(chunks[-1]) < batch_size:
-        chunks.pop()
-    return chunks
+def _chunks(indices: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
+    return list(indices.split(batch_size))
 
 
 def _on_gpu_if_small(split: MemorySplit | None, device: torch.device) -> MemorySplit | None:
@@ -419,12 +391,10 @@ def _on_gpu_if_small(split: MemorySplit | None, device: torch.device) -> MemoryS
 
 
 class MemoryPipeline:
-    """Batches of in-memory data, augmented on ``device`` with tensor ops.
-
-    Each rank reads its shard of a DistributedSampler permutation (seeded by seed+epoch) and
-    augments it with draws from ``augment_generator(seed, epoch, rank)``: data order and
-    augmentation follow the seed alone, so arms paired by seed train on identical batches. An
-    incomplete last training batch is dropped unless it is the only one (tiny subsets)."""
+    """Batches of in-memory data, augmented on ``device`` with tensor ops, as the training core
+    plans them (``core.plan_epoch``): each rank reads its shard of the epoch's order and applies
+    the draws of the seed's augment stream, so arms paired by seed train on identical batches.
+    An incomplete last training batch is dropped unless it is the only one (tiny subsets)."""
 
     def __init__(self, train: MemorySplit | None, val: MemorySplit, data_cfg: dict[str, Any],
                  batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
@@ -433,25 +403,46 @@ class MemoryPipeline:
         self.batch_size, self.rank, self.world_size, self.seed = batch_size, rank, world_size, seed
         self.device = torch.device(device)
         self.train, self.val = _on_gpu_if_small(train, self.device), _on_gpu_if_small(val, self.device)
-        self.sampler = (DistributedSampler(train, world_size, rank, shuffle=True, seed=seed)
-                        if train is not None else None)
 
     def steps_per_epoch(self) -> int:
-        return len(_chunks(torch.arange(len(self.sampler)), self.batch_size, drop_last=True))
+        return len(epoch_order(len(self.train), self.seed, 0, self.batch_size, self.rank, self.world_size))
+
+    def plan(self, epoch: int) -> EpochPlan:
+        channels, height, width = self.train.images.shape[1:]
+        return plan_epoch([self.seed], epoch, [torch.arange(len(self.train))], self.batch_size, (height, width),
+                          self.data_cfg, channels, self.rank, self.world_size)
 
     def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        self.sampler.set_epoch(epoch)
-        order = torch.tensor(list(self.sampler), device=self.train.images.device)
-        generator = augment_generator(self.seed, epoch, self.rank)
-        for chunk in _chunks(order, self.batch_size, drop_last=True):
-            images = self.train.images[chunk].to(self.device, non_blocking=True)
-            yield augment_batch(images, self.data_cfg, generator), self.train.labels[chunk].to(self.device)
+        plan = self.plan(epoch)
+        order = plan.order[0].to(self.train.images.device)
+        for step in range(plan.steps):
+            images = self.train.images[order[step]].to(self.device, non_blocking=True)
+            draws = plan.draws[0, step].to(self.device)
+            yield apply_augmentation(images, draws, self.data_cfg), self.train.labels[order[step]].to(self.device)
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         shard = torch.arange(self.rank, len(self.val), self.world_size, device=self.val.images.device)
-        for chunk in _chunks(shard, self.batch_size, drop_last=False):
+        for chunk in _chunks(shard, self.batch_size):
             images = self.val.images[chunk].to(self.device, non_blocking=True)
             yield eval_batch(images, self.data_cfg), self.val.labels[chunk].to(self.device)
+
+
+class PlannedBatches:
+    """The core's epoch order (``core.epoch_order``) as a DataLoader batch sampler: this rank's
+    batches of epoch ``epoch`` (set before each epoch)."""
+
+    def __init__(self, size: int, batch_size: int, seed: int, rank: int, world_size: int):
+        self.size, self.batch_size, self.seed, self.rank, self.world_size = size, batch_size, seed, rank, world_size
+        self.epoch = 0
+
+    def _order(self) -> torch.Tensor:
+        return epoch_order(self.size, self.seed, self.epoch, self.batch_size, self.rank, self.world_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self._order().tolist())
+
+    def __len__(self) -> int:
+        return len(self._order())
 
 
 class FolderPipeline:
@@ -471,9 +462,8 @@ class FolderPipeline:
         self.train_loader = None
         if train is not None:
             train.transform = pil_transforms(data_cfg, train=True)
-            self.sampler = DistributedSampler(train, world_size, rank, shuffle=True, seed=seed)
-            self.train_loader = DataLoader(train, batch_size, sampler=self.sampler, generator=self.worker_seeds,
-                                           drop_last=len(self.sampler) >= batch_size, **common)
+            self.batches = PlannedBatches(len(train), batch_size, seed, rank, world_size)
+            self.train_loader = DataLoader(train, batch_sampler=self.batches, generator=self.worker_seeds, **common)
         val.transform = pil_transforms(data_cfg, train=False)
         shard = Subset(val, range(rank, len(val), world_size))
         self.val_loader = DataLoader(shard, batch_size, shuffle=False, **common)
@@ -490,7 +480,7 @@ class FolderPipeline:
             yield to_model_input(images, self.data_cfg), labels.to(self.device, non_blocking=True)
 
     def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        self.sampler.set_epoch(epoch)
+        self.batches.epoch = epoch
         self.worker_seeds.set_state(augment_generator(self.seed, epoch, self.rank).get_state())
         return self._batches(self.train_loader)
 

@@ -13,7 +13,6 @@ and restores a checkpoint, ``_train_epoch`` advances it, ``_finish`` writes metr
 """
 from __future__ import annotations
 
-import datetime
 import logging
 import math
 import sys
@@ -28,16 +27,16 @@ from tqdm import tqdm
 
 from pokernet import schemas
 from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries
-from pokernet.models import create_model, model_options
-from pokernet.provenance import available_cores, git_commit
+from pokernet.provenance import available_cores
 
 from .checkpoint import CHECKPOINT_NAME, check_same_config, load_checkpoint, new_checkpoint, save_checkpoint
+from .core import build_model, lr_scheduler, metrics_record, run_config, seed_global
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
 from .distributed import (Ranks, backend, barrier, device_name, gather, pick_device, process_group, share_buffers,
                           sum_over_ranks, wrap_ddp)
 from .loops import evaluate, train_one_epoch
 from .recipe import config_hash
-from .rng import derive_seed, rng_state, seed_everything, set_rng_state
+from .rng import rng_state, set_rng_state
 from .runlog import close_log, duration, open_log
 
 METRICS_NAME = "metrics.json"
@@ -114,16 +113,6 @@ def write_json(path: Path, content: dict[str, Any]) -> None:
     atomic_write_text(path, schemas.dumps("metrics", content, str(path)))
 
 
-def build_model(name: str, user_options: dict[str, Any], num_classes: int,
-                dropout: float) -> tuple[nn.Module, dict[str, Any]]:
-    """The model and every option it was built with (the recipe's dropout where it takes one)."""
-    options = dict(user_options)  # create_model rejects an option the model does not take
-    options["num_classes"] = num_classes
-    if "drop_rate" in model_options(name):
-        options["drop_rate"] = dropout
-    return create_model(name, **options), options
-
-
 def train(config: TrainConfig) -> TrainResult:
     """Train (or resume) one run; under torchrun, every rank calls this."""
     ranks = Ranks.from_env()
@@ -191,20 +180,20 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
         torch.backends.cudnn.benchmark = True
     data_cfg = recipe["data"]
     data = load_data(config.dataset, config.data_root, config.subset, config.download,
-                     resize=data_cfg["resize"])
+                     resize=data_cfg["resize"], seed=config.seed)
     _check_subset(config.subset, data)
-    seed_everything(config.seed)  # identical initial weights on every rank
-    model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"])
-    run_config = {"model": config.model, "model_options": options, "recipe": recipe,
-                  "dataset": config.dataset, "subset_per_class": config.subset, "seed": config.seed}
-    run_hash = config_hash(run_config)
-    checkpoint, finished = _existing_run(config, run_config, run_hash)
+    # identical initial weights on every rank
+    model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"],
+                                 config.seed)
+    config_of_run = run_config(config.model, options, recipe, config.dataset, config.subset, config.seed)
+    run_hash = config_hash(config_of_run)
+    checkpoint, finished = _existing_run(config, config_of_run, run_hash)
     per_rank_batch = recipe["batch_size"] // ranks.world_size
     workers = config.workers if config.workers is not None else min(8, available_cores() // ranks.local_world_size)
     pipeline = build_pipeline(data, data_cfg, per_rank_batch, ranks.rank, ranks.world_size,
                               config.seed, device, workers)
     return RunState(config, ranks, device, session_start, amp=config.amp and device.type == "cuda", data=data,
-                    pipeline=pipeline, model=model, options=options, run_config=run_config,
+                    pipeline=pipeline, model=model, options=options, run_config=config_of_run,
                     run_hash=run_hash, checkpoint=checkpoint, finished=finished)
 
 
@@ -229,14 +218,12 @@ def _start(run: RunState) -> None:
                                     nesterov=recipe["optimizer"]["nesterov"],
                                     weight_decay=resolved["weight_decay"])
     run.steps = run.pipeline.steps_per_epoch()
-    # Milestones in optimizer steps, so a short run decays at the same fraction of training.
-    milestones = [round(epoch * run.steps) for epoch in resolved["lr_milestones_epochs"]]
-    run.scheduler = torch.optim.lr_scheduler.MultiStepLR(run.optimizer, milestones, recipe["lr_schedule"]["gamma"])
+    run.scheduler = lr_scheduler(run.optimizer, recipe, run.steps)
     run.criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
     if run.checkpoint is not None:
         _restore(run, run.checkpoint)
     else:
-        seed_everything(derive_seed(run.config.seed, run.ranks.rank))  # per-rank augmentation/dropout
+        seed_global("dropout", run.config.seed, run.ranks.rank)
     run.wall_before = run.totals["wall_seconds"]
     run.net = wrap_ddp(run.model, run.device, run.ranks)
     run.log.info(_start_line(run))
@@ -253,7 +240,7 @@ def _restore(run: RunState, checkpoint: dict[str, Any]) -> None:
     else:  # another number of processes: fresh, still deterministic, streams
         run.log.info(f"resuming with {run.ranks.world_size} processes, checkpoint had {len(states)}: "
                      f"random streams re-derived from the seed")
-        seed_everything(derive_seed(run.config.seed, run.ranks.rank, run.start_epoch))
+        seed_global("dropout", run.config.seed, run.ranks.rank, run.start_epoch)
 
 
 def _start_line(run: RunState) -> str:
@@ -354,23 +341,10 @@ def _finish(run: RunState) -> TrainResult:
 
 
 def _metrics(run: RunState) -> dict[str, Any]:
-    """metrics.json: the final validation figures and everything needed to trust and redo them."""
-    config, data, totals, last = run.config, run.data, run.totals, run.history[-1]
-    return {
-        "model": config.model, "model_options": run.options,
-        "top1": last["val_top1"], "top5": last["val_top5"], "loss": last["val_loss"],
-        "train_loss": last["train_loss"], "train_top1": last["train_top1"],
-        "epochs": config.recipe["epochs"], "seed": config.seed,
-        "dataset": config.dataset, "subset_per_class": config.subset, "data_source": data.source,
-        "train_size": len(data.train), "val_size": len(data.val),
-        "resolution": config.recipe["data"]["resolution"],
-        "wall_time_s": totals["wall_seconds"],
-        "train_img_per_s": totals["train_images"] / totals["train_seconds"],
-        "recipe": config.recipe, "config": run.run_config, "config_hash": run.run_hash,
-        "torch_version": torch.__version__, "device": device_name(run.device),
-        "num_threads": torch.get_num_threads(), "world_size": run.ranks.world_size,
-        "amp_bf16": run.amp, "channels_last": run.channels_last,
-        "git_commit": git_commit(),
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "history": run.history,
-    }
+    """metrics.json (core.metrics_record) with what this process measured."""
+    data, totals = run.data, run.totals
+    return metrics_record(
+        run.run_config, run.history, data_source=data.source, train_size=len(data.train), val_size=len(data.val),
+        wall_time_s=totals["wall_seconds"], train_img_per_s=totals["train_images"] / totals["train_seconds"],
+        device=device_name(run.device), num_threads=torch.get_num_threads(), world_size=run.ranks.world_size,
+        amp_bf16=run.amp, channels_last=run.channels_last)

@@ -10,26 +10,23 @@ Nesterov), written with foreach ops and a learning rate held in a tensor, so the
 be captured once as a CUDA graph and replayed with no host synchronisation.
 ``tests/test_fused.py`` shows that a fused step equals N plain steps of ``torch.optim.SGD``.
 
-The batch augmentation of :func:`pokernet.train.data.augment_batch` is split here into its
-draws (:func:`draw_augmentation`, on the CPU, from the same per-seed generator and in the same
-order) and their application to a whole stacked batch on the GPU (:func:`apply_augmentation`),
-so a member trained with seed s sees the batches ``pokernet train --seed s`` would see, and all
-architectures trained with seed s see identical batches (tested against ``augment_batch``).
+The batches of N seeds come from the training core's epoch plan (``core.plan_epoch``: each
+seed's order and augmentation draws, made on the CPU) applied to the whole stacked batch on the
+device (:func:`seeds_batch`), so a member trained with seed s sees the batches ``pokernet train
+--seed s`` would see, and all architectures trained with seed s see identical batches.
 """
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as nnf
-import torchvision.transforms.v2.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
-from torch.utils.data import DistributedSampler
 
-from .data import augment_generator, to_model_input
+from .core import EpochPlan
+from .data import apply_augmentation
 
 
 class FusedRuns:
@@ -170,131 +167,6 @@ class FusedRuns:
 
 
 # ---------------------------------------------------------------------- data of N seeds
-
-@dataclass
-class AugmentDraws:
-    """The random numbers of one augmented batch, in the order augment_batch draws them."""
-    top: torch.Tensor
-    left: torch.Tensor
-    flip: torch.Tensor
-    brightness: torch.Tensor | None
-    contrast: torch.Tensor | None
-    saturation: torch.Tensor | None
-
-    FIELDS = ("top", "left", "flip", "brightness", "contrast", "saturation")
-
-    @classmethod
-    def stack(cls, draws: list["AugmentDraws"]) -> "AugmentDraws":
-        return cls(*[None if getattr(draws[0], f) is None else torch.stack([getattr(d, f) for d in draws])
-                     for f in cls.FIELDS])
-
-    def to(self, device: torch.device) -> "AugmentDraws":
-        return AugmentDraws(*[None if (t := getattr(self, f)) is None else t.to(device) for f in self.FIELDS])
-
-    def __getitem__(self, index: Any) -> "AugmentDraws":
-        return AugmentDraws(*[None if (t := getattr(self, f)) is None else t[index] for f in self.FIELDS])
-
-    def flatten(self) -> "AugmentDraws":
-        return AugmentDraws(*[None if (t := getattr(self, f)) is None else t.flatten() for f in self.FIELDS])
-
-
-def padding(height: int, width: int, data_cfg: dict[str, Any]) -> list[int]:
-    """augment_batch's zero padding (left, right, top, bottom): the recipe's pad, and more
-    where the image is smaller than the crop (torchvision's pad_if_needed)."""
-    size, pad = data_cfg["resolution"], data_cfg["pad"]
-    grow_y, grow_x = max(0, size - height - 2 * pad), max(0, size - width - 2 * pad)
-    return [pad + grow_x // 2, pad + grow_x - grow_x // 2, pad + grow_y // 2, pad + grow_y - grow_y // 2]
-
-
-def draw_augmentation(generator: torch.Generator, count: int, height: int, width: int,
-                      data_cfg: dict[str, Any], channels: int = 3) -> AugmentDraws:
-    """The draws augment_batch makes for a batch of ``count`` images of ``height`` x ``width``
-    (before padding), from ``generator``, in its order."""
-    size = data_cfg["resolution"]
-    left_pad, right_pad, top_pad, bottom_pad = padding(height, width, data_cfg)
-    height, width = height + top_pad + bottom_pad, width + left_pad + right_pad
-    top = torch.randint(0, height - size + 1, (count,), generator=generator)
-    left = torch.randint(0, width - size + 1, (count,), generator=generator)
-    flip = (torch.rand(count, generator=generator) < 0.5 if data_cfg["hflip"]
-            else torch.zeros(count, dtype=torch.bool))
-    jitter = data_cfg["color_jitter"]
-
-    def factor(strength: float, applies: bool = True) -> torch.Tensor | None:
-        if not strength or not applies:
-            return None
-        low, high = max(0, 1 - strength), 1 + strength
-        return low + (high - low) * torch.rand(count, generator=generator)
-
-    brightness = factor(jitter["brightness"])
-    contrast = factor(jitter["contrast"])
-    saturation = factor(jitter["saturation"], channels == 3)
-    return AugmentDraws(top, left, flip, brightness, contrast, saturation)
-
-
-def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict[str, Any]) -> torch.Tensor:
-    """augment_batch's crop, flip, color jitter and mean subtraction of a uint8 batch (any
-    number of images, on any device), from draws made beforehand (one per image)."""
-    size = data_cfg["resolution"]
-    count, channels, height, width = images.shape
-    pads = padding(height, width, data_cfg)
-    if any(pads):
-        images = nnf.pad(images, pads)
-    device = images.device
-    offsets = torch.arange(size, device=device)
-    rows = draws.top[:, None] + offsets
-    cols = torch.where(draws.flip[:, None], draws.left[:, None] + size - 1 - offsets, draws.left[:, None] + offsets)
-    batch_index = torch.arange(count, device=device)[:, None, None, None]
-    channel_index = torch.arange(channels, device=device)[None, :, None, None]
-    x = images[batch_index, channel_index, rows[:, None, :, None], cols[:, None, None, :]].float().div_(255)
-    view = (-1, 1, 1, 1)
-    gray = (lambda t: t) if channels == 1 else F.rgb_to_grayscale
-    if draws.brightness is not None:
-        x = (x * draws.brightness.view(view)).clamp_(0, 1)
-    if draws.contrast is not None:
-        mean = gray(x).mean(dim=(1, 2, 3), keepdim=True)
-        factor = draws.contrast.view(view)
-        x = (factor * x + (1 - factor) * mean).clamp_(0, 1)
-    if draws.saturation is not None:
-        factor = draws.saturation.view(view)
-        x = (factor * x + (1 - factor) * gray(x)).clamp_(0, 1)
-    return to_model_input(x, data_cfg)
-
-
-def epoch_order(train_size: int, seed: int, epoch: int, batch_size: int) -> torch.Tensor:
-    """The image indices of one epoch's batches (steps x batch), as MemoryPipeline orders them
-    for a single process: DistributedSampler's seeded permutation, incomplete last batch dropped."""
-    sampler = DistributedSampler(range(train_size), num_replicas=1, rank=0, shuffle=True, seed=seed)
-    sampler.set_epoch(epoch)
-    order = torch.tensor(list(sampler))
-    steps = max(1, len(order) // batch_size)
-    return order[:steps * batch_size].view(steps, -1)
-
-
-@dataclass
-class EpochPlan:
-    """One epoch's batches of N seeds: image indices (N x steps x B) and augmentation draws."""
-    order: torch.Tensor
-    draws: AugmentDraws
-
-    @property
-    def steps(self) -> int:
-        return self.order.shape[1]
-
-    def to(self, device: torch.device) -> "EpochPlan":
-        return EpochPlan(self.order.to(device), self.draws.to(device))
-
-
-def plan_epoch(seeds: list[int], epoch: int, train_size: int, batch_size: int, image_hw: tuple[int, int],
-               data_cfg: dict[str, Any], channels: int = 3) -> EpochPlan:
-    orders, draws = [], []
-    for seed in seeds:
-        order = epoch_order(train_size, seed, epoch, batch_size)
-        generator = augment_generator(seed, epoch, 0)
-        orders.append(order)
-        draws.append(AugmentDraws.stack([draw_augmentation(generator, order.shape[1], *image_hw, data_cfg, channels)
-                                         for _ in range(order.shape[0])]))
-    return EpochPlan(torch.stack(orders), AugmentDraws.stack(draws))
-
 
 def seeds_batch(images: torch.Tensor, labels: torch.Tensor, plan: EpochPlan, step: int,
                 data_cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:

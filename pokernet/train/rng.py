@@ -8,8 +8,8 @@ from typing import Any
 import torch
 
 
-def derive_seed(*parts: int) -> int:
-    """A 63-bit seed from several numbers (seed, rank, ...), without collisions like seed+rank."""
+def derive_seed(*parts: int | str) -> int:
+    """A 63-bit seed from several parts (a stream's name, seed, rank, ...), without collisions like seed+rank."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
