@@ -59,6 +59,23 @@ def paper_order_conflicts(claim: dict[str, Any]) -> list[OrderConflict]:
     return conflicts
 
 
+def equivalence_margins() -> dict[tuple[str, str], float]:
+    """(subject, compared_with) -> ± margin (pp) of every claim worded "comparable" (``comparable: true``);
+    such a claim without a positive ``equivalence_margin_pp`` is an error naming it."""
+    margins = {}
+    for claim in load_paper()["claims"]:
+        if not claim.get("comparable"):
+            continue
+        margin = claim.get("equivalence_margin_pp")
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not margin > 0 or not (
+                claim.get("subjects") and claim.get("compared_with")):
+            raise ValueError(f"pokernet/data/paper.yaml: claim {claim.get('id')!r} is marked comparable but lacks "
+                             f"equivalence_margin_pp > 0 (got {margin!r}), subjects or compared_with: the "
+                             f"equivalence test needs all three")
+        margins.update({(subject, claim["compared_with"]): float(margin) for subject in claim["subjects"]})
+    return margins
+
+
 @lru_cache(maxsize=1)
 def proxy_notes() -> dict[str, dict[str, Any]]:
     """Model -> {dataset, cause, note, evidence, measured_at}: why a model scores far below the others on a

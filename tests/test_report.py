@@ -216,6 +216,36 @@ def test_table2_comparisons_pair_pokernet_with_ghostnet_and_name_the_confound(tm
     assert "## Outliers on this proxy" not in result.markdown  # proxy_notes.yaml speaks of Fashion-MNIST only
 
 
+def test_comparable_claim_is_tested_for_equivalence_and_the_vocabulary_is_printed_once(tmp_path):
+    from pokernet.report.stats import VOCABULARY
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    paths = []
+    for seed, noise in enumerate(SEED_NOISE):
+        paths += [write_run(tmp_path, "pokernet_100", {}, seed, 60.0 + noise + 0.1 * (seed % 2), dataset="cifar10"),
+                  write_run(tmp_path, "ghostnet_100", {}, seed, 60.0 + noise, dataset="cifar10")]
+    result = table2(complexity, load_runs(paths))
+    (comparison,) = result.comparisons
+    margin = next(c for c in load_paper()["claims"] if c["id"] == "accuracy_100")["equivalence_margin_pp"]
+    assert comparison.margin == margin and comparison.equivalence is not None
+    assert f"equivalent within ±{margin:g} (TOST p" in result.markdown
+    assert result.markdown.count(VOCABULARY) == 1
+
+
+def test_a_comparable_claim_without_margin_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    import pokernet.paper
+    paper = json.loads(json.dumps(load_paper()))
+    claim = next(c for c in paper["claims"] if c["id"] == "accuracy_100")
+    del claim["equivalence_margin_pp"]
+    monkeypatch.setattr(pokernet.paper, "load_paper", lambda: paper)
+    complexity = write_complexity(tmp_path / "c.json")
+    run = write_run(tmp_path, "pokernet_100", {}, 0, 60.0, dataset="cifar10")
+    out = tmp_path / "t2.md"
+    assert main(["report", "table2", "--complexity", str(complexity), "--runs", str(run), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "accuracy_100" in err and "equivalence_margin_pp" in err
+    assert not out.exists()
+
+
 def test_table2_explains_the_proxy_outliers_under_the_table(tmp_path):
     from pokernet.paper import proxy_notes
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])
@@ -250,9 +280,11 @@ def test_the_same_claim_prints_the_same_numbers_in_table_and_summary(tmp_path):
             text = comparison_text(c)
             assert text in summary
             # the table's n, mean, interval and p are the numbers the summary's sentence prints
-            assert f"n={cells[1].split()[0]}, Δ {cells[3]} pp" in text
-            assert cells[4] == "—" or f"95% CI {cells[4]}, p {cells[5]}" in text
-            assert f"→ {cells[6]}" in text
+            assert f"n={cells[1]}, Δ {cells[2]} pp" in text
+            assert cells[3] == "—" or f"95% CI {cells[3]}, p {cells[4]}" in text
+            assert f"→ order {cells[5].split(';')[0]}" in text
+            assert cells[6] == "—" or f"magnitude: {cells[6]}" in text
+            assert cells[7] == "—" or f"equivalence: {cells[7]}" in text
             checked += 1
     assert checked >= 3
 

@@ -5,8 +5,9 @@ import math
 
 import pytest
 
-from pokernet.report.stats import (NOT_RESOLVED, RESOLVED_AGAINST, RESOLVED_AS_CLAIMED, Arm, claim_verdict, compare,
-                                   comparison_text, paired_t_power, seeds_for_power, seeds_needed_text)
+from pokernet.report.stats import (CONSISTENT, EQUIVALENT, EXCLUDED, NOT_EQUIVALENT, NOT_RESOLVED, RESOLVED_AGAINST,
+                                   RESOLVED_AS_CLAIMED, Arm, claim_verdict, compare, comparison_text, equivalence_text,
+                                   magnitude_text, paired_t_power, seeds_for_power, seeds_needed_text)
 
 
 def _arms(ahead: list[float], behind: list[float]) -> tuple[Arm, Arm]:
@@ -50,7 +51,7 @@ def test_one_seed_is_not_resolved_and_says_why():
     comparison = compare("A beats B", *_arms([81.0], [80.0]))
     assert comparison.verdict == f"{NOT_RESOLVED} (n < 2)" and comparison.ci is None and comparison.p is None
     assert seeds_needed_text(comparison).startswith("unknown")
-    assert comparison_text(comparison) == ("A beats B: n=1, Δ +1.00 pp → not resolved (n < 2); seeds/arm to "
+    assert comparison_text(comparison) == ("A beats B: n=1, Δ +1.00 pp → order not resolved (n < 2); seeds/arm to "
                                            "resolve at 80% power: unknown (n < 2: no noise estimate)")
 
 
@@ -78,3 +79,41 @@ def test_a_claim_of_several_parts():
     assert claim_verdict([resolved, unresolved]) == f"{NOT_RESOLVED} (1 of 2 parts resolved as claimed)"
     assert claim_verdict([resolved, unresolved, against]).startswith(RESOLVED_AGAINST)
     assert claim_verdict([]) == "— not testable here"
+
+
+def _upper_tail_df2(t: float) -> float:
+    """P(T > t) for Student's t with 2 degrees of freedom (closed form)."""
+    return (1 - t / math.sqrt(2 + t * t)) / 2
+
+
+def test_magnitude_against_the_paper_gap_by_hand():
+    # differences 1, 2, 3 (mean 2, sd 1, se 1/√3); 95% CI [-0.48, +4.48]
+    ahead, behind = _arms([3.0, 4.0, 5.0], [2.0, 2.0, 2.0])
+    excluded = compare("A beats B", ahead, behind, paper_gap=6.0)
+    t = (2 - 6) / (1 / math.sqrt(3))
+    assert excluded.magnitude == EXCLUDED
+    assert excluded.p_vs_paper == pytest.approx(2 * _upper_tail_df2(abs(t)), rel=1e-9)  # 0.0202
+    assert "magnitude: paper +6.0: excluded (p 0.020)" in comparison_text(excluded)
+    consistent = compare("A beats B", ahead, behind, paper_gap=1.0)
+    assert consistent.magnitude == CONSISTENT and "paper +1.0: consistent" in comparison_text(consistent)
+    assert compare("A beats B", ahead, behind).magnitude is None
+    one = compare("A beats B", *_arms([3.0], [2.0]), paper_gap=6.0)
+    assert one.magnitude is None and magnitude_text(one) == "paper +6.0: untested (n < 2)"
+
+
+def test_tost_equivalence_by_hand():
+    ahead, behind = _arms([3.0, 4.0, 5.0], [2.0, 2.0, 2.0])
+    se = 1 / math.sqrt(3)
+    wide = compare("A comparable to B", ahead, behind, margin=5.0)
+    # the two one-sided p: P(T > (2 + 5)/se) and P(T < (2 - 5)/se); TOST p is the larger
+    assert wide.tost_p == pytest.approx(max(_upper_tail_df2(7 / se), _upper_tail_df2(3 / se)), rel=1e-9)  # 0.0175
+    assert wide.equivalence == EQUIVALENT
+    critical90 = math.sqrt(2 * 0.9 ** 2 / (1 - 0.9 ** 2))  # t_0.95 with df 2: 2.9200
+    assert wide.ci90 == pytest.approx((2 - critical90 * se, 2 + critical90 * se), rel=1e-9)
+    assert wide.smallest_margin == pytest.approx(2 + critical90 * se, rel=1e-9)  # 3.686
+    narrow = compare("A comparable to B", ahead, behind, margin=3.0)
+    assert narrow.tost_p == pytest.approx(_upper_tail_df2(1 / se), rel=1e-9)  # 0.1127
+    assert narrow.equivalence == NOT_EQUIVALENT
+    assert equivalence_text(narrow).startswith("not shown equivalent within ±3 (TOST p 0.113; 90% CI [+0.31, +3.69]")
+    assert compare("A beats B", ahead, behind).equivalence is None and "equivalence" not in comparison_text(
+        compare("A beats B", ahead, behind))

@@ -12,7 +12,14 @@ data order and the same augmented batches, so pairing removes the data-order noi
   resolve the observed gap with 80% power at α = 0.05, two-sided, taking the observed mean and
   standard deviation of the differences as the truth: the exact power of the paired t-test from
   the noncentral t distribution (scipy.stats.nct), smallest n with power ≥ 0.8. It is a
-  post-hoc planning figure, as uncertain as the two numbers it rests on.
+  post-hoc planning figure, as uncertain as the two numbers it rests on;
+- magnitude: the paper's own gap is consistent with ours when it lies inside the 95% CI, excluded
+  otherwise, with the two-sided p of the one-sample t-test of the differences against that gap
+  (as scipy.stats.ttest_1samp with popmean = the paper's gap);
+- equivalence, for a claim the paper words "comparable" (a margin δ from paper.yaml): two one-sided
+  t-tests (TOST) at α = 0.05, p = the larger of the two one-sided p; equivalent within ±δ when
+  p < 0.05, i.e. when the 90% CI lies inside [−δ, +δ]. The smallest margin the data support is the
+  larger end of that 90% CI in absolute value.
 """
 from __future__ import annotations
 
@@ -28,6 +35,18 @@ POWER = 0.80
 MAX_SEEDS = 10_000  # beyond this, "more than"
 
 RESOLVED_AS_CLAIMED, RESOLVED_AGAINST, NOT_RESOLVED = "✓ resolved", "✗ resolved", "not resolved"
+CONSISTENT, EXCLUDED = "consistent", "excluded"
+EQUIVALENT, NOT_EQUIVALENT = "equivalent", "not shown equivalent"
+ALPHA = 1 - CONFIDENCE
+
+VOCABULARY = (
+    "Verdicts of an accuracy comparison (A − B, paired by seed). *Order*: ✓ resolved = the 95% CI excludes 0 on "
+    "the paper's side; ✗ resolved = on the other side; not resolved = it contains 0 (or n < 2), with the seeds "
+    "per arm a paired t-test needs to resolve the observed gap at 80% power. *Magnitude*: consistent = the "
+    "paper's gap lies inside our 95% CI; excluded = outside it (p: one-sample t-test of the differences against "
+    "the paper's gap). *Equivalence* (claims the paper words \"comparable\"): equivalent within ±δ = both "
+    "one-sided t-tests (TOST, α = 0.05) reject |Δ| ≥ δ, i.e. the 90% CI lies in [−δ, +δ] (δ from paper.yaml); "
+    "smallest δ = the margin the data would support.")
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ class Comparison:
     differences: tuple[float, ...]
     paper_gap: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    margin: float | None = None  # equivalence margin δ (pp) of a "comparable" claim, from paper.yaml
 
     @property
     def n(self) -> int:
@@ -102,6 +122,54 @@ class Comparison:
             return None
         return seeds_for_power(self.mean, self.std)
 
+    @property
+    def p_vs_paper(self) -> float | None:
+        """Two-sided p of the one-sample t-test of the differences against the paper's gap."""
+        if self.paper_gap is None or self.n < 2:
+            return None
+        if self.std == 0:
+            return 1.0 if self.mean == self.paper_gap else 0.0
+        t = (self.mean - self.paper_gap) / (self.std / math.sqrt(self.n))  # scipy.stats.ttest_1samp's t
+        return float(2 * sps.t.sf(abs(t), self.n - 1))
+
+    @property
+    def magnitude(self) -> str | None:
+        """consistent / excluded (the paper's gap against our 95% CI); None without both."""
+        if self.paper_gap is None or self.ci is None:
+            return None
+        return CONSISTENT if self.ci[0] <= self.paper_gap <= self.ci[1] else EXCLUDED
+
+    @property
+    def ci90(self) -> tuple[float, float] | None:
+        """The 90% CI: the interval TOST at α = 0.05 checks against [−δ, +δ]."""
+        if self.n < 2:
+            return None
+        half = float(sps.t.ppf(1 - ALPHA, self.n - 1)) * self.std / math.sqrt(self.n)
+        return self.mean - half, self.mean + half
+
+    @property
+    def smallest_margin(self) -> float | None:
+        """The smallest δ for which TOST at α = 0.05 concludes equivalence."""
+        return None if self.ci90 is None else max(abs(self.ci90[0]), abs(self.ci90[1]))
+
+    @property
+    def tost_p(self) -> float | None:
+        """p of the two one-sided t-tests against ±margin (the larger of the two)."""
+        if self.margin is None or self.n < 2:
+            return None
+        if self.std == 0:
+            return 0.0 if abs(self.mean) < self.margin else 1.0
+        se = self.std / math.sqrt(self.n)
+        above_lower = float(sps.t.sf((self.mean + self.margin) / se, self.n - 1))
+        below_upper = float(sps.t.cdf((self.mean - self.margin) / se, self.n - 1))
+        return max(above_lower, below_upper)
+
+    @property
+    def equivalence(self) -> str | None:
+        if self.tost_p is None:
+            return None
+        return EQUIVALENT if self.tost_p < ALPHA else NOT_EQUIVALENT
+
     def row(self) -> dict[str, object]:
         """The numbers of this comparison, as the tables, the summary and the CSVs print them."""
         low, high = self.ci or (math.nan, math.nan)
@@ -110,7 +178,13 @@ class Comparison:
                 "mean_behind": _mean(self.behind, self.seeds), "mean_difference": self.mean,
                 "ci95_low": low, "ci95_high": high, "p": self.p if self.p is not None else math.nan,
                 "verdict": self.verdict, "seeds_needed_80pct": self.seeds_needed,
-                "paper_gap": self.paper_gap, "notes": "; ".join(self.notes)}
+                "paper_gap": self.paper_gap, "magnitude": self.magnitude, "p_vs_paper": _nan(self.p_vs_paper),
+                "equivalence_margin": self.margin, "tost_p": _nan(self.tost_p), "equivalence": self.equivalence,
+                "smallest_margin": _nan(self.smallest_margin), "notes": "; ".join(self.notes)}
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _mean(arm: Arm, seeds: Iterable[int]) -> float:
@@ -147,7 +221,7 @@ def seeds_for_power(mean: float, std: float, power: float = POWER) -> int | None
 
 
 def compare(claim: str, ahead: Arm, behind: Arm, paper_gap: float | None = None,
-            seeds: Iterable[int] | None = None) -> Comparison:
+            seeds: Iterable[int] | None = None, margin: float | None = None) -> Comparison:
     """Pair ``ahead`` and ``behind`` by seed. ``seeds``: the seeds to pair on (default: every
     seed of either arm); each must have a run in both arms, or the error names arm and seed."""
     wanted = sorted(set(seeds) if seeds is not None else set(ahead.scores) | set(behind.scores))
@@ -165,7 +239,7 @@ def compare(claim: str, ahead: Arm, behind: Arm, paper_gap: float | None = None,
         notes.append(f"confound: weight decay {ahead.weight_decay:g} ({ahead.label}) vs "
                      f"{behind.weight_decay:g} ({behind.label}), as the paper's recipe has it")
     differences = tuple(ahead.scores[s] - behind.scores[s] for s in wanted)
-    return Comparison(claim, ahead, behind, tuple(wanted), differences, paper_gap, tuple(notes))
+    return Comparison(claim, ahead, behind, tuple(wanted), differences, paper_gap, tuple(notes), margin)
 
 
 # --- formatting: one text per comparison, used by the tables and the summary ----------
@@ -187,13 +261,34 @@ def seeds_needed_text(comparison: Comparison) -> str:
     return str(needed)
 
 
+def magnitude_text(c: Comparison) -> str:
+    """The paper's gap against our 95% CI: "paper +3.3: excluded (p 0.016)"."""
+    if c.paper_gap is None:
+        return "—"
+    if c.magnitude is None:
+        return f"paper {c.paper_gap:+.1f}: untested (n < 2)"
+    p = f" (p {format_p(c.p_vs_paper)})" if c.magnitude == EXCLUDED else ""
+    return f"paper {c.paper_gap:+.1f}: {c.magnitude}{p}"
+
+
+def equivalence_text(c: Comparison) -> str:
+    """TOST against ±δ and the smallest δ the data support; "—" for a claim with no margin."""
+    if c.margin is None:
+        return "—"
+    if c.equivalence is None:
+        return f"±{c.margin:g}: untested (n < 2)"
+    return (f"{c.equivalence} within ±{c.margin:g} (TOST p {format_p(c.tost_p)}; "
+            f"90% CI [{c.ci90[0]:+.2f}, {c.ci90[1]:+.2f}]; smallest δ {c.smallest_margin:.2f})")
+
+
 def comparison_text(comparison: Comparison) -> str:
     """One line: the same words wherever this comparison is printed."""
     c = comparison
     interval = "" if c.ci is None else f", 95% CI [{c.ci[0]:+.2f}, {c.ci[1]:+.2f}], p {format_p(c.p)}"
     needed = "" if c.resolved else f"; seeds/arm to resolve at 80% power: {seeds_needed_text(c)}"
-    paper = "" if c.paper_gap is None else f"; paper {c.paper_gap:+.1f}"
-    return f"{c.claim}: n={c.n}, Δ {c.mean:+.2f} pp{interval} → {c.verdict}{needed}{paper}"
+    paper = "" if c.paper_gap is None else f"; magnitude: {magnitude_text(c)}"
+    equivalence = "" if c.margin is None else f"; equivalence: {equivalence_text(c)}"
+    return f"{c.claim}: n={c.n}, Δ {c.mean:+.2f} pp{interval} → order {c.verdict}{needed}{paper}{equivalence}"
 
 
 def claim_verdict(comparisons: list[Comparison], untestable: int = 0) -> str:

@@ -19,7 +19,7 @@ from .compare import overall
 from .figures import K_VALUES, ghost_to_poker_ratio, measured_points, table1_poker_modules
 from .inputs import Complexity, LatencyReport, Run
 from .claims_counted import COUNTED_CLAIMS, ClaimCounts
-from .stats import Comparison, claim_verdict, comparison_text, comparisons_frame
+from .stats import VOCABULARY, Comparison, claim_verdict, comparison_text, comparisons_frame
 from .table3 import LatencyResult, table3
 from .tables import TableResult, github, header, model_labels, paired_reference, table2, table4, table5
 
@@ -250,13 +250,11 @@ def summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | No
                   "with the paper's; for them the claim checked is the order (which model or setting wins), "
                   "never the size of a gain.", ""]
     lines += [
+        github(rows, ["id", "claim (section)", "ours", "status", "evidence"]), "",
         "Status of count and latency claims: ✓ holds, ✗ does not hold, partly (some parts hold), — not testable "
-        "here (input missing). Accuracy claims are comparisons paired by seed, printed as in their table: n, "
-        "mean difference, 95% CI, p → ✓ resolved (the interval excludes 0 on the paper's side), ✗ resolved "
-        "(on the other side), not resolved (it contains 0, or n < 2), with the seeds per arm that would "
-        "resolve the observed gap at 80% power. A claim of several comparisons is ✓ resolved only when every "
-        "one is. The numbers are also in summary.csv.", "",
-        github(rows, ["id", "claim (section)", "ours", "status", "evidence"]),
+        "here (input missing). Accuracy claims are comparisons paired by seed, printed as in their table; a claim "
+        "of several comparisons is ✓ resolved only when every one is. The numbers are also in summary.csv.", "",
+        VOCABULARY,
     ]
     confounds = list(dict.fromkeys(c for result in (data.table2, data.table4, data.table5) for c in result.confounds))
     if confounds:

@@ -14,14 +14,14 @@ from typing import Any, Callable
 import pandas as pd
 from tabulate import tabulate
 
-from pokernet.paper import allowed_deviation, load_paper, proxy_notes, row_setting, table
+from pokernet.paper import allowed_deviation, equivalence_margins, load_paper, proxy_notes, row_setting, table
 from pokernet.provenance import provenance_markdown
 
 from .compare import ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, Stat, accuracy_ok, mark, value_ok
 from .feature_maps import stages_line
 from .inputs import (DATA_OPTIONS, Complexity, LatencyReport, Run, Setting, VariantKey, common_setting,
                      describe_variant, variant_key)
-from .stats import Arm, Comparison, compare, format_p, seeds_needed_text
+from .stats import VOCABULARY, Arm, Comparison, compare, equivalence_text, format_p, magnitude_text, seeds_needed_text
 
 ACT_LABELS = {"relu": "ReLU", "relu6": "ReLU6", "relu6_hs": "ReLU6+HS"}
 AUDIT_FILE = "architecture_audit.md"
@@ -260,32 +260,38 @@ def _value_headers(first: list[str]) -> list[str]:
     return headers
 
 
+COMPARISON_HEADERS = ["claim", "n", "Δ (pp)", "95% CI (pp)", "p", "order", "magnitude", "equivalence"]
+
+
 def comparison_cells(c: Comparison) -> list[str]:
     """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
     interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
-    return [c.claim, f"{c.n} ({', '.join(map(str, c.seeds))})", f"{c.ahead.label} − {c.behind.label}",
-            f"{c.mean:+.2f}", interval, format_p(c.p), c.verdict, seeds_needed_text(c),
-            number(c.paper_gap, 1), "; ".join(c.notes)]
+    order = c.verdict if c.resolved else f"{c.verdict}; {seeds_needed_text(c)} seeds/arm"
+    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c),
+            equivalence_text(c)]
+
+
+def comparison_bullets(comparisons: list[Comparison]) -> list[str]:
+    """What does not fit the compact table: the seeds paired and each comparison's notes."""
+    seeds = {c.seeds for c in comparisons}
+    lines = [f"- seeds paired: {', '.join(map(str, next(iter(seeds))))} in every comparison"] if len(seeds) == 1 else [
+        f"- {c.claim}: seeds {', '.join(map(str, c.seeds))}" for c in comparisons]
+    return lines + [f"- {c.claim}: {note}" for c in comparisons for note in c.notes]
 
 
 def comparisons_section(comparisons: list[Comparison], untestable: list[str], pairing: str) -> list[str]:
     lines = ["", "## Accuracy claims", "",
              "Each claim \"A beats B\" is a comparison of two arms paired by seed (both trained with a seed see the "
-             "same data order and the same augmented batches): n pairs, the mean of the Top-1 differences A − B, "
-             "its 95% confidence interval and p (t-test on the paired differences). ✓ resolved: the interval "
-             "excludes 0 on the side the paper claims; ✗ resolved: it excludes 0 on the other side; not resolved: "
-             "it contains 0 (or n < 2). For an unresolved gap: the seeds per arm a paired t-test needs to resolve "
-             "the observed gap with 80% power (noncentral t, the observed mean and std taken as true). "
-             + pairing, ""]
+             "same data order and the same augmented batches): n pairs, the mean Δ of the Top-1 differences A − B, "
+             "its 95% confidence interval and p (t-test of Δ = 0). " + pairing, ""]
     if comparisons:
-        lines.append(github([comparison_cells(c) for c in comparisons],
-                            ["claim", "n (seeds)", "difference", "mean Δ (pp)", "95% CI (pp)", "p", "verdict",
-                             "seeds/arm to resolve", "paper Δ (pp)", "note"]))
+        lines += [github([comparison_cells(c) for c in comparisons], COMPARISON_HEADERS), ""]
+        lines += comparison_bullets(comparisons)
     else:
         lines.append("No accuracy claim is testable with the runs given.")
     if untestable:
         lines += ["", "Not testable (no runs): " + "; ".join(untestable) + "."]
-    return lines
+    return lines + ["", VOCABULARY]
 
 
 def _notes_section(notes: list[str], rows: list[dict[str, Any]]) -> list[str]:
@@ -315,6 +321,7 @@ class Claim:
     behind: tuple[VariantKey, str]
     paper_gap: float
     pair_on_behind: bool = False  # pair on the seeds of ``behind`` only (a one-seed baseline, an ablation)
+    margin: float | None = None  # equivalence margin (pp) of a claim the paper words "comparable"
 
 
 def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Comparison], list[str]]:
@@ -325,7 +332,7 @@ def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Compari
             untestable.append(claim.text)
             continue
         seeds = sorted(behind.scores) if claim.pair_on_behind else None
-        comparisons.append(compare(claim.text, ahead, behind, claim.paper_gap, seeds))
+        comparisons.append(compare(claim.text, ahead, behind, claim.paper_gap, seeds, claim.margin))
     return comparisons, untestable
 
 
@@ -385,6 +392,7 @@ TABLE2_PAIRING = ("PokerNet and GhostNet of one width are paired on all their se
 def table2_claims() -> list[Claim]:
     """PokerNet vs GhostNet of its width first, then every other competitor of its level."""
     rows = table("table2")["rows"]
+    margins = equivalence_margins()
     claims = []
     for poker in (r for r in rows if r["model"].startswith("pokernet")):
         reference = paired_reference(poker["model"])
@@ -394,7 +402,8 @@ def table2_claims() -> list[Claim]:
             claims.append(Claim(f"{poker['label']} beats {other['label']}",
                                 (variant_key(poker["model"], {}), poker["label"]),
                                 (variant_key(other["model"], {}), other["label"]),
-                                round(poker["top1"] - other["top1"], 6), other["model"] != reference))
+                                round(poker["top1"] - other["top1"], 6), other["model"] != reference,
+                                margins.get((poker["model"], other["model"]))))
     return sorted(claims, key=lambda c: c.pair_on_behind)
 
 
