@@ -6,7 +6,10 @@
 #   snakemake --profile workflow/profiles/smoke smoke            # CI smoke run
 #   snakemake --profile workflow/profiles/slurm tables           # ImageNet on a SLURM cluster
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
+
+from pokernet.schemas import check_size
 
 min_version("9.0")
 
@@ -16,6 +19,12 @@ min_version("9.0")
 configfile: "workflow/config/default.yaml"
 
 
+# Size first: a YAML alias bomb in an overlay would hang the validation below (upstream formats
+# the whole value into its error message).
+try:
+    check_size(config, "the workflow config")
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
 validate(config, "workflow/schemas/config.schema.yaml")
 
 

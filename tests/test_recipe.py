@@ -86,7 +86,7 @@ def _write(tmp_path, text: str):
     ("name: alone\nepochs: 3\n", "missing key"),
     ("derives_from: no_such_recipe\n", "no_such_recipe"),
     ("- just\n- a list\n", "must be a YAML mapping"),
-    ("epochs: [1\n", "cannot read it"),
+    ("epochs: [1\n", "not valid YAML"),
 ])
 def test_bad_recipes_are_clear_errors_naming_the_file_and_key(tmp_path, text, message):
     path = _write(tmp_path, text)

@@ -14,8 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pokernet import schemas
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
@@ -62,9 +60,9 @@ def recipe_path(spec: str | Path) -> Path:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        content = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise ValueError(f"recipe {path}: cannot read it: {error}") from None
+        content = schemas.load_yaml(path)
+    except ValueError as error:
+        raise ValueError(f"recipe {error}") from None
     if not isinstance(content, dict):
         raise ValueError(f"recipe {path}: must be a YAML mapping of keys to values")
     return content

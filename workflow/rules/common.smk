@@ -2,9 +2,10 @@
 import re
 from pathlib import Path
 
-import yaml
 from snakemake.exceptions import WorkflowError
 
+from pokernet import schemas
+from pokernet.train.recipe import load_recipe, recipe_path
 from pokernet.models import list_models
 from pokernet.models.variant import ABLATIONS, POKERNET_FAMILY, REFERENCE_FAMILY, Variant, ablated
 
@@ -26,14 +27,20 @@ EXPANSION_CHOICE = "pokernet/latency/expansion_choice.json"
 
 
 def recipe_files(spec):
-    """The recipe file (a path or a packaged name) and every file it derives from."""
+    """The recipe file (a path or a packaged name) and every file it derives from, after checking
+    the whole recipe (it exists, is UTF-8 YAML, a mapping, keeps the recipe contract): a broken
+    recipe stops the DAG with the key and the file named, not at the first train job."""
+    try:
+        load_recipe(spec)
+    except (OSError, ValueError) as error:
+        raise WorkflowError(f"config key recipe: {error}") from None
     files = []
     while spec:
-        path = Path(spec) if Path(spec).is_file() else Path(f"pokernet/recipes/{spec}.yaml")
-        if not path.is_file() or str(path) in files:  # missing or a cycle: `pokernet train` says so
+        path = recipe_path(spec)
+        if str(path) in files:
             break
         files.append(str(path))
-        parent = (yaml.safe_load(path.read_text()) or {}).get("derives_from")
+        parent = schemas.load_yaml(path).get("derives_from")
         spec = str(path.parent / parent) if parent and (path.parent / parent).is_file() else parent
     return files
 
@@ -112,8 +119,7 @@ onstart:
                             f"(dataset {config['dataset']['name']}); set it to the data folder")
 
 
-DATA_FLAGS = " ".join(filter(None, [
-    f"--data {config['dataset']['name']}",
-    f"--data-root {_root}" if _root else "",
-    f"--subset {config['dataset']['subset_per_class']}" if config["dataset"]["subset_per_class"] else "",
-]))
+# The `pokernet train` data flags as a list: each item reaches the shell quoted (`{params.data:q}`).
+DATA_FLAGS = ["--data", config["dataset"]["name"],
+              *(["--data-root", _root] if _root else []),
+              *(["--subset", config["dataset"]["subset_per_class"]] if config["dataset"]["subset_per_class"] else [])]

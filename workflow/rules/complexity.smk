@@ -12,7 +12,7 @@ rule complexity_variant:
         model=variant_model,
         flags=variant_flags,
     shell:
-        "pokernet complexity {params.model} {params.flags:q} --json > {output} 2> {log}"
+        "pokernet complexity {params.model:q} {params.flags:q} --json > {output:q} 2> {log:q}"
 
 
 rule audit:
@@ -25,7 +25,7 @@ rule audit:
     log:
         f"{LOGS}/audit.log",
     shell:
-        "pokernet audit --out {output} > {log} 2>&1"
+        "pokernet audit --out {output:q} > {log:q} 2>&1"
 
 
 rule claim_counts:
@@ -39,7 +39,7 @@ rule claim_counts:
     log:
         f"{LOGS}/claims.log",
     shell:
-        "pokernet claims --out {output} > {log} 2>&1"
+        "pokernet claims --out {output:q} > {log:q} 2>&1"
 
 
 rule complexity:

@@ -17,11 +17,11 @@ rule latency:
         f"{LOGS}/latency.log",
     threads: ALL_CORES
     params:
-        models=" ".join(config["latency"]["models"]),
+        models=config["latency"]["models"],
         runtime=config["latency"]["runtime"],
-        threads=f"--threads {config['latency']['threads']}" if config["latency"]["threads"] else "",
+        threads=["--threads", config["latency"]["threads"]] if config["latency"]["threads"] else [],
         budget=config["latency"]["budget_s"],
         invocations=config["latency"]["invocations"],
     shell:
-        "pokernet latency {params.models} --runtime {params.runtime} {params.threads} "
-        "--budget-s {params.budget} --invocations {params.invocations} --out {output} > {log} 2>&1"
+        "pokernet latency {params.models:q} --runtime {params.runtime:q} {params.threads:q} "
+        "--budget-s {params.budget:q} --invocations {params.invocations:q} --out {output:q} > {log:q} 2>&1"

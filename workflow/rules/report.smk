@@ -17,7 +17,8 @@ rule table2:
     log:
         f"{LOGS}/report/table2.log",
     shell:
-        "pokernet report table2 --complexity {input.complexity} --runs {input.runs} --out {output.md} > {log} 2>&1"
+        "pokernet report table2 --complexity {input.complexity:q} --runs {input.runs:q} "
+        "--out {output.md:q} > {log:q} 2>&1"
 
 
 rule table3:
@@ -31,7 +32,7 @@ rule table3:
     log:
         f"{LOGS}/report/table3.log",
     shell:
-        "pokernet report table3 --latency {input.latency} --out {output} > {log} 2>&1"
+        "pokernet report table3 --latency {input.latency:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule table4:
@@ -47,7 +48,8 @@ rule table4:
     log:
         f"{LOGS}/report/table4.log",
     shell:
-        "pokernet report table4 --complexity {input.complexity} --runs {input.runs} --out {output.md} > {log} 2>&1"
+        "pokernet report table4 --complexity {input.complexity:q} --runs {input.runs:q} "
+        "--out {output.md:q} > {log:q} 2>&1"
 
 
 rule table5:
@@ -63,7 +65,8 @@ rule table5:
     log:
         f"{LOGS}/report/table5.log",
     shell:
-        "pokernet report table5 --complexity {input.complexity} --runs {input.runs} --out {output.md} > {log} 2>&1"
+        "pokernet report table5 --complexity {input.complexity:q} --runs {input.runs:q} "
+        "--out {output.md:q} > {log:q} 2>&1"
 
 
 rule fig5:
@@ -76,7 +79,7 @@ rule fig5:
     log:
         f"{LOGS}/report/fig5.log",
     shell:
-        "pokernet report fig5 --out {output} > {log} 2>&1"
+        "pokernet report fig5 --out {output:q} > {log:q} 2>&1"
 
 
 rule fig6:
@@ -92,7 +95,8 @@ rule fig6:
     log:
         f"{LOGS}/report/fig6.log",
     shell:
-        "pokernet report fig6 --complexity {input.complexity} --runs {input.runs} --out {output.png} > {log} 2>&1"
+        "pokernet report fig6 --complexity {input.complexity:q} --runs {input.runs:q} "
+        "--out {output.png:q} > {log:q} 2>&1"
 
 
 rule summary:
@@ -111,5 +115,6 @@ rule summary:
     log:
         f"{LOGS}/report/summary.log",
     shell:
-        "pokernet report summary --tables {input.tables} --complexity {input.complexity} "
-        "--runs {input.runs} --latency {input.latency} --claims {input.claims} --out {output.md} > {log} 2>&1"
+        "pokernet report summary --tables {input.tables:q} --complexity {input.complexity:q} "
+        "--runs {input.runs:q} --latency {input.latency:q} --claims {input.claims:q} "
+        "--out {output.md:q} > {log:q} 2>&1"

@@ -18,13 +18,13 @@ rule train:
         model=variant_model,
         flags=variant_flags,
         run_dir=lambda wc, output: Path(output[0]).parent,
-        epochs=f"--epochs {config['epochs']}" if config["epochs"] else "",
+        epochs=["--epochs", config["epochs"]] if config["epochs"] else [],
         recipe=config["recipe"],
         data=DATA_FLAGS,
     shell:
-        "{params.launcher} train --model {params.model} {params.flags:q} --recipe {params.recipe} "
-        "{params.data} {params.epochs} --seed {wildcards.seed} --threads {threads} "
-        "--out {params.run_dir} --resume > {log} 2>&1"
+        "{params.launcher} train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
+        "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {threads} "
+        "--out {params.run_dir:q} --resume > {log:q} 2>&1"
 
 
 rule train_all:
