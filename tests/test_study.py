@@ -3,6 +3,8 @@ the workflow's layout, and bad archives are clear errors."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import torch
 from pokernet.study.arms import STUDY_ARMS
 from pokernet.study.cli import main as study_main
 from pokernet.study.ingest import ingest
+from pokernet.study.schedule import Budget, missing_runs, next_runs, run_images, seed_groups, study_schedule, windows_left
 from pokernet.train.core import lr_at
 from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
 
@@ -55,30 +58,79 @@ def study_archive(tmp_path, train_image_folder, train_tiny_recipe, train_keep_th
     return archive
 
 
-def test_a_tiny_study_ingests_into_the_workflow_layout(study_archive, tmp_path):
-    work = tmp_path / "work"
-    runs = ingest(study_archive, work)
-    assert sorted((r.variant, r.seed) for r in runs) == [("pokernet_050", 0), ("pokernet_050", 1),
-                                                         ("pokernet_050-no_se", 0), ("pokernet_050-no_se", 1)]
-    metrics = json.loads((work / "runs/pokernet_050-no_se/seed1/metrics.json").read_text())
-    assert TRAIN_METRICS_KEYS <= set(metrics)
-    assert metrics["model_options"]["se"] is False and metrics["seed"] == 1 and metrics["epochs"] == 1
-    assert metrics["config_hash"] == config_hash(metrics["config"])
-    assert metrics["val_size"] == 6 and len(metrics["history"]) == 1  # the whole val split
-    assert json.loads((work / "study.json").read_text())["status"] == "complete"
-    assert ingest(study_archive, work)  # the same runs again: nothing changes, no error
+def _study_run(metrics: dict, model: str = "pokernet_050", options: dict | None = None, seed: int = 0,
+               **changes) -> dict:
+    """A tiny run's metrics made to look like one of the study's (cifar10_gpu at 30 epochs, clean commit)."""
+    recipe = resolve_recipe(load_recipe("cifar10_gpu"), model)
+    run = dict(metrics, model=model, model_options={"num_classes": 10, "drop_rate": 0.2, **(options or {})},
+               seed=seed, recipe=recipe, epochs=recipe["epochs"], git_commit="abc1234", val_size=10000)
+    return {**run, **changes}
 
 
-def test_ingest_never_replaces_another_run_silently(study_archive, tmp_path):
-    work = tmp_path / "work"
-    other = work / "runs/pokernet_050/seed0/metrics.json"
-    other.parent.mkdir(parents=True)
-    other.write_text("{}\n")
-    with pytest.raises(ValueError, match="already holds another run"):
-        ingest(study_archive, work)
-    assert other.read_text() == "{}\n" and not (work / "runs/pokernet_050/seed1").exists()
-    ingest(study_archive, work, force=True)
-    assert json.loads(other.read_text())["seed"] == 0
+@pytest.fixture
+def tiny_metrics(study_archive) -> dict:
+    with tarfile.open(study_archive) as tar:
+        return json.load(tar.extractfile("study/runs/pokernet_050/seed0/metrics.json"))
+
+
+def test_the_tiny_study_writes_the_workflow_layout(study_archive, tiny_metrics):
+    assert TRAIN_METRICS_KEYS <= set(tiny_metrics)
+    assert tiny_metrics["config_hash"] == config_hash(tiny_metrics["config"])
+    assert tiny_metrics["val_size"] == 6 and len(tiny_metrics["history"]) == 1  # the whole val split
+    with tarfile.open(study_archive) as tar:
+        no_se = json.load(tar.extractfile("study/runs/pokernet_050-no_se/seed1/metrics.json"))
+    assert no_se["model_options"]["se"] is False and no_se["seed"] == 1 and no_se["epochs"] == 1
+
+
+def test_study_runs_ingest_and_the_same_runs_again_change_nothing(tiny_metrics, tmp_path):
+    work, recipe = tmp_path / "work", load_recipe("cifar10_gpu")
+    archive = _archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics),
+                                  "runs/ghostnet_050/seed0/metrics.json": _study_run(tiny_metrics, "ghostnet_050"),
+                                  "study.json": {"status": "complete"},
+                                  "block0/study.json": {"status": "a block"}})
+    runs = ingest(archive, work, recipe)
+    assert sorted((r.variant, r.seed) for r in runs) == [("ghostnet_050", 0), ("pokernet_050", 0)]
+    assert json.loads((work / "study.json").read_text()) == {"status": "complete"}  # the window's, not a block's
+    assert ingest(archive, work, recipe)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"epochs": 3}, "another recipe than cifar10_gpu at its 30 epochs"),
+    ({"git_commit": "17d8ce9-dirty"}, "'17d8ce9-dirty' is not a clean commit"),
+    ({"git_commit": None}, "None is not a clean commit"),
+    ({"dry_run_limits": {"val_limit": 100, "max_steps": None}}, "a dry run .*val_limit 100"),
+    ({"model_options": {"num_classes": 10, "se": False}}, "holds variant pokernet_050-no_se .*path says pokernet_050$"),
+    ({"seed": 3}, "holds seed 3, its path says seed 0"),
+])
+def test_ingest_refuses_runs_that_are_not_the_studys(tiny_metrics, tmp_path, change, message):
+    run = _study_run(tiny_metrics)
+    if "epochs" in change:
+        run["recipe"] = resolve_recipe(load_recipe("cifar10_gpu"), "pokernet_050", 3)
+    archive = _archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": {**run, **change}})
+    with pytest.raises(ValueError, match=message):
+        ingest(archive, tmp_path / "w", load_recipe("cifar10_gpu"))
+    assert not (tmp_path / "w").exists()
+
+
+def test_ingest_refuses_a_duplicate_naming_both_paths(tiny_metrics, tmp_path):
+    work, recipe = tmp_path / "work", load_recipe("cifar10_gpu")
+    ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics)}), work, recipe)
+    again = _archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics, top1=12.5),
+                                "runs/pokernet_050/seed1/metrics.json": _study_run(tiny_metrics, seed=1)})
+    held = work / "runs/pokernet_050/seed0/metrics.json"
+    with pytest.raises(ValueError, match=f"duplicate run pokernet_050 seed 0: {again}:study/runs/pokernet_050/"
+                                         f"seed0/metrics.json and {held}"):
+        ingest(again, work, recipe)
+    assert not (work / "runs/pokernet_050/seed1").exists()
+
+
+def test_ingest_does_not_mix_the_study_with_runs_of_another_setting(tiny_metrics, tmp_path):
+    work, recipe = tmp_path / "work", load_recipe("cifar10_gpu")
+    old = work / "runs/ghostnet_100/seed4/metrics.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(json.dumps(_study_run(tiny_metrics, "ghostnet_100", seed=4, git_commit="17d8ce9-dirty")))
+    with pytest.raises(ValueError, match="holds 1 run.* not the study's, e.g. .*ghostnet_100/seed4.*move .* away"):
+        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics)}), work, recipe)
 
 
 def _archive(tmp_path: Path, members: dict[str, object]) -> Path:
@@ -92,24 +144,94 @@ def _archive(tmp_path: Path, members: dict[str, object]) -> Path:
     return archive
 
 
-def test_bad_archives_are_one_clear_error(tmp_path, study_archive):
+def test_bad_archives_are_one_clear_error(tmp_path, tiny_metrics):
+    recipe, work = load_recipe("cifar10_gpu"), tmp_path / "w"
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        ingest(tmp_path / "missing.tar.gz", tmp_path / "w")
+        ingest(tmp_path / "missing.tar.gz", work, recipe)
     (tmp_path / "junk.tar.gz").write_text("not a tar file")
     with pytest.raises(ValueError, match="unreadable"):
-        ingest(tmp_path / "junk.tar.gz", tmp_path / "w")
-    with tarfile.open(study_archive) as tar:
-        good = json.load(tar.extractfile("study/runs/pokernet_050/seed0/metrics.json"))
+        ingest(tmp_path / "junk.tar.gz", work, recipe)
+    good = _study_run(tiny_metrics)
     with pytest.raises(ValueError, match="top1 must be a number in"):
-        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": {**good, "top1": 140}}), tmp_path / "w")
+        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": {**good, "top1": 140}}), work, recipe)
     with pytest.raises(ValueError, match="holds variant pokernet_050 .*its path says pokernet_050-act_relu"):
-        ingest(_archive(tmp_path, {"runs/pokernet_050-act_relu/seed0/metrics.json": good}), tmp_path / "w")
-    # an ablated run under the published model's folder (the options of the base arm are not empty)
-    no_se = {**good, "model_options": {**good["model_options"], "se": False}}
-    with pytest.raises(ValueError, match="holds variant pokernet_050-no_se .*its path says pokernet_050$"):
-        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": no_se}), tmp_path / "w")
-    with pytest.raises(ValueError, match="holds seed 0, its path says seed 3"):
-        ingest(_archive(tmp_path, {"runs/pokernet_050/seed3/metrics.json": good}), tmp_path / "w")
+        ingest(_archive(tmp_path, {"runs/pokernet_050-act_relu/seed0/metrics.json": good}), work, recipe)
     with pytest.raises(ValueError, match="no complete run .1 partial"):
-        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/partial.json": good}), tmp_path / "w")
-    assert not (tmp_path / "w").exists()
+        ingest(_archive(tmp_path, {"runs/pokernet_050/seed0/partial.json": good}), work, recipe)
+    assert not work.exists()
+
+
+# --------------------------------------------------------------------------- the schedule, the budget rule
+
+def test_the_schedule_puts_the_key_pairs_first_seed_by_seed():
+    runs = [str(run) for run in study_schedule({"key_seeds": 2, "ablation_seeds": 1})]
+    assert runs == ["pokernet_050 seed 0", "ghostnet_050 seed 0", "pokernet_100 seed 0", "ghostnet_100 seed 0",
+                    "pokernet_050 seed 1", "ghostnet_050 seed 1", "pokernet_100 seed 1", "ghostnet_100 seed 1",
+                    "pokernet_050-no_se seed 0", "pokernet_100-no_se seed 0", "pokernet_050-act_relu seed 0",
+                    "pokernet_100-act_relu seed 0", "pokernet_050-act_relu6 seed 0", "pokernet_100-act_relu6 seed 0"]
+
+
+def test_a_window_takes_the_next_missing_runs_as_blocks_of_equal_seeds():
+    schedule = study_schedule({"key_seeds": 3, "ablation_seeds": 0})
+    missing = missing_runs(schedule, schedule[:2])
+    assert [str(r) for r in missing[:2]] == ["pokernet_100 seed 0", "ghostnet_100 seed 0"]
+    blocks = seed_groups(missing[:6])
+    assert [([a.name for a in arms], seeds) for arms, seeds in blocks] == [
+        (["pokernet_100", "ghostnet_100"], (0, 1)), (["pokernet_050", "ghostnet_050"], (1,))]
+
+
+def test_the_budget_rule_fits_or_does_not_start():
+    budget = Budget(budget_s=400, img_per_s=1000, margin=0.25, fixed_s=50)  # a run of 100k images: 125 s
+    assert budget.fits(2, 100_000) and budget.seconds(2, 100_000) == 300
+    assert not budget.fits(3, 100_000) and budget.most_runs(100_000) == 2
+    assert Budget(100, 1000, 0.25, 50).most_runs(100_000) == 0
+    assert next_runs(study_schedule({"key_seeds": 1, "ablation_seeds": 0}), budget, 100_000)[-1].seed == 0
+    assert windows_left(5, 100_000, budget) == 3 and windows_left(5, 100_000, Budget(100, 1000, 0.25, 50)) is None
+    assert run_images(30, 128) == 30 * 390 * 128  # whole batches of the 50,000 CIFAR-10 training images
+
+
+def test_study_run_says_before_training_that_the_epochs_do_not_fit(tmp_path, train_image_folder, train_tiny_recipe,
+                                                                   train_keep_threads, capsys):
+    out = tmp_path / "study"
+    code = study_main(["run", "--data-root", str(train_image_folder), "--out", str(out), "--seeds", "0",
+                       "--arms", "pokernet_050", "--recipe", str(train_tiny_recipe), "--epochs", "2",
+                       "--budget-s", "2", "--device", "cpu", "--decode-workers", "1", "--threads", "1"])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "2 epoch(s) of 1 runs need" in error and "not started" in error
+    assert json.loads((out / "study.json").read_text())["status"] == "not_started"
+    assert not (out / "runs").exists()
+
+
+def test_budget_default_is_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        study_main(["next", "--help"])
+    assert "(default: 420.0)" in capsys.readouterr().out
+
+
+def test_a_window_trains_the_next_runs_and_plan_sees_them(tmp_path, train_image_folder, train_tiny_recipe,
+                                                          train_keep_threads, capsys):
+    recipe = tmp_path / "tiny_study.yaml"
+    recipe.write_text(f"derives_from: {train_tiny_recipe}\nchanges: ['study fields']\nepochs: 1\n"
+                      "study: {key_seeds: 1, ablation_seeds: 0, safety_margin: 0.25}\n")
+    out, work = tmp_path / "out", tmp_path / "work"
+    code = study_main(["next", "--data-root", str(train_image_folder), "--out", str(out), "--recipe", str(recipe),
+                       "--work-dir", str(work), "--img-per-s", "1e9", "--budget-s", "300", "--allow-dirty",
+                       "--device", "cpu", "--decode-workers", "1", "--threads", "1"])
+    assert code == 0
+    window = json.loads((out / "study.json").read_text())
+    assert window["status"] == "complete" and window["runs"] == 4 and window["train_img_per_s"] > 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.glob("block*/runs/*/seed*/metrics.json")) == [
+        f"block0/runs/{v}/seed0/metrics.json" for v in ("ghostnet_050", "ghostnet_100", "pokernet_050", "pokernet_100")]
+
+
+def test_gpu_study_script_says_in_one_line_that_the_data_archive_is_missing(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gpu_study.sh"
+    env = {**os.environ, "TMPDIR": str(tmp_path), "OUT": str(tmp_path / "out"),
+           "CIFAR10_ARCHIVE": str(tmp_path / "absent.tar.gz")}
+    result = subprocess.run(["bash", str(script), "--budget-s", "60"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"missing {tmp_path}/absent.tar.gz" in result.stderr and "cp ../shared/datasets/cifar10-jpeg" in result.stderr
+    assert not (tmp_path / "out").exists()

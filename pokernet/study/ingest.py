@@ -12,12 +12,13 @@ from typing import Any
 
 from pokernet import schemas
 from pokernet.fileio import atomic_write_text
-
 from pokernet.models.variant import Variant
+from pokernet.train.recipe import METADATA_KEYS, resolve_recipe
 
 from .arms import arm_by_variant
 
-RUN_MEMBER = re.compile(r"^(?:.*/)?runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/(?P<name>metrics|partial)\.json$")
+RUN_MEMBER = re.compile(r"^(?:.*/)?runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/"
+                        r"(?P<name>metrics|partial)\.json$")
 
 
 @dataclass
@@ -28,35 +29,63 @@ class IngestedRun:
     top1: float
 
 
-def _check_run(member: str, variant: str, seed: int, data: Any) -> None:
-    """The metrics contract (the schema ``pokernet train`` writes to), then path = content."""
-    schemas.check("metrics", data, member)
+def training_recipe(recipe: dict[str, Any]) -> dict[str, Any]:
+    """What a run was trained with: the recipe without its metadata (name, changes, study)."""
+    return {k: v for k, v in recipe.items() if k not in METADATA_KEYS}
+
+
+def check_study_run(where: str, data: Any, variant: str, seed: int, recipe: dict[str, Any]) -> None:
+    """One run of the study as ``where`` holds it, or ValueError naming ``where``: the metrics
+    contract (the schema ``pokernet train`` writes to); the variant and seed its path says; the
+    study's ``recipe`` (loaded) at its full epochs on the whole CIFAR-10 test split; a clean commit."""
+    schemas.check("metrics", data, where)
     arm = arm_by_variant(variant)
     try:
         held = Variant.from_options(data["model"], data["model_options"])
     except ValueError as error:
-        raise ValueError(f"{member}: {error}") from None
+        raise ValueError(f"{where}: {error}") from None
     if held != arm:
-        raise ValueError(f"{member}: holds variant {held} ({data['model']} {data['model_options']}), "
+        raise ValueError(f"{where}: holds variant {held} ({data['model']} {data['model_options']}), "
                          f"its path says {variant}")
     if data["seed"] != seed:
-        raise ValueError(f"{member}: holds seed {data['seed']}, its path says seed {seed}")
+        raise ValueError(f"{where}: holds seed {data['seed']}, its path says seed {seed}")
+    expected = training_recipe(resolve_recipe(recipe, arm.model))
+    held_recipe = training_recipe(data.get("recipe") or {})
+    if held_recipe != expected:
+        differ = sorted(k for k in expected.keys() | held_recipe.keys() if expected.get(k) != held_recipe.get(k))
+        raise ValueError(f"{where}: trained with another recipe than {recipe['name']} at its {recipe['epochs']} "
+                         f"epochs ({data['epochs']} epochs; differs in {', '.join(differ)})")
+    limits = {"subset_per_class": data.get("subset_per_class"), **data.get("dry_run_limits", {})}
+    if data["dataset"] != "cifar10" or any(value is not None for value in limits.values()):
+        raise ValueError(f"{where}: not the study's data: a dry run (dataset {data['dataset']}, "
+                         f"{', '.join(f'{k} {v}' for k, v in limits.items() if v is not None)}); the study trains "
+                         f"on the whole CIFAR-10 train split and evaluates on the whole test split")
+    commit = data.get("git_commit")
+    if not commit or commit.endswith("-dirty"):
+        raise ValueError(f"{where}: recorded code commit {commit!r} is not a clean commit "
+                         f"(commit before a GPU window: a dirty tree's code cannot be named)")
 
 
-def read_archive(archive: Path) -> tuple[dict[tuple[str, int], dict[str, Any]], list[str], dict[str, Any] | None]:
-    """The complete runs (metrics.json), the partial ones, and study.json of an archive."""
+RunsByKey = dict[tuple[str, int], tuple[str, dict[str, Any]]]
+
+
+def read_archive(archive: Path, recipe: dict[str, Any]) -> tuple[RunsByKey, list[str], dict[str, Any] | None]:
+    """The complete runs ((variant, seed) -> (member, metrics), each checked), the partial ones,
+    and study.json of an archive."""
     if not archive.is_file():
         raise FileNotFoundError(f"study archive {archive} does not exist")
-    runs: dict[tuple[str, int], dict[str, Any]] = {}
+    runs: RunsByKey = {}
     partial: list[str] = []
-    study = None
+    study: tuple[int, Any] | None = None
     try:
         with tarfile.open(archive, "r:*") as tar:
             for member in tar.getmembers():
                 if not member.isfile():
                     continue
-                if member.name.endswith("study.json") and study is None:
-                    study = schemas.parse(tar.extractfile(member).read().decode(), member.name)
+                if Path(member.name).name == "study.json":  # the window's (the shallowest), not a block's
+                    depth = member.name.count("/")
+                    if study is None or depth < study[0]:
+                        study = (depth, schemas.parse(tar.extractfile(member).read().decode(), member.name))
                     continue
                 match = RUN_MEMBER.match(member.name)
                 if not match:
@@ -64,30 +93,57 @@ def read_archive(archive: Path) -> tuple[dict[tuple[str, int], dict[str, Any]], 
                 if match["name"] == "partial":
                     partial.append(member.name)
                     continue
-                data = schemas.parse(tar.extractfile(member).read().decode(), member.name)
-                _check_run(member.name, match["variant"], int(match["seed"]), data)
-                runs[(match["variant"], int(match["seed"]))] = data
+                where = f"{archive}:{member.name}"
+                data = schemas.parse(tar.extractfile(member).read().decode(), where)
+                check_study_run(where, data, match["variant"], int(match["seed"]), recipe)
+                runs[(match["variant"], int(match["seed"]))] = (where, data)
     except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
         raise ValueError(f"study archive {archive} is unreadable: {error}") from None
-    return runs, partial, study
+    return runs, partial, study[1] if study else None
 
 
-def ingest(archive: Path, work_dir: Path, force: bool = False) -> list[IngestedRun]:
-    """Write every complete run of ``archive`` under ``work_dir``; check everything first. A run
-    already there with other content is an error unless ``force`` (never silently replaced)."""
-    runs, partial, study = read_archive(archive)
+def held_runs(work_dir: Path) -> dict[tuple[str, int], Path]:
+    """The runs a work dir holds: (variant, seed) -> its metrics.json."""
+    found = {}
+    for path in sorted((work_dir / "runs").glob("*/seed*/metrics.json")):
+        match = RUN_MEMBER.match(path.relative_to(work_dir).as_posix())
+        if match:
+            found[(match["variant"], int(match["seed"]))] = path
+    return found
+
+
+def study_runs_held(work_dir: Path, recipe: dict[str, Any]) -> tuple[dict[tuple[str, int], Path], dict[Path, str]]:
+    """The work dir's runs that are the study's, and the others with why not."""
+    good, other = {}, {}
+    for (variant, seed), path in held_runs(work_dir).items():
+        try:
+            check_study_run(str(path), schemas.parse(path.read_text(), str(path)), variant, seed, recipe)
+            good[(variant, seed)] = path
+        except ValueError as error:
+            other[path] = str(error)
+    return good, other
+
+
+def ingest(archive: Path, work_dir: Path, recipe: dict[str, Any]) -> list[IngestedRun]:
+    """Write every complete run of ``archive`` under ``work_dir``; check everything first, write
+    nothing on any refusal. The same run again is left as it is; another run of the same arm and
+    seed is a duplicate, refused with both paths; runs of another setting in ``work_dir`` are not
+    mixed with the study's (they must be moved away first)."""
+    runs, partial, study = read_archive(archive, recipe)
     if not runs:
         detail = f" ({len(partial)} partial runs: training did not finish its schedule)" if partial else ""
         raise ValueError(f"study archive {archive} holds no complete run{detail}")
-    settings = {(d["dataset"], d["resolution"], d["epochs"], d.get("subset_per_class")) for d in runs.values()}
-    if len(settings) > 1:
-        raise ValueError(f"study archive {archive}: runs differ in dataset/resolution/epochs/subset: {sorted(settings, key=str)}")
+    held, other = study_runs_held(work_dir, recipe)
+    if other:
+        path, reason = next(iter(other.items()))
+        raise ValueError(f"{work_dir}/runs holds {len(other)} run(s) that are not the study's, e.g. {reason}; "
+                         f"the study's runs are not mixed with them: move {work_dir}/runs away first")
     planned = []
-    for (variant, seed), data in sorted(runs.items()):
+    for (variant, seed), (where, data) in sorted(runs.items()):
         path = work_dir / "runs" / variant / f"seed{seed}" / "metrics.json"
         text = json.dumps(data, indent=2) + "\n"
-        if path.exists() and path.read_text() != text and not force:
-            raise ValueError(f"{path} already holds another run; move it away or pass --force")
+        if (variant, seed) in held and path.read_text() != text:
+            raise ValueError(f"duplicate run {variant} seed {seed}: {where} and {path} (keep one: move the other away)")
         planned.append((path, text, IngestedRun(variant, seed, path, data["top1"])))
     for path, text, _ in planned:
         atomic_write_text(path, text)

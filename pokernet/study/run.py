@@ -37,6 +37,14 @@ from pokernet.train.recipe import load_recipe, resolve_recipe
 from pokernet.models.variant import Variant
 
 from .arms import STUDY_ARMS
+from .schedule import Budget
+
+DEFAULT_SAFETY_MARGIN = 0.25  # for a recipe without study fields (dry runs)
+
+
+class NotStarted(ValueError):
+    """The budget rule: training would not end within the budget, so it does not start."""
+
 
 TRAINER = "pokernet.train.fused (seeds fused with torch.func.vmap, one CUDA graph per arm)"
 
@@ -286,15 +294,31 @@ class Study:
         self.timer.mark("measured")
         return seconds
 
-    def size_epochs(self, step_seconds: float) -> int:
-        """The most epochs (at most the recipe's) that end within the budget, evaluation included."""
-        recipe_epochs = self.base_recipe["epochs"]
-        if self.config.epochs:
-            return min(self.config.epochs, recipe_epochs)
-        epoch_seconds = step_seconds * self.steps_per_epoch() * 1.03 + 0.2  # + planning, epoch ends
+    def epoch_budget(self, step_seconds: float) -> Budget:
+        """The budget rule (``schedule.Budget``) for what is left of the wall-clock budget: the
+        measured rate of all arms together, the recipe's safety margin, evaluation as fixed cost."""
+        images_per_step = len(self.arms) * len(self.config.seeds) * self.batch
+        margin = self.base_recipe.get("study", {}).get("safety_margin", DEFAULT_SAFETY_MARGIN)
         eval_seconds = step_seconds * self.val_size / self.batch / 2 + 10
-        left = self.config.budget_s - self.timer.elapsed() - eval_seconds
-        return max(1, min(recipe_epochs, math.floor(left / epoch_seconds)))
+        return Budget(self.config.budget_s - self.timer.elapsed(), images_per_step / step_seconds, margin, eval_seconds)
+
+    def size_epochs(self, step_seconds: float) -> tuple[int, float]:
+        """The epochs to train, decided before training: ``--epochs`` (at most the recipe's) if
+        they fit the budget, else the most that fit; NotStarted when they (or one epoch) do not.
+        Returns the epochs and their estimated seconds (training + evaluation, margin included)."""
+        recipe_epochs = self.base_recipe["epochs"]
+        budget = self.epoch_budget(step_seconds)
+        runs = len(self.arms) * len(self.config.seeds)
+        epoch_images = self.steps_per_epoch() * self.batch
+        wanted = min(self.config.epochs, recipe_epochs) if self.config.epochs else None
+        epochs = wanted or min(recipe_epochs, budget.most_runs(epoch_images * runs))
+        need = budget.seconds(runs, max(1, epochs) * epoch_images)
+        if epochs < 1 or need > budget.budget_s:
+            raise NotStarted(f"{max(1, epochs)} epoch(s) of {runs} runs need ~{need:.0f} s (measured "
+                             f"{budget.img_per_s:,.0f} img/s, + {budget.margin:.0%} margin, + {budget.fixed_s:.0f} s "
+                             f"evaluation); {budget.budget_s:.0f} s of the {self.config.budget_s:.0f} s budget "
+                             f"are left: not started")
+        return epochs, need
 
     # ----------------------------------------------------------- training, evaluation
 
@@ -372,7 +396,8 @@ def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, history: li
         run, history, data_source=str(config.data_root), train_size=study.train_size, val_size=study.val_size,
         wall_time_s=study.timer.elapsed(), train_img_per_s=img_per_s, device=device_name(study.device),
         num_threads=torch.get_num_threads(), world_size=1, amp_bf16=False, channels_last=False,
-        trainer=TRAINER, fused_seeds=list(config.seeds), study_arms=len(study.arms))
+        trainer=TRAINER, fused_seeds=list(config.seeds), study_arms=len(study.arms),
+        dry_run_limits={"val_limit": config.val_limit, "max_steps": config.max_steps})
 
 
 def histories(study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float,
@@ -406,15 +431,16 @@ def versions() -> dict[str, Any]:
             "timm": timm.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
 
 
-def execute(config: StudyConfig) -> dict[str, Any]:
+def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]] | None = None) -> dict[str, Any]:
     """The whole study; writes runs/<variant>/seed<s>/metrics.json (or partial.json) and study.json
-    under ``config.out_dir``. study.json is written whatever happens, with the error if any."""
+    under ``config.out_dir``. study.json is written whatever happens, with the error if any.
+    ``data``: as for :class:`Study`. Raises NotStarted, before training, if it cannot end in time."""
     out = Path(config.out_dir)
     summary: dict[str, Any] = {"status": "started", "config": {k: str(v) if isinstance(v, Path) else v
                                                                for k, v in vars(config).items() if k != "arms"},
                                "arms": [arm.name for arm in config.arms], "versions": versions()}
     try:
-        study = Study(config)
+        study = Study(config, data)
         summary.update(device=device_name(study.device), train_size=study.train_size, val_size=study.val_size,
                        resolution=study.data_cfg["resolution"], batch_per_seed=study.batch,
                        steps_per_epoch=study.steps_per_epoch())
@@ -422,13 +448,14 @@ def execute(config: StudyConfig) -> dict[str, Any]:
         step_seconds = study.measure(config.calibration_steps)
         images_per_step = len(study.arms) * len(config.seeds) * study.batch
         summary["measured_img_per_s"] = images_per_step / step_seconds
-        epochs = study.size_epochs(step_seconds)
+        epochs, estimate_s = study.size_epochs(step_seconds)
         if study.base_recipe.get("eval_every", epochs) < epochs:
             raise ValueError(f"recipe {config.recipe}: eval_every {study.base_recipe['eval_every']} < {epochs} "
                              f"epochs, but the study evaluates after the last epoch only")
         log(f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
             f"seeds x {study.batch} images = {images_per_step / step_seconds:,.0f} img/s; "
-            f"{epochs} epochs fit the {config.budget_s:.0f} s budget")
+            f"{epochs} epochs fit the {config.budget_s:.0f} s budget (estimated {estimate_s:.0f} s of "
+            f"{config.budget_s - study.timer.elapsed():.0f} s left, margin included): training them")
         for arm in study.arms:
             arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
         summary.update(epochs_planned=epochs, status="training")
@@ -446,8 +473,9 @@ def execute(config: StudyConfig) -> dict[str, Any]:
                        timings=study.timer.marks, wall_time_s=study.timer.elapsed())
         log(f"wrote {len(written)} runs under {out}/runs ({study.timer.elapsed():.0f} s in all)")
     except BaseException as error:
-        summary.update(status="failed", error=f"{type(error).__name__}: {error}")
-        log(f"FAILED: {type(error).__name__}: {error}")
+        not_started = isinstance(error, NotStarted)
+        summary.update(status="not_started" if not_started else "failed", error=f"{type(error).__name__}: {error}")
+        log(f"not started: {error}" if not_started else f"FAILED: {type(error).__name__}: {error}")
         raise
     finally:
         write_json(out / "study.json", summary)
