@@ -235,3 +235,23 @@ def test_gpu_study_script_says_in_one_line_that_the_data_archive_is_missing(tmp_
     assert result.stderr.count("\n") == 1
     assert f"missing {tmp_path}/absent.tar.gz" in result.stderr and "cp ../shared/datasets/cifar10-jpeg" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_block_that_does_not_fit_its_measured_rate_is_shrunk_never_cut_short(
+        tmp_path, train_image_folder, train_tiny_recipe, train_keep_threads, monkeypatch):
+    from pokernet.study import run as study_run
+    from pokernet.study.window import plan_window, train_window
+    recipe = tmp_path / "tiny_study.yaml"
+    recipe.write_text(f"derives_from: {train_tiny_recipe}\nchanges: ['study fields']\nepochs: 1\n"
+                      "study: {key_seeds: 1, ablation_seeds: 0, safety_margin: 0.25}\n")
+    # 2 s per step per arm: 3 steps (18 images, batch 6) x 1.25 + evaluation (1 s per arm + 10 s):
+    # 4 arms ~44 s, 3 arms ~35.5 s, 2 arms ~27 s
+    monkeypatch.setattr(study_run.Study, "measure", lambda self, steps: 2.0 * len(self.arms))
+    window = plan_window(tmp_path / "work", str(recipe), 31, img_per_s=1e9, overhead_s=1)
+    assert len(window.chosen) == 4
+    template = study_run.StudyConfig(train_image_folder, tmp_path / "out", [], (), str(recipe), device="cpu",
+                                     decode_workers=1, threads=1)
+    summary = train_window(window, template, tmp_path / "out")
+    assert summary["status"] == "incomplete" and summary["runs"] == 2
+    assert summary["blocks"][0]["arms"] == ["pokernet_050", "ghostnet_050"]
+    assert summary["blocks"][0]["epochs_done"] == 1

@@ -115,6 +115,8 @@ def fitting_block(config: Any, data: Any) -> dict[str, Any] | str:
             if len(config.arms) == 1 and len(config.seeds) == 1:
                 return reason
             smaller = ({"arms": config.arms[:-1]} if len(config.arms) > 1 else {"seeds": config.seeds[:-1]})
+            if "seeds" in smaller:  # data: (train, test, classes, one train pool per seed)
+                data = (*data[:3], data[3][:-1])
             left = config.budget_s - (time.perf_counter() - attempt)
             config = replace(config, budget_s=left, **smaller)
             log(f"{reason}; trying {', '.join(a.name for a in config.arms)} seeds {config.seeds}")
@@ -133,12 +135,14 @@ def train_window(window: Window, template: Any, out: Path) -> dict[str, Any]:
     for line in describe(window):
         log(line)
     try:
-        data = load_cifar10(template, window.recipe["data"]["resize"]) if chosen else None
+        all_seeds = sorted({run.seed for run in chosen})
+        data = load_cifar10(replace(template, seeds=all_seeds), window.recipe["data"]["resize"]) if chosen else None
         for index, (arms, seeds) in enumerate(seed_groups(chosen)):
             left = window.budget.budget_s - (time.perf_counter() - start)
             config = replace(template, out_dir=out / f"block{index}", arms=arms, seeds=list(seeds), budget_s=left,
                              epochs=window.recipe["epochs"], deadline_s=None)
-            block = fitting_block(config, data)
+            train, val, classes, pools = data
+            block = fitting_block(config, (train, val, classes, [pools[all_seeds.index(s)] for s in seeds]))
             if isinstance(block, str):
                 summary["not_started"] = block
                 break
