@@ -96,6 +96,24 @@ def check_output_file(path: str | os.PathLike, option: str) -> None:
     check_output_folder(path.parent, option + " folder")
 
 
+def set_aside(folder: str | os.PathLike, label: str) -> Path:
+    """Move what ``folder`` holds (all but its lock) into a new sibling ``FOLDER.LABEL[-N]``, so that
+    the folder starts empty and nothing is lost. Call it only while holding the folder."""
+    folder = Path(folder)
+    aside, number = folder.with_name(f"{folder.name}.{label}"), 1
+    while True:
+        try:
+            aside.mkdir()
+            break
+        except FileExistsError:
+            number += 1
+            aside = folder.with_name(f"{folder.name}.{label}-{number}")
+    for entry in folder.iterdir():
+        if entry.name != LOCK_NAME:
+            os.rename(entry, aside / entry.name)
+    return aside
+
+
 class FolderClaim:
     """An exclusive claim on a folder: an flock on FOLDER/.pokernet.lock. The kernel releases it
     when the process dies, so a killed run can be resumed at once; :meth:`close` removes the file."""

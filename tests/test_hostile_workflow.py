@@ -3,6 +3,7 @@ and ranges are checked by the schema, a broken recipe or an alias bomb stops the
 the file named, and a rerun retrains."""
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -116,3 +117,49 @@ def test_a_broken_recipe_stops_the_dag_naming_the_key_and_the_file(tmp_path):
     assert done.returncode != 0
     out = done.stdout + done.stderr
     assert f"config key recipe: recipe {recipe}: not UTF-8 text" in out, out[-2000:]
+
+
+# ------------------------------------------------------------------------------ a rerun is a rerun
+
+@pytest.fixture
+def tiny_workflow(tmp_path, train_image_folder, train_tiny_recipe):
+    """snakemake on one smoke-size train target (pokernet_050, 18 images of 20x20, 1 epoch): run(*extra, **config)."""
+    work = tmp_path / "work"
+    target = str(work / "runs/pokernet_050/seed0/metrics.json")
+
+    def run(*extra: str, **config) -> Path:
+        content = {"work_dir": str(work), "results_dir": str(tmp_path / "results"), "profile_name": "hostile",
+                   "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
+                   "recipe": str(train_tiny_recipe), "epochs": 1, **config}
+        done = snakemake("--cores", "1", target, "--configfile", "workflow/config/smoke.yaml",
+                         overlay(tmp_path, content), *extra, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return Path(target).parent
+    return run
+
+
+def _trained(run_dir: Path) -> tuple[int, str, int, str | None]:
+    """(checkpoint inode, metrics timestamp, epochs, recorded commit) of a finished run."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return (run_dir / "checkpoint.pt").stat().st_ino, metrics["timestamp"], metrics["epochs"], metrics["git_commit"]
+
+
+def test_forceall_and_a_changed_config_retrain_from_scratch(tiny_workflow):
+    import torch
+
+    from pokernet.provenance import git_commit
+    run_dir = tiny_workflow()
+    first = _trained(run_dir)
+    assert first[3] == git_commit()
+    # a finished run from older code: --forceall retrains it (no stale checkpoint reused) and records this code
+    checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    torch.save({**checkpoint, "git_commit": "0000000"}, run_dir / "checkpoint.pt")
+    forced = _trained(tiny_workflow("--forceall"))
+    assert forced[0] != first[0] and forced[3] == git_commit()
+    aside = sorted(run_dir.parent.glob("seed0.replaced-*"))
+    assert len(aside) == 1 and (aside[0] / "checkpoint.pt").is_file()  # the old run moved aside, not lost
+    assert "a rerun: the previous run cannot be continued" in (run_dir / "train.log").read_text()
+    # another epochs value: Snakemake re-plans (params changed), the rule retrains, no manual step
+    longer = _trained(tiny_workflow(epochs=2))
+    assert longer[2] == 2 and longer[0] != forced[0]
+    assert len(list(run_dir.parent.glob("seed0.replaced-*"))) == 2

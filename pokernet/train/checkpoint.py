@@ -19,7 +19,10 @@ CHECKPOINT_FORMAT = "pokernet-checkpoint"
 CHECKPOINT_VERSION = 1
 CHECKPOINT_KEYS = ("format", "format_version", "model", "model_options", "classes", "config",
                    "config_hash", "epoch", "model_state", "optimizer_state", "scheduler_state",
-                   "rng_states", "history", "totals")
+                   "rng_states", "history", "totals", "git_commit")
+# Keys a checkpoint written before they existed may lack, with the value they then mean.
+# git_commit: the commit whose code trained the epochs (None: not known).
+OPTIONAL_KEYS = {"git_commit": None}
 
 
 def new_checkpoint(**fields: Any) -> dict[str, Any]:
@@ -58,6 +61,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if checkpoint.get("format_version") != CHECKPOINT_VERSION:
         raise ValueError(f"{path}: checkpoint format version {checkpoint.get('format_version')!r}, "
                          f"this code reads version {CHECKPOINT_VERSION}")
+    checkpoint = {**OPTIONAL_KEYS, **checkpoint}
     missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
     if missing:
         raise ValueError(f"{path} is an incomplete pokernet checkpoint (missing {', '.join(missing)})")
@@ -69,7 +73,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 _FIELD_TYPES = {"model": (str, "a model name"), "model_options": (dict, "a mapping of options"),
                 "classes": (list, "a list of class names"), "config": (dict, "a mapping (the run's configuration)"),
                 "config_hash": (str, "a string"), "epoch": (int, "a whole number"), "history": (list, "a list"),
-                "totals": (dict, "a mapping"), "rng_states": (list, "a list")}
+                "totals": (dict, "a mapping"), "rng_states": (list, "a list"),
+                "model_state": (dict, "a mapping of tensors (a state_dict)"),
+                "git_commit": ((str, type(None)), "a commit id or null")}
 
 
 def _check_fields(checkpoint: dict[str, Any], path: Path) -> None:
@@ -86,6 +92,9 @@ def _check_fields(checkpoint: dict[str, Any], path: Path) -> None:
         raise ValueError(f"{path}: config.recipe must be a mapping (the recipe), got {config.get('recipe')!r:.60}")
     recipe = {k: v for k, v in config["recipe"].items() if k != "resolved"}
     schemas.check("recipe", recipe, str(path), prefix=("config", "recipe"))
+    if not 1 <= checkpoint["epoch"] <= recipe["epochs"]:
+        raise ValueError(f"{path}: epoch must be in [1, {recipe['epochs']}] (its recipe's epochs), "
+                         f"got {checkpoint['epoch']}")
 
 
 def _load_failure(error: Exception) -> str:
@@ -95,6 +104,15 @@ def _load_failure(error: Exception) -> str:
         detail = message.split("WeightsUnpickler error:", 1)[1].split("Check the documentation")[0].strip()
         return f"not a torch.save file of tensors and plain data ({detail})"
     return message.split(". ")[0]
+
+
+def check_same_code(checkpoint: dict[str, Any], path: Path, commit: str | None) -> None:
+    """--resume continues only a checkpoint of this code's commit: a run trained by two commits would
+    record one of them. (A "-dirty" tree's uncommitted edits are not seen: commit them first.)"""
+    if checkpoint["git_commit"] != commit:
+        raise ValueError(f"--resume: {path} was trained by commit {checkpoint['git_commit'] or 'unknown'}, this "
+                         f"code is {commit or 'not a git checkout'}; a run of two codes would record one: "
+                         f"train into another --out")
 
 
 def check_same_config(checkpoint: dict[str, Any], path: Path, run_config: dict[str, Any], run_hash: str) -> None:

@@ -54,6 +54,11 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue from RUN_DIR/checkpoint.pt if it exists, else start: the same "
                              "command starts a run and continues it after an interruption")
+    parser.add_argument("--restart-stale", action="store_true",
+                        help="with --resume: a run this code and configuration cannot continue (another "
+                             "configuration or commit, a finished run without metrics.json) is moved aside to "
+                             "RUN_DIR.replaced-COMMIT and the run starts from scratch (the workflow's train rule: "
+                             "--forceall and a changed config retrain)")
     parser.add_argument("--stop-after", type=positive_int, metavar="EPOCH",
                         help="stop once this epoch is done (time-limited jobs); continue with --resume")
     parser.add_argument("--workers", type=int, metavar="N",
@@ -82,7 +87,8 @@ def run_train(args: argparse.Namespace) -> int:
     train(TrainConfig(
         model=args.model, recipe=recipe, dataset=args.data, out_dir=out,
         model_options=model_options, data_root=args.data_root, subset=args.subset,
-        seed=args.seed, resume=args.resume, stop_after=args.stop_after, download=args.download,
+        seed=args.seed, resume=args.resume or args.restart_stale,
+        restart_stale=args.restart_stale, stop_after=args.stop_after, download=args.download,
         threads=args.threads, workers=args.workers, device=args.device, amp=args.amp,
         channels_last=args.channels_last,
     ))

@@ -26,10 +26,11 @@ from torch import nn
 from tqdm import tqdm
 
 from pokernet import schemas
-from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries
-from pokernet.provenance import available_cores
+from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries, set_aside
+from pokernet.provenance import available_cores, git_commit
 
-from .checkpoint import CHECKPOINT_NAME, check_same_config, load_checkpoint, new_checkpoint, save_checkpoint
+from .checkpoint import (CHECKPOINT_NAME, check_same_code, check_same_config, load_checkpoint, new_checkpoint,
+                         save_checkpoint)
 from .core import build_model, lr_scheduler, metrics_record, run_config, seed_global
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
 from .distributed import (Ranks, backend, barrier, device_name, gather, pick_device, process_group, share_buffers,
@@ -53,6 +54,9 @@ class TrainConfig:
     subset: int | None = None
     seed: int = 0
     resume: bool = False  # continue from out_dir's checkpoint if there is one (same command to start and requeue)
+    # with resume: a checkpoint this code and configuration cannot continue (another config, another commit,
+    # a finished run whose metrics.json is gone, an unreadable file) is set aside and the run starts afresh
+    restart_stale: bool = False
     stop_after: int | None = None  # stop once this epoch is done (time-limited jobs); resume later
     download: bool = False
     threads: int | None = None  # CPU threads per process; default: the cores this process may use
@@ -96,6 +100,7 @@ class RunState:
     totals: dict[str, Any] = field(default_factory=lambda: {"train_seconds": 0.0, "train_images": 0,
                                                              "wall_seconds": 0.0})
     finished: dict[str, Any] | None = None  # metrics.json of a run already finished (--resume: nothing to do)
+    commit: str | None = None  # the commit of the code this process runs (recorded in checkpoints and metrics)
     wall_before: float = 0.0  # wall seconds of the sessions before this one
     session_epoch_seconds: list[float] = field(default_factory=list)  # this session's epochs (for the ETA)
 
@@ -120,19 +125,16 @@ def train(config: TrainConfig) -> TrainResult:
     with process_group(ranks, device):
         run = _prepare(config, ranks, device)
         if run.finished is not None:
-            print(f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten")
-            return TrainResult(run.model, run.finished, run.checkpoint)
+            return _already_finished(run)
         claim = claim_folder(run.out_dir, "--out") if ranks.is_main else None
         try:
-            if ranks.is_main:
-                _existing_run(config, run.run_config, run.run_hash)  # again, now that the folder is ours
-                stale = remove_stale_temporaries(run.out_dir, (CHECKPOINT_NAME, METRICS_NAME))
-            barrier(ranks)
+            notes = _recheck_claimed(run)
+            if run.finished is not None:
+                return _already_finished(run)
             run.log = open_log(run.out_dir, ranks.is_main)
             try:
-                if ranks.is_main and stale:
-                    run.log.info(f"removed {len(stale)} temporary file(s) of an interrupted write: "
-                                 f"{', '.join(p.name for p in stale)}")
+                for note in notes:
+                    run.log.info(note)
                 _start(run)
                 epochs = config.recipe["epochs"]
                 for epoch in range(run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs):
@@ -145,10 +147,48 @@ def train(config: TrainConfig) -> TrainResult:
                 claim.close()
 
 
-def _existing_run(config: TrainConfig, run_config: dict[str, Any],
-                  run_hash: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(checkpoint to resume, metrics of a finished run) of the run folder, or an error: a run
-    is never overwritten, and --resume continues only the configuration that made it."""
+def _already_finished(run: RunState) -> TrainResult:
+    print(f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten")
+    return TrainResult(run.model, run.finished, run.checkpoint)
+
+
+def _recheck_claimed(run: RunState) -> list[str]:
+    """Now that the folder is ours, look again, and this look decides (another process may have finished,
+    advanced or replaced the run since _prepare): the run to continue, or a stale one set aside (rank 0
+    decides, every rank follows). Returns the lines to log."""
+    notes: list[str] = []
+    if run.ranks.is_main:
+        run.checkpoint, run.finished, stale = _existing_run(run.config, run.run_config, run.run_hash, run.commit)
+        if stale:
+            aside = set_aside(run.out_dir, f"replaced-{run.commit or 'unknown'}")
+            notes.append(f"a rerun: the previous run cannot be continued ({stale}); moved it to {aside}, "
+                         f"training from scratch")
+        removed = remove_stale_temporaries(run.out_dir, (CHECKPOINT_NAME, METRICS_NAME))
+        if removed:
+            notes.append(f"removed {len(removed)} temporary file(s) of an interrupted write: "
+                         f"{', '.join(p.name for p in removed)}")
+    decided = gather((run.checkpoint is None, run.finished) if run.ranks.is_main else None, run.ranks)[0]
+    if decided[0]:
+        run.checkpoint = None
+    run.finished = decided[1]
+    return notes
+
+
+def _existing_run(config: TrainConfig, run_config: dict[str, Any], run_hash: str,
+                  commit: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+    """(checkpoint to resume, metrics of a finished run, why the folder's run is stale) of the run folder,
+    or an error: a run is never overwritten, and --resume continues only the configuration and the code
+    that made it. With restart_stale, what --resume would refuse is the third item instead."""
+    try:
+        return (*_resumable(config, run_config, run_hash, commit), None)
+    except ValueError as why:
+        if not config.restart_stale:
+            raise
+        return None, None, str(why)
+
+
+def _resumable(config: TrainConfig, run_config: dict[str, Any], run_hash: str,
+               commit: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     out_dir = Path(config.out_dir)
     checkpoint_path, metrics_path = out_dir / CHECKPOINT_NAME, out_dir / METRICS_NAME
     if metrics_path.exists():  # finished, even if its checkpoint was deleted
@@ -164,6 +204,9 @@ def _existing_run(config: TrainConfig, run_config: dict[str, Any],
                              f"continue it, or choose another --out")
         checkpoint = load_checkpoint(checkpoint_path)
         check_same_config(checkpoint, checkpoint_path, run_config, run_hash)
+        check_same_code(checkpoint, checkpoint_path, commit)
+        if config.restart_stale and checkpoint["epoch"] >= config.recipe["epochs"]:
+            raise ValueError(f"{checkpoint_path} holds a finished run whose {METRICS_NAME} is gone: a forced rerun")
         return checkpoint, None
     return None, None  # without a checkpoint, --resume starts the run
 
@@ -187,14 +230,15 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
                                  config.seed)
     config_of_run = run_config(config.model, options, recipe, config.dataset, config.subset, config.seed)
     run_hash = config_hash(config_of_run)
-    checkpoint, finished = _existing_run(config, config_of_run, run_hash)
+    commit = git_commit()
+    checkpoint, finished, _stale = _existing_run(config, config_of_run, run_hash, commit)
     per_rank_batch = recipe["batch_size"] // ranks.world_size
     workers = config.workers if config.workers is not None else min(8, available_cores() // ranks.local_world_size)
     pipeline = build_pipeline(data, data_cfg, per_rank_batch, ranks.rank, ranks.world_size,
                               config.seed, device, workers)
     return RunState(config, ranks, device, session_start, amp=config.amp and device.type == "cuda", data=data,
                     pipeline=pipeline, model=model, options=options, run_config=config_of_run,
-                    run_hash=run_hash, checkpoint=checkpoint, finished=finished)
+                    run_hash=run_hash, checkpoint=checkpoint, finished=finished, commit=commit)
 
 
 def _check_subset(subset: int | None, data: Any) -> None:
@@ -317,7 +361,7 @@ def _save_checkpoint(run: RunState, epoch: int) -> dict[str, Any]:
         config=run.run_config, config_hash=run.run_hash, epoch=epoch,
         model_state=run.model.state_dict(), optimizer_state=run.optimizer.state_dict(),
         scheduler_state=run.scheduler.state_dict(), rng_states=gather(rng_state(), run.ranks),
-        history=list(run.history), totals=dict(run.totals))
+        history=list(run.history), totals=dict(run.totals), git_commit=run.commit)
     if run.ranks.is_main:
         save_checkpoint(run.out_dir / CHECKPOINT_NAME, checkpoint)
     return checkpoint
@@ -347,4 +391,4 @@ def _metrics(run: RunState) -> dict[str, Any]:
         run.run_config, run.history, data_source=data.source, train_size=len(data.train), val_size=len(data.val),
         wall_time_s=totals["wall_seconds"], train_img_per_s=totals["train_images"] / totals["train_seconds"],
         device=device_name(run.device), num_threads=torch.get_num_threads(), world_size=run.ranks.world_size,
-        amp_bf16=run.amp, channels_last=run.channels_last)
+        amp_bf16=run.amp, channels_last=run.channels_last, git_commit=run.commit)

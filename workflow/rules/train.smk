@@ -24,7 +24,7 @@ rule train:
     shell:
         "{params.launcher} train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
         "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {threads} "
-        "--out {params.run_dir:q} --resume > {log:q} 2>&1"
+        "--out {params.run_dir:q} --restart-stale > {log:q} 2>&1"
 
 
 rule train_all:
