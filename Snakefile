@@ -19,6 +19,11 @@ min_version("9.0")
 configfile: "workflow/config/default.yaml"
 
 
+# The HTML report's front page (`snakemake --report results/report.html`): the measurement
+# narrative; each table and figure carries its own caption (workflow/report/<name>.rst).
+report: "workflow/report/workflow.rst"
+
+
 # Size first: a YAML alias bomb in an overlay would hang the validation below (upstream formats
 # the whole value into its error message).
 try:

@@ -37,7 +37,7 @@ def test_adopted_definition_reproduces_table4():
         model = PokerNet(width, se=row["se"])
         ours = {"params": count_params(model) / 1e6, "madds": count_madds(model) / 1e6}
         for column in ("params", "madds"):
-            # Everything matches except the 0.5x Params, which no reading reproduces (README,
+            # Everything matches except the 0.5x Params, which no reading reproduces (models.rst,
             # architecture audit): a change that fixes or breaks either must show up here.
             expected_match = width == 1.0 or column == "madds"
             ok = within_tolerance(ours[column], row[column], row_setting(row, rows, "tolerance", column),

@@ -1,7 +1,9 @@
-"""Every command in the README's code blocks runs as written, or as far as it can here without
-hours or data: each is parsed by its own parser, the quick ones run, Snakemake's are planned
-(`-n`) in a copy of the tree laid out as a fresh clone. CI (.ci/run) runs the set-up, the test
-command and the smoke target for real."""
+"""Every command in the code blocks of the README and of the report's narrative
+(workflow/report/*.rst) runs as written, or as far as it can here without hours or data: each is
+parsed by its own parser, the quick ones run, Snakemake's are planned (`-n`) in a copy of the tree
+laid out as a fresh clone, and the HTML report is written there and must hold every table, figure
+and narrative section. CI (.ci/run) runs the set-up, the test command and the smoke target for real."""
+import base64
 import json
 import re
 import shlex
@@ -15,16 +17,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+NARRATIVE = sorted((ROOT / "workflow" / "report").glob("*.rst"))
 
 # Run as written: quick, and write nothing outside their working folder.
 RUN_AS_WRITTEN = {"pokernet complexity pokernet_100 --width 0.75 --no-se --json"}
 
 
+def code_blocks() -> list[str]:
+    """The README's ```bash blocks and the narrative's `.. code:: bash` blocks (unindented)."""
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    for path in NARRATIVE:
+        for block in re.findall(r"^\.\. code(?:-block)?:: bash\n\n((?:(?:   .*)?\n)+)", path.read_text(), re.M):
+            blocks.append("\n".join(line[3:] for line in block.splitlines()))
+    return blocks
+
+
 def readme_commands() -> list[str]:
-    """The commands of the README's ```bash blocks: continuation lines joined, comments dropped,
+    """The commands of the code blocks: continuation lines joined, comments dropped,
     `a && b` split into a and b."""
     commands = []
-    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+    for block in code_blocks():
         for line in re.sub(r"\\\n\s*", " ", block).splitlines():
             line = re.sub(r"(^|\s)#.*$", "", line).strip()
             commands += [part.strip() for part in line.split(" && ") if part.strip()]
@@ -135,11 +147,48 @@ def test_snakemake_command_plans_as_written(command, fresh_tree):
     if "--report" in argv:  # quick: writes the HTML report of the committed results
         result = snakemake(argv, fresh_tree)
         assert result.returncode == 0, result.stderr[-2000:]
-        report = fresh_tree / argv[argv.index("--report") + 1]
-        assert report.stat().st_size > 10_000 and b"table3" in report.read_bytes()
+        check_report(fresh_tree / argv[argv.index("--report") + 1], fresh_tree)
     elif "--unlock" in argv:  # quick, and only removes Snakemake's lock
         result = snakemake(argv, fresh_tree)
         assert result.returncode == 0 and "Unlock" in result.stdout + result.stderr, result.stderr[-2000:]
     else:
         result = snakemake([*argv, "-n"], fresh_tree)
         assert result.returncode == 0, result.stderr[-2000:]
+
+
+# What the report must carry: the paper's Tables 2-5 and Figs. 5-6, the claim summary.
+REPORTED = ["results/table2.md", "results/table3.md", "results/table4.md", "results/table5.md",
+            "results/fig5.png", "results/fig6.png", "results/summary.md"]
+
+
+def embedded_file(html: str, path: str) -> bytes:
+    """The bytes Snakemake's report embeds for ``path`` (its entry's base64 data URI)."""
+    within_entry = r'(?:(?!": \{"name").)*?'  # up to the next file's entry, not beyond
+    entry = re.search(re.escape(json.dumps(path)) + r": \{" + within_entry + r'"data_uri": "data:[^"]*?;base64,([\w+/=]+)"',
+                      html)
+    assert entry, f"{path} is not in the report"
+    return base64.b64decode(entry.group(1))
+
+
+def section_ids(path: Path) -> list[str]:
+    """The ids docutils gives the headings of one narrative file."""
+    from docutils import nodes
+    from docutils.core import publish_doctree
+    tree = publish_doctree(path.read_text(), settings_overrides={"doctitle_xform": False, "report_level": 5})
+    return [section["ids"][0] for section in tree.findall(nodes.section)]
+
+
+def check_report(report: Path, tree: Path) -> None:
+    html = report.read_text(encoding="utf-8")
+    for path in REPORTED:
+        assert embedded_file(html, path) == (tree / path).read_bytes(), f"{path} differs in the report"
+    front = tree / "workflow/report/workflow.rst"
+    included = [tree / name for name in re.findall(r"^\.\. include:: (\S+)$", front.read_text(), re.M)]
+    captions = re.findall(r'caption="\.\./report/([\w.]+)"',
+                          "".join(rules.read_text() for rules in (tree / "workflow/rules").glob("*.smk")))
+    orphans = {path.name for path in NARRATIVE} - {front.name, *captions, *(path.name for path in included)}
+    assert not orphans, f"narrative files the report's front page does not include: {sorted(orphans)}"
+    for path in [front, *included]:
+        for section in section_ids(path):
+            assert f'id=\\"{section}\\"' in html, f"section {section!r} of {path.name} is not in the report"
+    assert "system-message" not in html, "docutils reported a problem in a narrative or caption file"

@@ -18,7 +18,7 @@ from pokernet.study.schedule import Budget, missing_runs, next_runs, run_images,
 from pokernet.train.core import lr_at
 from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
 
-# the keys `pokernet train` writes to metrics.json (README, Training)
+# the keys `pokernet train` writes to metrics.json (workflow/report/training.rst)
 TRAIN_METRICS_KEYS = {"model", "model_options", "top1", "top5", "loss", "train_loss", "train_top1", "epochs",
                       "seed", "dataset", "subset_per_class", "data_source", "train_size", "val_size",
                       "resolution", "wall_time_s", "train_img_per_s", "recipe", "config", "config_hash",
