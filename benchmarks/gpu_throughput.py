@@ -1,166 +1,178 @@
-"""Training throughput on a GPU at the study's resolution: plain vs fused, one run and the study layout.
+"""The GPU study layout's training throughput with each speed lever, as ratios, in one run.
 
-    python benchmarks/gpu_throughput.py --data-root DIR [--out FILE]
+    python benchmarks/gpu_throughput.py [--arms 10] [--seeds 5] [--steps 12] [--out FILE]
+    python benchmarks/gpu_throughput.py --device cpu --arms 1 --seeds 2 --size 16 --steps 2   # smoke test
 
-- plain, one run: ``pokernet train``'s step (``engine.train_one_epoch`` over ``MemoryPipeline``,
-  bf16 AMP + channels_last, its defaults on CUDA), pokernet_100, recipe ``cifar10_gpu`` (64x64,
-  batch 128), synthetic uint8 images on the GPU (the pipeline's work is the same).
-- plain, study layout: the 10 arms of the key study as 10 such processes at once (one seed each,
-  as the issue measured them), measured over a common window; img/s summed.
-- fused, one arm: pokernet_100 x 5 seeds as one fused network, its step a CUDA graph, through
-  the study's data path (``pokernet.study.run.Study``), real CIFAR-10 images.
-- fused, study layout: 10 arms x 5 seeds, one process, one graph and stream per arm
-  (``--study-layout``; ``scripts/gpu_study.sh`` measures it again before sizing its epochs).
-Warm-up (cuDNN autotuning, graph capture) is excluded from the rates and reported beside them.
+Layout: the study's arms (the first ``--arms`` of ``pokernet.study.arms.STUDY_ARMS``) x ``--seeds``
+seeds fused per arm, one process (``pokernet.study.run.Study``), recipe cifar10_gpu (64x64, batch
+128 per member), synthetic uint8 images (throughput does not depend on the pixels). Each line
+is one configuration built, captured (CUDA graphs, on a GPU) and measured afresh; its ratio is to
+the first line, the study as it trains today (fp32 with TF32, CUDA graphs, one stream per arm).
+The levers (``pokernet.study.levers``): bf16 autocast, channels_last, torch.compile; CUDA graphs
+off; per-member batch 256 (LR x 2 by the recipe's linear rule: a changed recipe, said so); the
+arms on one shared stream instead of one each. Beside each lever: the relative difference of
+one step's weight update from the fp32 step's, against the stated tolerance. Warm-up
+(autotuning, compile, capture) is excluded from the rates and reported as set-up.
 """
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
-import os
-import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
+from pokernet.study.arms import STUDY_ARMS  # noqa: E402
+from pokernet.study.levers import TOLERANCE, Levers, lever_step, update_difference  # noqa: E402
+from pokernet.study.run import Study, StudyConfig  # noqa: E402
+from pokernet.train.data import MemorySplit  # noqa: E402
+from pokernet.train.fused import seeds_batch  # noqa: E402
+
+GOAL_IMG_PER_S = 100_000  # issue 19's goal for the study layout on an H200
+LAST_MEASURED = "22,950 img/s (H200, 10 arms x 5 seeds, fp32 + graphs, benchmarks/results/gpu_throughput_h200.txt)"
 
 
-def plain_worker(model: str, options: dict, seconds: float, barrier: Path | None, parties: int) -> dict:
-    from torch import nn
-
-    from pokernet.models import create_model
-    from pokernet.train.data import MemoryPipeline, MemorySplit
-    from pokernet.train.loops import train_one_epoch
-    from pokernet.train.recipe import load_recipe, resolve_recipe
-
-    device = torch.device("cuda")
-    torch.backends.cudnn.benchmark = True
-    recipe = resolve_recipe(load_recipe("cifar10_gpu"), model)
-    batch = recipe["batch_size"]
-    split = MemorySplit(torch.randint(0, 256, (4096, 3, 64, 64), dtype=torch.uint8),
-                        torch.randint(0, 10, (4096,)))
-    pipeline = MemoryPipeline(split, split, recipe["data"], batch, device=device)
-    torch.manual_seed(0)
-    net = create_model(model, num_classes=10, drop_rate=recipe["dropout"], **options).to(device)
-    net = net.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(net.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9,
-                                weight_decay=recipe["resolved"]["weight_decay"])
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, [10 ** 9])
-    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
-
-    def batches():
-        for epoch in itertools.count():
-            yield from pipeline.train_batches(epoch)
-
-    start = time.perf_counter()
-    train_one_epoch(net, batches(), optimizer, scheduler, criterion, device, True, True, max_steps=25)
-    warmup = time.perf_counter() - start
-    if barrier is not None:  # every process warmed up: measure over a common window
-        (barrier / f"{os.getpid()}.ready").touch()
-        waited = time.perf_counter()
-        while len(list(barrier.glob("*.ready"))) < parties and time.perf_counter() - waited < 90:
-            time.sleep(0.05)
-    images, start = 0, time.perf_counter()
-    stream = batches()
-    while time.perf_counter() - start < seconds:
-        stats = train_one_epoch(net, stream, optimizer, scheduler, criterion, device, True, True, max_steps=20)
-        images += stats.images
-    return {"img_per_s": images / (time.perf_counter() - start), "warmup_s": warmup}
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    levers: Levers = Levers()
+    graphs: bool = True
+    batch: int | None = None  # per member; None: the recipe's
+    shared_stream: bool = False
 
 
-def plain_study_layout(seconds: float) -> dict:
-    from pokernet.study.arms import STUDY_ARMS
-    barrier = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu_throughput_barrier_{os.getpid()}"
-    barrier.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, __file__, "--worker", arm.model, json.dumps(arm.options),
-                               str(seconds), str(barrier), str(len(STUDY_ARMS))],
-                              stdout=subprocess.PIPE, text=True, cwd=ROOT) for arm in STUDY_ARMS]
-    outputs = [p.communicate()[0].strip().splitlines() for p in procs]
-    failed = [arm.variant for arm, out in zip(STUDY_ARMS, outputs) if not out or not out[-1].startswith("{")]
-    if failed:
-        raise RuntimeError(f"plain workers failed: {', '.join(failed)}")
-    rates = [json.loads(out[-1])["img_per_s"] for out in outputs]
-    return {"img_per_s": sum(rates), "per_process": [round(r) for r in rates],
-            "processes": len(procs), "wall_s": time.perf_counter() - start}
+SETTINGS = (
+    Setting("study today (fp32, graphs, a stream per arm)"),
+    Setting("bf16 autocast", Levers(bf16=True)),
+    Setting("channels_last", Levers(channels_last=True)),
+    Setting("bf16 + channels_last", Levers(bf16=True, channels_last=True)),
+    Setting("torch.compile", Levers(compile=True)),
+    Setting("bf16 + channels_last + compile", Levers(bf16=True, channels_last=True, compile=True)),
+    Setting("no CUDA graphs (eager)", graphs=False),
+    Setting("batch 256 per member (lr x 2)", batch=256),
+    Setting("arms on one shared stream", shared_stream=True),
+)
 
 
-def fused(data_root: Path, arms: tuple, seeds: list[int], steps: int, data=None) -> dict:
-    from pokernet.study.run import Study, StudyConfig
-    config = StudyConfig(data_root, Path("/tmp/unused"), seeds, arms)
+def synthetic_data(images: int, size: int) -> tuple[MemorySplit, MemorySplit, list[str]]:
+    generator = torch.Generator().manual_seed(0)
+    train = MemorySplit(torch.randint(0, 256, (images, 3, size, size), dtype=torch.uint8, generator=generator),
+                        torch.randint(0, 10, (images,), generator=generator))
+    val = MemorySplit(train.images[:64], train.labels[:64])
+    return train, val, [str(c) for c in range(10)]
+
+
+def recipe_for(setting: Setting, size: int, folder: Path) -> str:
+    """cifar10_gpu, or a recipe derived from it with this setting's batch and image size."""
+    changes = {}
+    if setting.batch:
+        changes["batch_size"] = setting.batch
+    if size != 64:
+        changes["data"] = f"{{resolution: {size}, resize: {size}}}"
+    if not changes:
+        return "cifar10_gpu"
+    path = folder / f"bench_{setting.batch}_{size}.yaml"
+    lines = [f"{key}: {value}" for key, value in changes.items()]
+    path.write_text("derives_from: cifar10_gpu\nchanges: ['benchmark: " + ", ".join(changes) + "']\n"
+                    + "\n".join(lines) + "\n")
+    return str(path)
+
+
+def measure(setting: Setting, data, args, folder: Path) -> dict:
+    config = StudyConfig(Path("synthetic"), folder, list(range(args.seeds)), STUDY_ARMS[:args.arms],
+                         recipe_for(setting, args.size, folder), device=args.device, graphs=setting.graphs,
+                         threads=args.threads)
     study = Study(config, data)
+    difference = None
+    if setting.levers != Levers():
+        x, y = seeds_batch(study.train_split.images, study.train_split.labels, study.plan(0), 0, study.data_cfg)
+        difference = update_difference(study.arms[0].fused, x, y, setting.levers)
+        for arm in study.arms:
+            arm.fused.step = lever_step(arm.fused, setting.levers)
     start = time.perf_counter()
     study.capture()
-    capture_s = time.perf_counter() - start
-    seconds = study.measure(steps)
-    images = len(arms) * len(seeds) * study.batch
-    result = {"img_per_s": images / seconds, "ms_per_step": 1000 * seconds, "capture_s": capture_s,
-              "arms": len(arms), "seeds": len(seeds)}
-    data = study.data
+    if setting.shared_stream and study.cuda:
+        for arm in study.arms:
+            arm.stream = study.arms[0].stream
+    seconds = study.measure(args.steps)
+    images = len(study.arms) * args.seeds * study.batch
+    result = {"img_per_s": images / seconds, "ms_per_step": 1000 * seconds,
+              "setup_s": time.perf_counter() - start - seconds * (args.steps - 1), "difference": difference}
     del study
-    torch.cuda.empty_cache()
-    return result, data
+    if args.device == "cuda":
+        torch.cuda.empty_cache()
+    return result
 
 
-def versions() -> str:
+def device_line(device: str) -> str:
     import timm
     import torchvision
-    props = torch.cuda.get_device_properties(0)
-    return (f"device: {props.name} ({props.total_memory / 2**30:.0f} GiB, {props.multi_processor_count} SMs); "
-            f"torch {torch.__version__}, torchvision {torchvision.__version__}, timm {timm.__version__}, "
-            f"CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}; python {sys.version.split()[0]}")
+    if device == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        name = f"{props.name} ({props.total_memory / 2**30:.0f} GiB, {props.multi_processor_count} SMs)"
+    else:
+        from pokernet.provenance import cpu_model
+        name = f"CPU {cpu_model()}, {torch.get_num_threads()} threads"
+    return (f"device: {name}; torch {torch.__version__}, torchvision {torchvision.__version__}, "
+            f"timm {timm.__version__}, "
+            f"CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}")
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        model, options, seconds, barrier, parties = sys.argv[2:7]
-        print(json.dumps(plain_worker(model, json.loads(options), float(seconds), Path(barrier), int(parties))))
-        return
+def line_for(setting: Setting, result: dict, base: float) -> str:
+    check = ""
+    if result["difference"] is not None:
+        tolerance = TOLERANCE["bf16" if setting.levers.bf16 else "fp32"]
+        verdict = "within" if result["difference"] <= tolerance else "EXCEEDS"
+        check = f"; update vs fp32 {result['difference']:.2e} ({verdict} {tolerance:g})"
+    return (f"{setting.name:48s} {result['img_per_s']:10,.0f} img/s  x{result['img_per_s'] / base:5.2f}  "
+            f"({result['ms_per_step']:.1f} ms/step, set-up {result['setup_s']:.1f} s{check})")
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", type=Path, required=True, help="ImageFolder copy of CIFAR-10")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measuring window of the plain runs")
-    parser.add_argument("--steps", type=int, default=25, help="measured steps of the fused runs")
-    parser.add_argument("--study-layout", action="store_true", help="also the fused 10 arms x 5 seeds")
+    parser.add_argument("--arms", type=int, default=len(STUDY_ARMS), choices=range(1, len(STUDY_ARMS) + 1))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=12, help="measured steps per setting (after one warm-up)")
+    parser.add_argument("--size", type=int, default=64, help="image size (64: the study's; smaller for smoke tests)")
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--budget-s", type=float, default=300.0, help="settings not started after this")
+    parser.add_argument("--only", nargs="+", metavar="N", type=int, help="measure these settings only (indices)")
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args()
-    from pokernet.study.arms import STUDY_ARMS, arm_by_variant
-
-    lines = [f"# gpu_throughput.py, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}", versions(),
-             "recipe cifar10_gpu: 64x64, batch 128 per run; fp32 (TF32 convs) for the fused trainer, "
-             "bf16 AMP + channels_last for the plain one (pokernet train's defaults)"]
-
-    def report(line: str) -> None:
-        print(line, flush=True)
-        lines.append(line)
-
-    for line in lines:
-        print(line)
-    one = plain_worker("pokernet_100", {}, args.seconds, None, 1)
-    report(f"plain, one run (pokernet_100, 1 process):            {one['img_per_s']:9,.0f} img/s "
-           f"(warm-up {one['warmup_s']:.1f} s)")
-    try:
-        layout = plain_study_layout(args.seconds)
-        report(f"plain, study layout (10 arms, 10 processes, 1 seed):  {layout['img_per_s']:9,.0f} img/s summed "
-               f"(per process {layout['per_process']}; {layout['wall_s']:.0f} s with start-up)")
-    except RuntimeError as error:
-        report(f"plain, study layout: FAILED ({error})")
-    arm, data = fused(args.data_root, (arm_by_variant("pokernet_100"),), [0, 1, 2, 3, 4], args.steps)
-    report(f"fused, one arm (pokernet_100 x 5 seeds, CUDA graph):  {arm['img_per_s']:9,.0f} img/s "
-           f"({arm['ms_per_step']:.1f} ms/step; capture + autotuning {arm['capture_s']:.1f} s)")
-    if args.study_layout:
-        study, _ = fused(args.data_root, STUDY_ARMS, [0, 1, 2, 3, 4], args.steps, data)
-        report(f"fused, study layout (10 arms x 5 seeds, 1 process): {study['img_per_s']:9,.0f} img/s "
-               f"({study['ms_per_step']:.1f} ms/step; capture + autotuning {study['capture_s']:.1f} s)")
+    start = time.perf_counter()
+    lines = [f"# gpu_throughput.py {' '.join(sys.argv[1:])}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}",
+             device_line(args.device),
+             f"layout: {args.arms} arms x {args.seeds} seeds fused per arm, one process, {args.size}x{args.size}, "
+             f"synthetic images; goal {GOAL_IMG_PER_S:,} img/s summed; last measured {LAST_MEASURED}"]
+    print("\n".join(lines), flush=True)
+    data = synthetic_data(max(1024, 128 * 2 * args.steps), args.size)
+    base = None
+    with tempfile.TemporaryDirectory() as folder:
+        for index, setting in enumerate(SETTINGS):
+            if args.only and index not in args.only and index != 0:
+                continue
+            if time.perf_counter() - start > args.budget_s:
+                line = f"{setting.name:48s} not measured (--budget-s {args.budget_s:.0f} s spent)"
+            else:
+                try:
+                    result = measure(setting, data, args, Path(folder))
+                    base = base or result["img_per_s"]
+                    line = line_for(setting, result, base)
+                except Exception as error:  # a lever that fails here is a result too
+                    line = f"{setting.name:48s} FAILED: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+            print(line, flush=True)
+            lines.append(line)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -255,3 +256,51 @@ def test_a_block_that_does_not_fit_its_measured_rate_is_shrunk_never_cut_short(
     assert summary["status"] == "incomplete" and summary["runs"] == 2
     assert summary["blocks"][0]["arms"] == ["pokernet_050", "ghostnet_050"]
     assert summary["blocks"][0]["epochs_done"] == 1
+
+
+# --------------------------------------------------------------------------- speed levers (CPU)
+
+@pytest.fixture
+def tiny_fused(train_keep_threads):
+    from pokernet.models import create_model
+    from pokernet.train.fused import FusedRuns
+    torch.set_num_threads(1)
+    models = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        models.append(create_model("pokernet_050", num_classes=10, drop_rate=0.2))
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(2, 6, 3, 32, 32, generator=generator), torch.randint(0, 10, (2, 6), generator=generator)
+    return FusedRuns(models, 0.0625, 0.9, 4e-5, 0.1), x, y
+
+
+def test_bf16_and_channels_last_steps_stay_within_the_stated_tolerance_of_fp32(tiny_fused, monkeypatch):
+    from pokernet.study import levers
+    from pokernet.study.levers import TOLERANCE, Levers, update_difference
+    fused, x, y = tiny_fused
+    before = fused.snapshot()
+    bf16 = update_difference(fused, x, y, Levers(bf16=True))
+    assert 0 < bf16 <= TOLERANCE["bf16"]  # > 0: autocast did run in bf16
+    assert update_difference(fused, x, y, Levers(channels_last=True)) <= TOLERANCE["fp32"]
+    assert all(torch.equal(a, b) for a, b in zip(before, fused.snapshot()))  # the state is restored
+    plain_step = fused.step
+
+    def larger_step(x, y):  # not the fp32 step: 10% larger updates
+        fused.set_lr(0.0625 * 1.1)
+        plain_step(x, y)
+        fused.set_lr(0.0625)
+
+    monkeypatch.setattr(levers, "lever_step", lambda fused, chosen: larger_step)
+    assert update_difference(fused, x, y, Levers()) > TOLERANCE["fp32"]
+
+
+def test_the_throughput_benchmark_runs_on_cpu_at_a_tiny_size(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu_throughput.py"
+    result = subprocess.run([sys.executable, str(script), "--device", "cpu", "--arms", "1", "--seeds", "2",
+                             "--size", "16", "--steps", "2", "--threads", "1", "--only", "1",
+                             "--out", str(tmp_path / "report.txt")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = (tmp_path / "report.txt").read_text().splitlines()
+    assert report[1].startswith("device: CPU") and "goal 100,000 img/s" in report[2]
+    assert report[3].startswith("study today") and "x 1.00" in report[3]
+    assert report[4].startswith("bf16 autocast") and "(within 0.05)" in report[4]
