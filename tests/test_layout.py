@@ -3,6 +3,7 @@ functions stay short, and the DAG declares what its jobs read (issue 11)."""
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -161,10 +162,10 @@ def workflow_copy(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("workflow")
     shutil.copy(ROOT / "Snakefile", root)
     shutil.copytree(ROOT / "workflow", root / "workflow")
-    shutil.copytree(ROOT / "pokernet/recipes", root / "pokernet/recipes")
-    for name in ("pokernet/data/paper.yaml", "pokernet/latency/expansion_choice.json"):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, root / name)
+    for folder in ("pokernet/recipes", "pokernet/data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    (root / "pokernet/latency").mkdir()
+    shutil.copy(ROOT / "pokernet/latency/expansion_choice.json", root / "pokernet/latency")
     summary = snakemake("--summary", "tables", cwd=root)
     assert summary.returncode == 0, summary.stderr[-2000:]
     for line in summary.stdout.splitlines()[1:]:
@@ -196,6 +197,51 @@ def test_editing_a_file_a_job_reads_replans_its_rules(workflow_copy, hidden, rul
     finally:
         path.write_text(original)
         snakemake("--touch", "--cores", "1", "tables", cwd=workflow_copy)
+
+
+# The rules whose jobs read each data file the package ships, in the default profile. A new data
+# file fails until it is listed here; a rule that reads one must declare it as an input.
+READERS = {
+    "pokernet/data/paper.yaml": REPORT_RULES - {"tables"} | {"claim_counts"},
+    "pokernet/data/proxy_notes.yaml": {"table2", "summary"},  # the summary computes Table 2's rows
+    "pokernet/latency/expansion_choice.json": {"latency"},
+    "pokernet/recipes/proxy_fashion_mnist.yaml": {"train"},  # the default recipe
+    "pokernet/recipes/imagenet.yaml": {"train"},  # which it derives from
+    "pokernet/recipes/cifar10.yaml": set(),  # other profiles' recipes
+    "pokernet/recipes/cifar10_gpu.yaml": set(),
+}
+# JSON Schemas are code (the contracts every command checks its files against), not data.
+CODE_DIRS = ("pokernet/schemas/",)
+
+
+def packaged_data_files() -> list[str]:
+    """Every file under pokernet/data/ and every JSON/YAML file under pokernet/ (tracked or new)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "pokernet"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return sorted(name for name in listed if (ROOT / name).is_file() and not name.startswith(CODE_DIRS)
+                  and (name.startswith("pokernet/data/") or Path(name).suffix in (".json", ".yaml", ".yml")))
+
+
+def declared_readers() -> dict[Path, set[str]]:
+    """Every input file of the whole default DAG (`-n --forceall`) -> the rules whose jobs declare it."""
+    result = snakemake("-n", "--forceall", "tables")
+    assert result.returncode == 0, result.stderr[-2000:]
+    readers: dict[Path, set[str]] = {}
+    for rule, inputs in re.findall(r"^rule (\w+):\n    input: (.*)$", result.stdout, re.M):
+        for name in inputs.split(", "):
+            readers.setdefault((ROOT / name).resolve(), set()).add(rule)
+    return readers
+
+
+def test_every_packaged_data_file_is_declared_by_the_rules_that_read_it():
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the package's files cannot be listed")
+    files = packaged_data_files()
+    assert "pokernet/data/paper.yaml" in files and sorted(READERS) == files, "list each data file's readers"
+    declared = declared_readers()
+    for name in files:
+        rules = declared.get((ROOT / name).resolve(), set())
+        assert rules == READERS[name], f"{name}: declared by {sorted(rules)}, read by {sorted(READERS[name])}"
 
 
 @pytest.mark.parametrize("target", [

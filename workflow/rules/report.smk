@@ -9,6 +9,7 @@ rule table2:
         complexity=TABLE2_COMPLEXITY,
         runs=TABLE2_RUNS,
         paper=PAPER,
+        proxy_notes=PROXY_NOTES,
     conda:
         ENV
     output:
@@ -107,6 +108,7 @@ rule summary:
         latency=rules.latency.output,
         claims=rules.claim_counts.output,
         paper=PAPER,
+        proxy_notes=PROXY_NOTES,
     conda:
         ENV
     output:
