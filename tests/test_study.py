@@ -64,8 +64,14 @@ def _study_run(metrics: dict, model: str = "pokernet_050", options: dict | None 
     """A tiny run's metrics made to look like one of the study's (cifar10_gpu at 30 epochs, clean commit)."""
     recipe = resolve_recipe(load_recipe("cifar10_gpu"), model)
     run = dict(metrics, model=model, model_options={"num_classes": 10, "drop_rate": 0.2, **(options or {})},
-               seed=seed, recipe=recipe, epochs=recipe["epochs"], git_commit="abc1234", val_size=10000)
-    return {**run, **changes}
+               seed=seed, recipe=recipe, epochs=recipe["epochs"], resolution=recipe["data"]["resolution"],
+               git_commit="abc1234", val_size=10000)
+    run.update(changes)
+    # consistent with itself (runcheck): the config it copies, its hash, one history entry per epoch
+    config = dict(metrics["config"], **{k: run[k] for k in ("model", "model_options", "seed", "recipe", "dataset",
+                                                            "subset_per_class")})
+    last = dict(metrics["history"][-1], val_top1=run["top1"], val_top5=run["top5"])
+    return dict(run, config=config, config_hash=config_hash(config), history=[last] * run["epochs"])
 
 
 @pytest.fixture
@@ -104,10 +110,9 @@ def test_study_runs_ingest_and_the_same_runs_again_change_nothing(tiny_metrics, 
     ({"seed": 3}, "holds seed 3, its path says seed 0"),
 ])
 def test_ingest_refuses_runs_that_are_not_the_studys(tiny_metrics, tmp_path, change, message):
-    run = _study_run(tiny_metrics)
     if "epochs" in change:
-        run["recipe"] = resolve_recipe(load_recipe("cifar10_gpu"), "pokernet_050", 3)
-    archive = _archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": {**run, **change}})
+        change = {**change, "recipe": resolve_recipe(load_recipe("cifar10_gpu"), "pokernet_050", 3)}
+    archive = _archive(tmp_path, {"runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics, **change)})
     with pytest.raises(ValueError, match=message):
         ingest(archive, tmp_path / "w", load_recipe("cifar10_gpu"))
     assert not (tmp_path / "w").exists()

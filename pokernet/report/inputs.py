@@ -23,6 +23,7 @@ from typing import Any, Iterable
 from pokernet import schemas
 from pokernet.models.registry import option_defaults
 from pokernet.models.variant import DATA_OPTIONS
+from pokernet.train.runcheck import check_run, check_run_location, same_runs
 # drop_rate changes no parameter and no MAdd, so a complexity entry may carry it.
 COUNT_NEUTRAL_OPTIONS = ("drop_rate",)
 
@@ -154,9 +155,16 @@ def _weight_decay(data: dict[str, Any], where: str) -> float | None:
     return _number(resolved["weight_decay"], where, "recipe.resolved.weight_decay", 0)
 
 
-def load_run(path: str | Path) -> Run:
+def read_run(path: str | Path) -> dict[str, Any]:
+    """A run's metrics.json, checked (runcheck: contract, self-consistency, the folder it lies in)."""
+    data = check_run(str(path), schemas.read(path, "metrics"))
+    check_run_location(path, data)
+    return data
+
+
+def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
     path = Path(path)
-    data = schemas.read(path, "metrics")
+    data = read_run(path) if data is None else data
     where = str(path)
     subset = data.get("subset_per_class")
     try:
@@ -170,7 +178,9 @@ def load_run(path: str | Path) -> Run:
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:
-    runs = [load_run(p) for p in paths]
+    held = {str(p): read_run(p) for p in paths}
+    same_runs(held)
+    runs = [load_run(p, data) for p, data in held.items()]
     seen: dict[tuple[VariantKey, int, Setting], Run] = {}
     for run in runs:
         other = seen.setdefault((run.key, run.seed, run.setting), run)

@@ -12,8 +12,8 @@ from typing import Any
 
 from pokernet import schemas
 from pokernet.fileio import atomic_write_text
-from pokernet.models.variant import Variant
 from pokernet.train.recipe import METADATA_KEYS, resolve_recipe
+from pokernet.train.runcheck import check_run, check_run_location
 
 from .arms import arm_by_variant
 
@@ -38,17 +38,9 @@ def check_study_run(where: str, data: Any, variant: str, seed: int, recipe: dict
     """One run of the study as ``where`` holds it, or ValueError naming ``where``: the metrics
     contract (the schema ``pokernet train`` writes to); the variant and seed its path says; the
     study's ``recipe`` (loaded) at its full epochs on the whole CIFAR-10 test split; a clean commit."""
-    schemas.check("metrics", data, where)
+    check_run(where, data)
     arm = arm_by_variant(variant)
-    try:
-        held = Variant.from_options(data["model"], data["model_options"])
-    except ValueError as error:
-        raise ValueError(f"{where}: {error}") from None
-    if held != arm:
-        raise ValueError(f"{where}: holds variant {held} ({data['model']} {data['model_options']}), "
-                         f"its path says {variant}")
-    if data["seed"] != seed:
-        raise ValueError(f"{where}: holds seed {data['seed']}, its path says seed {seed}")
+    check_run_location(f"runs/{variant}/seed{seed}/metrics.json", data, where)
     expected = training_recipe(resolve_recipe(recipe, arm.model))
     held_recipe = training_recipe(data.get("recipe") or {})
     if held_recipe != expected:
