@@ -164,8 +164,8 @@ REPORTED = ["results/table2.md", "results/table3.md", "results/table4.md", "resu
 def embedded_file(html: str, path: str) -> bytes:
     """The bytes Snakemake's report embeds for ``path`` (its entry's base64 data URI)."""
     within_entry = r'(?:(?!": \{"name").)*?'  # up to the next file's entry, not beyond
-    entry = re.search(re.escape(json.dumps(path)) + r": \{" + within_entry + r'"data_uri": "data:[^"]*?;base64,([\w+/=]+)"',
-                      html)
+    data_uri = r'"data_uri": "data:[^"]*?;base64,([\w+/=]+)"'
+    entry = re.search(re.escape(json.dumps(path)) + r": \{" + within_entry + data_uri, html)
     assert entry, f"{path} is not in the report"
     return base64.b64decode(entry.group(1))
 
