@@ -34,7 +34,7 @@ from pokernet.train.data import MemorySplit  # noqa: E402
 from pokernet.train.fused import seeds_batch  # noqa: E402
 
 GOAL_IMG_PER_S = 100_000  # issue 19's goal for the study layout on an H200
-LAST_MEASURED = "22,950 img/s (H200, 10 arms x 5 seeds, fp32 + graphs, benchmarks/results/gpu_throughput_h200.txt)"
+LAST_MEASURED = "22,950 img/s (H200, 10 arms x 5 seeds, fp32 + graphs, results/benchmarks/gpu_throughput_h200.txt)"
 
 
 @dataclass(frozen=True)
