@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from pokernet.cli import main
+from pokernet.latency.choice import choice_note
 from pokernet.latency.equivalence import OutputMismatch, check_equal
 from pokernet.latency.onnx_export import drop_noop_slices, export_onnx
 from pokernet.latency.ratios import ratio_spread, ratios, references_for
@@ -38,6 +39,7 @@ def test_json_has_the_contract_keys(quick_report):
     assert report["hardware"]["threads"] == [1]
     assert {"torch", "onnxruntime"} <= set(report["versions"])
     assert report["batch"] == 1 and report["resolution"] == 32
+    assert report["rewrite_choice"] == choice_note(report["hardware"]["isa"])  # Table 3 prints it
     assert {(r["model"], r["runtime"]) for r in report["results"]} == {
         (m, rt) for m in ("pokernet_050", "ghostnet_050") for rt in ALL_RUNTIMES
         if runtime_spec(rt).min_threads == 1}  # paper_parallel needs 2 threads: skipped, said on stderr

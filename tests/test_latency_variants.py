@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from timm.models.ghostnet import GhostModule
 
-from pokernet.latency.choice import chosen_variant, load_choice
+from pokernet.latency.choice import choice_note, chosen_variant, load_choice
 from pokernet.latency.equivalence import randomize_bn
 from pokernet.latency.ghost_padding import PaddedGhostModule, pad_ghost_modules
 from pokernet.latency.variants import VARIANTS, make_expansion, optimize_for_inference
@@ -144,3 +144,15 @@ def test_a_block_that_cannot_fold_the_order_says_so_instead_of_running_slower():
     block.poker.se = nn.Sequential(nn.Identity())  # not a per-channel gate the fold knows
     with pytest.raises(TypeError, match="cannot fold"):
         optimize_for_inference(block, "eager", variant="tile")
+
+
+def test_a_run_says_which_recorded_choice_it_applies_and_on_which_isa():
+    """A choice measured on one ISA is not silently applied on another (issue 18: recorded on
+    AVX-512, applied by a Table 3 run on AVX2)."""
+    recorded = {"hardware": {"cpu": "AMD EPYC", "isa": "AVX512", "threads": [1, 2]}, "date": "2026-11-26T02:37"}
+    assert choice_note("AVX512", choice=recorded).endswith("on 2026-11-26: this CPU's ISA")
+    other = choice_note("AVX2", choice=recorded)
+    assert "measured on AMD EPYC (AVX512, threads 1, 2)" in other and "no choice measured for AVX2" in other
+    assert choice_note("AVX2", choice={}).startswith("none recorded")
+    assert choice_note("AVX2", optimized=False, choice=recorded).startswith("none (--direct")
+

@@ -31,6 +31,24 @@ def load_choice(path: Path | str = CHOICE_FILE) -> dict:
     return _read_choice(str(path))
 
 
+def choice_note(isa_here: str, optimized: bool = True, choice: dict | None = None) -> str:
+    """Which recorded choice a latency run applies, and whether it was measured on this CPU's ISA
+    (``isa_here``: torch.backends.cpu.get_cpu_capability()): Table 3 prints it."""
+    if not optimized:
+        return "none (--direct: the models as built)"
+    choice = load_choice() if choice is None else choice
+    if not choice:
+        return f"none recorded ({CHOICE_FILE.name} absent): every model as trained, contiguous, Ghost padding 1"
+    made = choice.get("hardware", {})
+    isa = made.get("isa", "unknown ISA")
+    source = (f"{CHOICE_FILE.name}, measured on {made.get('cpu', 'an unknown CPU')} ({isa}, threads "
+              f"{', '.join(map(str, made.get('threads', []))) or '?'}) on {str(choice.get('date', '?'))[:10]}")
+    if isa == isa_here:
+        return f"{source}: this CPU's ISA"
+    return (f"{source}, applied as recorded on this {isa_here} CPU: no choice measured for {isa_here} "
+            f"(python benchmarks/poker_expansion_variants.py measures one)")
+
+
 def shape_key(m: int, k: int, size: int) -> str:
     return f"M{m}_k{k}_s{size}"
 

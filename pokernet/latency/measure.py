@@ -25,6 +25,7 @@ from torch import nn
 from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
+from .choice import choice_note
 from .paper_parallel import RUNTIME as PAPER_PARALLEL, interop_threads as paper_interop_threads
 from .paper_parallel import use_interop_threads
 from .ratios import ratios
@@ -130,6 +131,7 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
         "batch": batch,
         "resolution": resolution,
         "optimized": optimize,
+        "rewrite_choice": choice_note(hardware["isa"], optimize),
         "timing": {"budget_s_per_model": budget_s, "min_runs": min_runs, "warmup_s": warmup_s,
                    "order": "interleaved A B, B A, ... per runtime and thread count",
                    "clock": "time.perf_counter, gc disabled",
