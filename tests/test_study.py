@@ -309,3 +309,14 @@ def test_the_throughput_benchmark_runs_on_cpu_at_a_tiny_size(tmp_path):
     assert report[1].startswith("device: CPU") and "goal 100,000 img/s" in report[2]
     assert report[3].startswith("study today") and "x 1.00" in report[3]
     assert report[4].startswith("bf16 autocast") and "(within 0.05)" in report[4]
+
+
+@pytest.mark.parametrize("args, message", [(["--total-s", "9m"], "--total-s must be whole seconds, got '9m'"),
+                                           (["--parts", "study;rm"], "--parts is a comma list"),
+                                           (["--budget", "1"], "unknown option --budget")])
+def test_the_window_script_refuses_bad_options_in_one_line(tmp_path, args, message):
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gpu_window.sh"
+    result = subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "OUT": str(tmp_path / "out")})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr
+    assert not (tmp_path / "out").exists()
