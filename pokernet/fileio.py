@@ -30,36 +30,84 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Let ``write`` fill a temporary file in the same folder, then rename it into place. The file
-    gets the mode a plain ``open`` would give (0666 less the umask), not mkstemp's 0600."""
-    path = Path(path)
+Content = Callable[[BinaryIO], object] | str | bytes
+
+
+class WriteError(ValueError):
+    """An output could not be written (full disk, permissions): one line naming the file."""
+
+
+def _write_temporary(path: Path, content: Content) -> Path:
+    """``content`` (text, bytes, or a function filling a binary file) in a new temporary file beside
+    ``path``, flushed to disk, with the mode a plain ``open`` would give (0666 less the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
-            write(handle)
+            if callable(content):
+                content(handle)
+            else:
+                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return Path(tmp)
+
+
+def write_all(contents: dict[str | os.PathLike, Content]) -> list[Path]:
+    """The one writer of every output: each file goes to a temporary file beside it, and only when
+    all are written are they renamed into place, so a reader or a crash never sees a half-written
+    file and a failure leaves none of them changed (all-or-nothing for a table's .md and .csv).
+    A full disk or a permission error is one WriteError naming the file; temporary files left by
+    a killed earlier write of the same names are removed first."""
+    temps: list[tuple[Path, Path]] = []
+    path = Path()
+    try:
+        for path, content in ((Path(p), c) for p, c in contents.items()):
+            if path.parent.is_dir():
+                remove_stale_temporaries(path.parent, (path.name,))
+            temps.append((_write_temporary(path, content), path))
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    except OSError as error:
+        raise WriteError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+    return [path for _, path in temps]
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Let ``write`` fill a temporary file in the same folder, then rename it into place."""
+    return write_all({path: write})[0]
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    return write_all({path: text})[0]
 
 
 def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) -> list[Path]:
-    """Delete the temporary files that an interrupted :func:`atomic_write` of ``names`` left in
-    ``folder``. Call it only while holding the folder (:func:`claim_folder`)."""
-    stale = [tmp for name in names for tmp in Path(folder).glob(f".{name}.*.tmp") if tmp.is_file()]
+    """Delete the temporary files that an interrupted write of ``names`` left in ``folder``
+    (``.NAME.*.tmp``; and ``.NAME.*SUFFIX``, the figures' older naming). Only the writer of those
+    names may call it (a run folder's while holding it: :func:`claim_folder`)."""
+    stale = [tmp for name in names for tmp in Path(folder).glob(f".{name}.*")
+             if tmp.name.endswith((".tmp", Path(name).suffix or ".tmp")) and tmp.is_file() and not tmp.is_symlink()]
     for tmp in stale:
         tmp.unlink(missing_ok=True)
     return stale
+
+
+def check_outputs(outputs: list[str | os.PathLike], inputs: list[str | os.PathLike], option: str = "--out") -> None:
+    """Before the work: every output a file we may write, and none of them one of the command's inputs."""
+    for out in outputs:
+        check_output_file(out, option)
+        for source in inputs:
+            if Path(out).resolve() == Path(source).resolve() or (
+                    Path(out).exists() and Path(source).exists() and os.path.samefile(out, source)):
+                raise ValueError(f"{option} {out} is also one of the inputs ({source}); write the output elsewhere")
 
 
 def _nearest_existing(path: Path) -> Path:

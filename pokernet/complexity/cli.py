@@ -8,7 +8,7 @@ from tabulate import tabulate
 from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int,
                               resolve_models)
 from pokernet import schemas
-from pokernet.fileio import atomic_write_text
+from pokernet.fileio import atomic_write_text, check_output_file
 from pokernet.models import create_model
 
 from .counting import complexity
@@ -46,6 +46,7 @@ def configure_audit(parser: argparse.ArgumentParser) -> None:
 
 
 def run_audit(args: argparse.Namespace) -> int:
+    check_output_file(args.out, "--out")
     path = atomic_write_text(args.out, render(f"pokernet audit --out {args.out}"))
     print(f"wrote {path}")
     return 0
@@ -57,6 +58,7 @@ def configure_claims(parser: argparse.ArgumentParser) -> None:
 
 def run_claims(args: argparse.Namespace) -> int:
     from .claims import count_claims
+    check_output_file(args.out, "--out")
     path = atomic_write_text(args.out, schemas.dumps("claims", count_claims(), "pokernet claims"))
     print(f"wrote {path}")
     return 0

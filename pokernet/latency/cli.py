@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from pokernet import schemas
 from pokernet.cliargs import bounded_float, bounded_int, positive_int, resolve_models
-from pokernet.fileio import atomic_write_text, check_output_file
+from pokernet.fileio import WriteError, atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
 from .invocations import combine, run_invocations
@@ -105,11 +105,10 @@ def run_latency(args: argparse.Namespace) -> int:
     if args.out:
         try:
             atomic_write_text(args.out, text)
-        except OSError as error:
+        except WriteError as error:
             if not args.json:  # the measurement is not lost: the report goes to stdout
                 print(text, end="", flush=True)
-            raise ValueError(f"--out {args.out}: cannot write it ({error.strerror or error}); "
-                             f"the report is on stdout") from None
+            raise ValueError(f"--out {args.out}: {error}; the report is on stdout") from None
     if not args.json:
         print(tabulate([(r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
                         for r in report["results"]],

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pokernet.fileio import atomic_write_text
+from pokernet.fileio import check_outputs, write_all
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -83,7 +83,24 @@ def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
     csv_path = Path(out).with_suffix(".csv")
     if csv_path == Path(out):
         raise ValueError(f"--out {out}: the markdown must not end in .csv (its numbers go to that name)")
-    return [atomic_write_text(out, markdown), atomic_write_text(csv_path, frame.to_csv(index=False))]
+    return write_all({out: markdown, csv_path: frame.to_csv(index=False)})
+
+
+def _outputs(args: argparse.Namespace) -> list[Path]:
+    """The files the artifact writes (checked before any work: writable, none of them an input)."""
+    out = Path(args.out)
+    if args.artifact == "fig6":
+        return [out, out.with_suffix(".svg")]
+    return [out] if args.artifact in ("fig5", "table3") else [out, out.with_suffix(".csv")]
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    names = ("complexity", "runs", "latency", "claims", "tables")
+    return [path for name in names for path in _as_list(getattr(args, name, None))]
+
+
+def _as_list(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, (str, Path)) else list(value)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -94,13 +111,14 @@ def run_report(args: argparse.Namespace) -> int:
     from .table3 import table3
 
     command = f"pokernet report {args.artifact}"
+    check_outputs(_outputs(args), _inputs(args))
     if args.artifact == "fig5":
         written = figures.fig5(_figure_out(args.out))
     elif args.artifact == "fig6":
         out = _figure_out(args.out, (".png",))
         written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
     elif args.artifact == "table3":
-        written = [atomic_write_text(args.out, table3(load_latency(args.latency), command).markdown)]
+        written = write_all({args.out: table3(load_latency(args.latency), command).markdown})
     elif args.artifact == "summary":
         links = _evidence_links(args.tables, Path(args.out).absolute())
         result = summary(load_complexity(args.complexity), load_runs(args.runs),

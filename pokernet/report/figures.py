@@ -7,11 +7,9 @@ for k = 3..6 as m ≫ d²) and the counted modules, so Fig. 5 plots it and says 
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import matplotlib
 
@@ -21,7 +19,7 @@ import numpy as np  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
-from pokernet.fileio import file_mode  # noqa: E402
+from pokernet.fileio import write_all  # noqa: E402
 from pokernet.complexity.claims import KERNEL, eq3_as_printed  # noqa: E402
 from pokernet.complexity.claims import ghost_module_cost as ghost_cost  # noqa: E402  (Eq. 1)
 from pokernet.complexity.claims import poker_module_cost as poker_cost  # noqa: E402  (Eq. 2)
@@ -66,26 +64,15 @@ def table1_poker_modules() -> list[tuple[int, int]]:
 
 
 def save_figure(fig: plt.Figure, paths: Iterable[str | Path]) -> list[Path]:
-    """Write every format to a temporary file first, then move all into place: no reader
-    sees a half-written figure and a failure leaves no output."""
-    targets = [Path(p) for p in paths]
-    temps: list[Path] = []
+    """Every format of the figure, all-or-nothing (fileio.write_all: no reader sees a half-written
+    figure, and a failure leaves no output)."""
+    def render(target: Path) -> Any:
+        return lambda handle: fig.savefig(handle, format=target.suffix.lstrip("."), dpi=150, bbox_inches="tight",
+                                          metadata={"Date": None} if target.suffix == ".svg" else None)
     try:
-        for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
-            os.fchmod(fd, file_mode())  # the umask's permissions, not mkstemp's 0600
-            os.close(fd)
-            temps.append(Path(tmp))
-            fig.savefig(tmp, format=target.suffix.lstrip("."), dpi=150, bbox_inches="tight",
-                        metadata={"Date": None} if target.suffix == ".svg" else None)
-        for tmp, target in zip(temps, targets):
-            os.replace(tmp, target)
+        return write_all({Path(p): render(Path(p)) for p in paths})
     finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
         plt.close(fig)
-    return targets
 
 
 # --- Fig. 5 ---------------------------------------------------------------------------

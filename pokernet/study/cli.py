@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from pokernet.cliargs import positive_float, positive_int
+from pokernet.fileio import check_output_folder
 from pokernet.provenance import git_commit
 
 
@@ -84,6 +85,7 @@ def run_study(args: argparse.Namespace) -> int:
         return _ingest(args)
     if args.action in ("plan", "next"):
         return _window(args)
+    check_output_folder(args.out, "--out")  # writable before any training
     from .arms import STUDY_ARMS, arm_by_variant
     from .run import execute
     arms = tuple(arm_by_variant(v) for v in args.arms) if args.arms else STUDY_ARMS
@@ -99,6 +101,7 @@ def _window(args: argparse.Namespace) -> int:
     if args.action == "plan":
         print("\n".join(describe(window)))
         return 0
+    check_output_folder(args.out, "--out")
     commit = git_commit()
     if not args.allow_dirty and (commit is None or commit.endswith("-dirty")):
         raise ValueError(f"the checkout's commit is {commit!r}: ingest refuses runs of uncommitted code; "

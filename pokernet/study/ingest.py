@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pokernet import schemas
-from pokernet.fileio import atomic_write_text
+from pokernet.fileio import check_output_folder, check_outputs, write_all
 from pokernet.train.recipe import METADATA_KEYS, resolve_recipe
 from pokernet.train.runcheck import check_run, check_run_location
 
@@ -125,6 +125,7 @@ def ingest(archive: Path, work_dir: Path, recipe: dict[str, Any]) -> list[Ingest
     if not runs:
         detail = f" ({len(partial)} partial runs: training did not finish its schedule)" if partial else ""
         raise ValueError(f"study archive {archive} holds no complete run{detail}")
+    check_output_folder(work_dir, "--work-dir")
     held, other = study_runs_held(work_dir, recipe)
     if other:
         path, reason = next(iter(other.items()))
@@ -137,8 +138,9 @@ def ingest(archive: Path, work_dir: Path, recipe: dict[str, Any]) -> list[Ingest
         if (variant, seed) in held and path.read_text() != text:
             raise ValueError(f"duplicate run {variant} seed {seed}: {where} and {path} (keep one: move the other away)")
         planned.append((path, text, IngestedRun(variant, seed, path, data["top1"])))
-    for path, text, _ in planned:
-        atomic_write_text(path, text)
+    files = {path: text for path, text, _ in planned}
     if study is not None:
-        atomic_write_text(work_dir / "study.json", json.dumps(study, indent=2) + "\n")
+        files[work_dir / "study.json"] = json.dumps(study, indent=2) + "\n"
+    check_outputs(list(files), [archive], "--work-dir")
+    write_all(files)  # all or nothing: a full disk leaves no half-ingested study
     return [run for _, _, run in planned]

@@ -34,7 +34,10 @@ def new_checkpoint(**fields: Any) -> dict[str, Any]:
 
 
 def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
-    atomic_write(path, lambda file: torch.save(checkpoint, file))
+    try:
+        atomic_write(path, lambda file: torch.save(checkpoint, file))
+    except RuntimeError as error:  # torch's writer reports a full disk as a RuntimeError ("unexpected pos")
+        raise ValueError(f"cannot write {path}: {str(error).splitlines()[0]} (is the disk full?)") from None
 
 
 def checkpoint_file(path: str | Path) -> Path:
