@@ -41,7 +41,8 @@ def test_a_report_out_that_is_a_folder_is_refused(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [
     lambda out: _table4(out / "t4.md"), lambda out: ["audit", "--out", str(out / "audit.md")],
-    lambda out: ["claims", "--out", str(out / "counts.json")], lambda out: ["report", "fig5", "--out", str(out / "f.png")],
+    lambda out: ["claims", "--out", str(out / "counts.json")],
+    lambda out: ["report", "fig5", "--out", str(out / "f.png")],
 ])
 def test_outputs_into_a_read_only_folder_are_refused_before_the_work(tmp_path, capsys, read_only, argv):  # noqa: F811
     folder = read_only(tmp_path / "ro")
