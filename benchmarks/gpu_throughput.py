@@ -27,6 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pokernet.fileio import atomic_write_text  # noqa: E402
 from pokernet.study.arms import STUDY_ARMS  # noqa: E402
 from pokernet.study.levers import TOLERANCE, Levers, lever_step, update_difference  # noqa: E402
 from pokernet.study.run import Study, StudyConfig  # noqa: E402
@@ -169,8 +170,7 @@ def main() -> int:
             print(line, flush=True)
             lines.append(line)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+        atomic_write_text(args.out, "\n".join(lines) + "\n")
     return 0
 
 

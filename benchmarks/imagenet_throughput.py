@@ -27,6 +27,7 @@ import torch.nn.functional as nnf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pokernet.fileio import atomic_write_text  # noqa: E402
 from pokernet.models import create_model  # noqa: E402
 from pokernet.train.data import FolderPipeline, image_folder  # noqa: E402
 from pokernet.train.recipe import load_recipe, resolve_recipe  # noqa: E402
@@ -138,9 +139,8 @@ def main() -> int:
                f"epochs: 1 GPU {one:,.1f} GPU-hours (bound by {'the loader' if loader < rate else 'the GPU'}); "
                f"8 GPUs sharing this host's loader {eight:,.1f} h = {8 * eight:,.1f} GPU-hours "
                f"(bound by {'the loader' if loader < 8 * rate else 'the GPUs'})")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+    if args.out:  # the report as printed
+        atomic_write_text(args.out, "\n".join(lines) + "\n")
     return 0
 
 

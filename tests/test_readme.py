@@ -65,8 +65,8 @@ def kind(command: str) -> str | None:
         return "ci"  # .ci/run runs both, in a fresh virtual environment
     if argv[:3] == ["pip", "install", "-e"]:
         return "pip"
-    if argv[:2] == ["bash", "scripts/gpu_study.sh"]:
-        return "gpu"  # needs a GPU machine; tests/test_study.py runs its CPU dry run
+    if argv[:2] in (["bash", "scripts/gpu_study.sh"], ["bash", "scripts/gpu_window.sh"]):
+        return "gpu"  # needs a GPU machine; tests/test_study.py checks their CPU side
     if argv[0] in ("mkdir", "tar"):
         return "shell"  # unpacking an offline copy of CIFAR-10 (optional; users download it)
     return None
