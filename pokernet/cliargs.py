@@ -12,6 +12,11 @@ from typing import Any, Callable
 from pokernet.models import list_models, model_options
 from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS, WIDTH_RANGE, width_problem
 
+# Bounds checked before anything is allocated (a 100,000-pixel input or 5,000 threads exhausts memory).
+THREADS_PER_CORE = 4  # --threads at most this many times the cores this process may use
+RESOLUTION_RANGE = (16, 1024)  # input side in pixels (PokerNet/GhostNet downsample 32x: 16 still gives 1x1)
+BATCH_LIMIT = 1024
+MIN_RUNS_LIMIT = 1000  # timed runs per model and setting: the --budget-s bound (600 s) holds
 SEED_LIMIT = 2 ** 63  # seeds are 63-bit: torch.manual_seed takes < 2**64, derive_seed makes 63 bits
 # The flag of a model option where it is not --option-name.
 OPTION_FLAGS = {"se": "--no-se"}
@@ -99,6 +104,21 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value
+
+
+def thread_count(text: str) -> int:
+    """--threads: >= 1 and at most THREADS_PER_CORE x the cores this process may use."""
+    from pokernet.provenance import available_cores
+    value, cores = positive_int(text), available_cores()
+    if value > THREADS_PER_CORE * cores:
+        raise argparse.ArgumentTypeError(f"must be at most {THREADS_PER_CORE * cores} ({THREADS_PER_CORE} x the "
+                                         f"{cores} cores this process may use), got {text}")
+    return value
+
+
+resolution = bounded_int(*RESOLUTION_RANGE)
+batch_size = bounded_int(1, BATCH_LIMIT)
+min_runs = bounded_int(1, MIN_RUNS_LIMIT)
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

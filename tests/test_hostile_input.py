@@ -388,3 +388,39 @@ def test_the_packaged_recipes_keep_their_contract():
     from pokernet.train.recipe import load_recipe, packaged_recipes
     for name in packaged_recipes():
         schemas.check("recipe", load_recipe(name), name)
+
+
+# ------------------------------------------------------------------------------ bounds before allocating (issue 21)
+
+@pytest.mark.parametrize("argv, key", [
+    (["latency", "pokernet_050", "--runtime", "onnxruntime", "--quick", "--threads", "5000"], "--threads"),
+    (["latency", "pokernet_050", "--resolution", "100000"], "--resolution"),
+    (["latency", "pokernet_050", "--batch", "100000"], "--batch"),
+    (["latency", "pokernet_050", "--budget-s", "0.1", "--min-runs", "1000000000"], "--min-runs"),
+    (["complexity", "pokernet_050", "--resolution", "100000"], "--resolution"),
+    (["train", "--model", "pokernet_050", "--threads", "100000"], "--threads"),
+])
+def test_sizes_are_bounded_before_anything_is_allocated(capsys, argv, key):
+    cli_fails(argv, capsys, key)
+
+
+@pytest.mark.parametrize("data, key", [
+    ("{resolution: 100000, resize: null, pad: 2}", "data.resolution"),
+    ("{resolution: 16, resize: 100000, pad: 2}", "data.resize"),
+    ("{resolution: 16, resize: null, pad: 1000000}", "data.pad"),
+])
+def test_recipe_sizes_are_bounded(tmp_path, train_args, capsys, data, key):
+    recipe = tmp_path / "big.yaml"
+    recipe.write_text(f"name: big\nderives_from: imagenet\nepochs: 1\nbatch_size: 6\ndata: {data}\n")
+    run = tmp_path / "run"
+    args = train_args(run)
+    args[args.index("--recipe") + 1] = str(recipe)
+    cli_fails(args, capsys, key, str(recipe))
+    assert not run.exists()
+
+
+def test_deep_json_is_refused_not_a_recursion_error(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text("[" * 200000 + "]" * 200000)
+    with pytest.raises(ValueError, match="nested deeper than"):
+        schemas.read(path, "metrics")

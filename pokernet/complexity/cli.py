@@ -5,7 +5,7 @@ import argparse
 
 from tabulate import tabulate
 
-from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int,
+from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int, resolution,
                               resolve_models)
 from pokernet import schemas
 from pokernet.fileio import atomic_write_text, check_output_file
@@ -18,7 +18,7 @@ from .audit import render
 def configure_complexity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
     parser.add_argument("--all", action="store_true", help="every registered model")
-    parser.add_argument("--resolution", type=positive_int, default=224)
+    parser.add_argument("--resolution", type=resolution, default=224)
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     add_model_options(parser)
 

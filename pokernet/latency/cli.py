@@ -17,7 +17,8 @@ from pathlib import Path
 from tabulate import tabulate
 
 from pokernet import schemas
-from pokernet.cliargs import bounded_float, bounded_int, positive_int, resolve_models
+from pokernet.cliargs import (MIN_RUNS_LIMIT, batch_size, bounded_float, bounded_int, min_runs,
+                              positive_int, resolution, resolve_models, thread_count)
 from pokernet.fileio import WriteError, atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
@@ -39,14 +40,15 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="every registered model")
     parser.add_argument("--runtime", choices=[*RUNTIMES, "all"], default="onnxruntime",
                         help="runtime to time in (default onnxruntime; all = every one but xnnpack, an optional extra)")
-    parser.add_argument("--threads", type=positive_int,
+    parser.add_argument("--threads", type=thread_count,
                         help=f"pin one thread count (default: 1 and all cores = {available_cores()})")
-    parser.add_argument("--batch", type=positive_int, default=1)
-    parser.add_argument("--resolution", type=positive_int, default=224)
+    parser.add_argument("--batch", type=batch_size, default=1)
+    parser.add_argument("--resolution", type=resolution, default=224)
     parser.add_argument("--budget-s", type=bounded_float(0, BUDGET_LIMIT_S), default=2.0,
                         help=f"seconds of timed runs per model, runtime and thread count, in "
                              f"(0, {BUDGET_LIMIT_S:g}] (default 2)")
-    parser.add_argument("--min-runs", type=positive_int, default=20, help="timed runs at least (default 20)")
+    parser.add_argument("--min-runs", type=min_runs, default=20,
+                        help=f"timed runs at least, at most {MIN_RUNS_LIMIT} (default 20)")
     parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
     parser.add_argument("--invocations", type=bounded_int(1, INVOCATIONS_LIMIT), default=1,
                         help="separate processes to run the whole measurement in; each ratio then carries "
@@ -126,8 +128,8 @@ def run_latency(args: argparse.Namespace) -> int:
 def configure_profile(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
     parser.add_argument("--runtime", choices=["onnxruntime", "openvino", "eager"], default="onnxruntime")
-    parser.add_argument("--threads", type=positive_int, default=1)
-    parser.add_argument("--resolution", type=positive_int, default=224)
+    parser.add_argument("--threads", type=thread_count, default=1)
+    parser.add_argument("--resolution", type=resolution, default=224)
     parser.add_argument("--runs", type=positive_int, default=100, help="profiled runs (default 100)")
     parser.add_argument("--direct", action="store_true", help="profile the models as built (no inference rewrites)")
     parser.add_argument("--json", action="store_true")

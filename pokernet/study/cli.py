@@ -9,7 +9,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from pokernet.cliargs import positive_float, positive_int
+from pokernet.cliargs import positive_float, positive_int, thread_count
 from pokernet.fileio import check_output_folder
 from pokernet.provenance import git_commit
 
@@ -31,7 +31,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-graphs", dest="graphs", action="store_false", help="eager steps (no CUDA graphs)")
     parser.add_argument("--no-cudnn-benchmark", dest="cudnn_benchmark", action="store_false")
     parser.add_argument("--decode-workers", type=positive_int, default=16)
-    parser.add_argument("--threads", type=positive_int, help="torch CPU threads")
+    parser.add_argument("--threads", type=thread_count, help="torch CPU threads")
     dry = parser.add_argument_group("dry runs only (the results are then not the study's)")
     dry.add_argument("--subset", type=positive_int, help="train images per class")
     dry.add_argument("--val-limit", type=positive_int, help="first N test images only")

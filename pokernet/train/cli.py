@@ -11,7 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pokernet.cliargs import add_model_options, model_options_from_args, options_for, positive_int, seed
+from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int, seed,
+                              thread_count)
 from pokernet.fileio import check_output_folder
 
 from .data import DATASETS
@@ -34,7 +35,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="let torchvision download cifar10 / fashion_mnist if not found (needs internet)")
     parser.add_argument("--subset", type=positive_int, metavar="N",
                         help="a deterministic class-balanced subset: N images per class of train and of val")
-    parser.add_argument("--threads", type=positive_int, metavar="N",
+    parser.add_argument("--threads", type=thread_count, metavar="N",
                         help="CPU threads per process (default: all cores this process may use)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
