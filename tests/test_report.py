@@ -246,6 +246,57 @@ def test_a_comparable_claim_without_margin_is_one_line_exit_2(tmp_path, monkeypa
     assert not out.exists()
 
 
+def _mark(path: Path, **fields) -> Path:
+    metrics = json.loads(path.read_text())
+    metrics["model_options"] = {"num_classes": 10}  # some baselines take no drop_rate
+    path.write_text(json.dumps({**metrics, **fields}))
+    return path
+
+
+BLOWN_UP = [{"epoch": 1, "train_loss": 21.12, "val_loss": 2.5, "val_top1": 12.0},
+            {"epoch": 2, "train_loss": 2.3, "val_loss": 2.13, "val_top1": 19.33}]
+
+
+def test_a_diverged_run_is_shown_with_its_reason_and_never_scored(tmp_path):
+    from pokernet.report.figures import fig6
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    common = dict(dataset="fashion_mnist", resolution=40)
+    paths = [write_run(tmp_path, "pokernet_050", {}, 0, 74.0, **common),
+             _mark(write_run(tmp_path, "shufflenetv1_050_g8", {}, 0, 19.33, **common), history=BLOWN_UP),
+             _mark(write_run(tmp_path, "mobilenetv2_035", {}, 0, 59.3, **common), diverged="marked by its writer"),
+             _mark(write_run(tmp_path, "shufflenetv2_050", {}, 0, 72.5, **common), history=BLOWN_UP[1:])]
+    runs = load_runs(paths)
+    result = table2(complexity, runs)
+    beaten = {c.behind.label for c in result.comparisons}
+    assert beaten == {"ShuffleNetV2 0.5×"}  # trained: its history has no blow-up
+    assert "PokerNet 0.5× beats ShuffleNetV1 0.5× (g=8) (ShuffleNetV1 0.5× (g=8) diverged)" in result.untestable
+    section = result.markdown[result.markdown.index("## Diverged runs"):]
+    assert "epoch-1 train loss 21.12 > 3 x ln(10)" in section and "marked by its writer" in section
+    row = next(line for line in result.markdown.splitlines() if line.startswith("| ShuffleNetV1 0.5×"))
+    assert "diverged (seed 0)" in row and "19.33" not in row
+    assert {r.source for r in result.used} == {paths[0], paths[3]}
+    import matplotlib.pyplot as plt
+    from pokernet.report.figures import _our_points, diverged_line
+    from pokernet.report.tables import RunSet
+    runset = RunSet.select(runs, [r.key for r in runs])
+    points, _ = _our_points(plt.figure().gca(), complexity, runset, beside_paper=False)
+    assert sorted(label.split(" n=")[0] for *_, label, _err in points) == ["PokerNet 0.5×", "ShuffleNetV2 0.5×"]
+    assert diverged_line(runset) == "left out (diverged): MobileNetV2 0.35×, ShuffleNetV1 0.5× (g=8)"
+    plt.close("all")
+    fig6(complexity, runs, tmp_path / "fig6.png")
+
+
+@pytest.mark.parametrize("bad", [True, "", 3])
+def test_a_run_marked_diverged_in_a_forbidden_form_is_one_line_exit_2(tmp_path, capsys, bad):
+    run = _mark(write_run(tmp_path, "pokernet_050", {}, 0, 74.0), diverged=bad)
+    out = tmp_path / "t2.md"
+    assert main(["report", "table2", "--complexity", str(write_complexity(tmp_path / "c.json")), "--runs", str(run),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "diverged must be null" in err and str(run) in err
+    assert not out.exists()
+
+
 def test_table2_explains_the_proxy_outliers_under_the_table(tmp_path):
     from pokernet.paper import proxy_notes
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])

@@ -171,6 +171,13 @@ def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet,
     return labels, counts
 
 
+def diverged_line(runset: RunSet) -> str:
+    """The models whose runs diverged: named in the figure, never plotted."""
+    labels = {variant_key(row["model"], {}): row["label"] for row in table("table2")["rows"]}
+    names = sorted({labels.get(r.key, r.key[0]) for r in runset.diverged})
+    return f"left out (diverged): {', '.join(names)}" if names else ""
+
+
 def _seeds_title(counts: dict[int, int]) -> str:
     parts = [f"n={n} seeds: {count} model{'s' if count > 1 else ''}" for n, count in sorted(counts.items(), reverse=True)]
     return "; ".join(parts) + " (bars: ± sample std over the seeds, none where n=1)"
@@ -182,7 +189,9 @@ def _proxy_panels(complexity: Complexity, runset: RunSet, madds_label: str) -> p
     paper_ax.set_title("Paper: ImageNet (Table 2)", fontsize=10)
     paper_ax.set_ylabel("Top-1 (%), ImageNet")
     our_labels, counts = _our_points(ours_ax, complexity, runset, beside_paper=False)
-    ours_ax.set_title(f"Ours (proxy): {runset.setting.describe()}\n{_seeds_title(counts)}", fontsize=9)
+    left_out = diverged_line(runset)
+    ours_ax.set_title(f"Ours (proxy): {runset.setting.describe()}\n{_seeds_title(counts)}"
+                      + (f"\n{left_out}" if left_out else ""), fontsize=9)
     ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")
     for ax in (paper_ax, ours_ax):
         ax.set_xlabel(madds_label + ("" if ax is paper_ax else " (architecture as in Table 2)"))
@@ -211,6 +220,7 @@ def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]
     labels = _paper_points(ax, filled=runset.setting is None)
     ours, counts = _our_points(ax, complexity, runset, beside_paper=True)
     ax.set_title("Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled)\n" + _seeds_title(counts)
+                 + (f"; {diverged_line(runset)}" if runset.diverged else "")
                  if ours else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)", fontsize=9)
     ax.set_xlabel(madds_label)
     ax.set_ylabel("Top-1 (%), ImageNet")

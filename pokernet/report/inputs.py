@@ -23,6 +23,7 @@ from typing import Any, Iterable
 from pokernet import schemas
 from pokernet.models.registry import option_defaults
 from pokernet.models.variant import DATA_OPTIONS
+from pokernet.train.divergence import divergence_reason
 from pokernet.train.runcheck import check_run, check_run_location, same_runs
 # drop_rate changes no parameter and no MAdd, so a complexity entry may carry it.
 COUNT_NEUTRAL_OPTIONS = ("drop_rate",)
@@ -145,6 +146,7 @@ class Run:
     torch_version: str | None
     val_size: int | None = None  # images the accuracy was measured on
     weight_decay: float | None = None  # the recipe's, as resolved for this model
+    diverged: str | None = None  # why the run is not a result (pokernet.train.divergence), None if it trained
 
 
 def _weight_decay(data: dict[str, Any], where: str) -> float | None:
@@ -162,6 +164,16 @@ def read_run(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _diverged(data: dict[str, Any]) -> str | None:
+    """The run's own ``diverged`` field when it has one; otherwise the same rule applied to its history."""
+    if "diverged" in data:
+        return data["diverged"]
+    num_classes = data["model_options"].get("num_classes", option_defaults(data["model"]).get("num_classes"))
+    if not data.get("history") or not isinstance(num_classes, int):
+        return None
+    return divergence_reason(data["history"], num_classes)
+
+
 def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
     path = Path(path)
     data = read_run(path) if data is None else data
@@ -174,7 +186,7 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
     setting = Setting(data["dataset"], data["resolution"], data["epochs"], subset)
     return Run(path, key, float(data["top1"]), float(data["top5"]), data["seed"], setting, data["config_hash"],
                data.get("git_commit"), data.get("device"), data.get("torch_version"),
-               data.get("val_size") or None, _weight_decay(data, where))
+               data.get("val_size") or None, _weight_decay(data, where), _diverged(data))
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:

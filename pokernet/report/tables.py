@@ -33,12 +33,18 @@ class RunSet:
     groups: dict[VariantKey, list[Run]]
     setting: Setting | None
     given: int
+    diverged: list[Run] = field(default_factory=list)  # never a result: left out of every number and figure
 
     @classmethod
     def select(cls, runs: list[Run], keys: list[VariantKey]) -> "RunSet":
-        groups = {key: [r for r in runs if r.key == key] for key in dict.fromkeys(keys)}
-        groups = {key: sorted(found, key=lambda r: r.seed) for key, found in groups.items() if found}
-        return cls(groups, common_setting([r for found in groups.values() for r in found]), len(runs))
+        wanted = dict.fromkeys(keys)
+        chosen = sorted((r for r in runs if r.key in wanted), key=lambda r: r.seed)
+        groups = {key: [r for r in chosen if r.key == key and r.diverged is None] for key in wanted}
+        return cls({key: found for key, found in groups.items() if found}, common_setting(chosen), len(runs),
+                   [r for r in chosen if r.diverged is not None])
+
+    def diverged_seeds(self, key: VariantKey) -> list[int]:
+        return [r.seed for r in self.diverged if r.key == key]
 
     @property
     def used(self) -> list[Run]:
@@ -228,11 +234,26 @@ def _compare_rows(tbl: dict[str, Any], specs: list[RowSpec], complexity: Complex
             paper, ours = spec.paper.get(column), runset.accuracy(spec.run_key, column)
             ok = accuracy_ok(ours, paper, runset.comparable)
             diff = f"{ours.mean - paper:+.2f}" if ok is not None else NOT_COMPARABLE
-            cells += [number(paper, 1), ours.text() if ours else "— (no runs)", diff, mark(ok)]
+            cells += [number(paper, 1), ours.text() if ours else _no_result(runset, spec.run_key), diff, mark(ok)]
             result[column] = {"ours": ours, "paper": paper, "ok": ok}
         body.append(cells)
         computed.append(result)
     return body, computed, notes
+
+
+def _no_result(runset: RunSet, key: VariantKey) -> str:
+    seeds = runset.diverged_seeds(key)
+    return f"diverged (seed {', '.join(map(str, seeds))})" if seeds else "— (no runs)"
+
+
+def diverged_section(runset: RunSet) -> list[str]:
+    """Each diverged run and the reason (pokernet.train.divergence): shown, never scored."""
+    if not runset.diverged:
+        return []
+    return ["", "## Diverged runs (not results)", "",
+            "A diverged run is left out of every mean, comparison, count and figure (rule and its justification: "
+            "pokernet/train/divergence.py; the run's own `diverged` field when it records one):", ""] + [
+        f"- {describe_variant(r.key)}, seed {r.seed} (`{r.source}`): {r.diverged}" for r in runset.diverged]
 
 
 def rows_frame(rows: list[dict[str, Any]], labels: list[list[str]]) -> pd.DataFrame:
@@ -290,7 +311,7 @@ def comparisons_section(comparisons: list[Comparison], untestable: list[str], pa
     else:
         lines.append("No accuracy claim is testable with the runs given.")
     if untestable:
-        lines += ["", "Not testable (no runs): " + "; ".join(untestable) + "."]
+        lines += ["", "Not testable (no runs, or a diverged arm):", ""] + [f"- {text}" for text in untestable]
     return lines + ["", VOCABULARY]
 
 
@@ -329,7 +350,8 @@ def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Compari
     for claim in claims:
         ahead, behind = runset.arm(*claim.ahead), runset.arm(*claim.behind)
         if ahead is None or behind is None:
-            untestable.append(claim.text)
+            diverged = [label for key, label in (claim.ahead, claim.behind) if runset.diverged_seeds(key)]
+            untestable.append(claim.text + (f" ({', '.join(diverged)} diverged)" if diverged else ""))
             continue
         seeds = sorted(behind.scores) if claim.pair_on_behind else None
         comparisons.append(compare(claim.text, ahead, behind, claim.paper_gap, seeds, claim.margin))
@@ -372,6 +394,7 @@ def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec
     lines = header(title, command, runset)
     lines += [tolerance_sentence(tbl), "", github(body, _value_headers(first))]
     lines += _notes_section(notes, rows)
+    lines += diverged_section(runset)
     lines += comparisons_section(comparisons, untestable, pairing)
     confounds = confound_lines(comparisons)
     lines += [line for confound in confounds for line in ("", confound)]
