@@ -184,8 +184,8 @@ def test_summary_prints_the_counted_claims(tmp_path):
                      [SelectionRow(7, "P", 80, 2, 14, 7120.0, 7840.0, 100, 120)])
 
     def statuses(text):
-        return {line.split("|")[1].strip(): line.split("|")[4].strip() for line in text.splitlines()
-                if line.startswith("| ") and not line.startswith("| id")}
+        return {line.split("|")[1].strip(): line.split("|")[3].strip()
+                for line in text.splitlines() if line.startswith("| ") and not line.startswith("| claim ")}
     status = statuses(render_summary(complexity, [], None, counts=counts))
     assert (status["pointwise_share"], status["width_exponent"], status["selection_criterion"]) == (
         "✓ holds", "✓ holds", "✗ does not hold")

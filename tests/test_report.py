@@ -344,9 +344,10 @@ def test_the_literal_claim_names_where_the_papers_own_table_contradicts_it(tmp_p
     from pokernet.report.summary import render_summary
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])
     text = render_summary(complexity, [], None)
-    row = next(line for line in text.splitlines() if line.startswith("| accuracy_literal "))
-    assert "the paper's own Table 2 contradicts this claim: PokerNet 1.0× 73.6 ≤ GhostNet 1.0× 73.9" in row
-    assert "— not testable here" in row  # no runs: the contradiction is the paper's, not a verdict of ours
+    section = text[text.index("### `accuracy_literal`"):]
+    section = section[:section.index("\n### ")]
+    assert "the paper's own Table 2 contradicts this claim: PokerNet 1.0× 73.6 ≤ GhostNet 1.0× 73.9" in section
+    assert section.startswith("### `accuracy_literal` — ✗ (the paper's own Table 2)")
 
 
 def test_runs_of_different_settings_are_not_compared(tmp_path):
@@ -379,8 +380,8 @@ def test_table3_ratio_verdicts_both_ways_and_the_faster_line(tmp_path):
 
 
 @pytest.mark.parametrize("spread, invocations, counted, faster, verdict", [
-    (0.05, 5, False, None, "— (unstable, not counted)"),  # ±5% > ±3%: left out of the count
-    (0.01, 1, False, None, "— (1 invocation: stability not checked, not counted)"),
+    (0.05, 5, False, None, "— (unstable)"),  # ±5% > ±3%: left out of the count
+    (0.01, 1, False, None, "— (1 invocation, not counted)"),
     (0.02, 5, True, None, "tie (its spread spans 1)"),  # 0.99 ± 2% spans 1
 ])
 def test_table3_counts_only_stable_settings_outside_their_noise(tmp_path, spread, invocations, counted, faster,
@@ -496,6 +497,10 @@ def test_every_artifact_is_written(tmp_path, inputs, capsys):
         assert (out / f"{name}.csv").read_text().count("\n") >= 2  # the numbers beside the markdown
     for name in ("table2.md", "table3.md", "table4.md", "table5.md", "summary.md"):
         text = (out / name).read_text()
+        lines = text.splitlines()
+        long = [line for i, line in enumerate(lines) if len(line.encode()) > 160  # awk's length: bytes
+                and not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---"))]
+        assert long == [], f"{name}: lines over 160 bytes that are not a table's header row"
         assert "- git commit:" in text and "- date:" in text and "- versions:" in text and "- hardware:" in text
     for name in ("fig5.png", "fig6.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -503,7 +508,7 @@ def test_every_artifact_is_written(tmp_path, inputs, capsys):
     assert not list(out.glob(".*.tmp")) and not list(out.glob(".fig*"))
     summary = (out / "summary.md").read_text()
     for claim in load_paper()["claims"]:
-        assert f"| {claim['id']} " in summary
+        assert f"| {claim['id']} " in summary and f"### `{claim['id']}` — " in summary
     assert "[table4.md](table4.md)" in summary
     assert "fashion_mnist" in (out / "table4.md").read_text()
 
@@ -512,19 +517,19 @@ def test_summary_statuses(tmp_path, inputs):
     from pokernet.report.inputs import load_latency
     from pokernet.report.summary import render_summary
     text = render_summary(load_complexity([inputs["complexity"]]), load_runs(inputs["runs"]), None)
-    status = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in text.splitlines()
-              if line.startswith("| ") and not line.startswith("| id")}
+    status = {line.split("|")[1].strip(): line.split("|")[3].strip()
+              for line in text.splitlines() if line.startswith("| ") and not line.startswith("| claim ")}
     assert status["latency"] == "— not testable here"
     assert status["madds_reduction_050"] == "✓ holds"  # the paper's own counts
     assert status["module_cost_ratio"] == "partly"  # exact Eqs. 1-2, but not every Table 1 module in 1.5-3x
     assert status["se_gain"] == RESOLVED_AS_CLAIMED  # the paper's gaps, the same on every seed
     # only GhostNet-0.5× trained: one of five parts tested
-    assert status["accuracy_050"] == f"{NOT_RESOLVED} (1 of 5 parts resolved as claimed; 4 not testable)"
+    assert status["accuracy_050"] == f"{NOT_RESOLVED} (1 of 5 parts ✓; 4 untestable)"
 
     def latency_status(ratio):
         latency = load_latency(write_latency(tmp_path / f"latency-{ratio}.json", ratio, ratio))
         text = render_summary(load_complexity([inputs["complexity"]]), [], latency)
-        return next(line.split("|")[4].strip() for line in text.splitlines() if line.startswith("| latency "))
+        return next(line.split("|")[3].strip() for line in text.splitlines() if line.startswith("| latency "))
     assert latency_status(0.9) == "✓ holds"  # the paper's ratio at both widths
     assert latency_status(1.1) == "✗ does not hold"  # PokerNet slower at both widths
 
@@ -567,3 +572,30 @@ def test_the_installed_command_exits_2_on_bad_input(tmp_path):
     assert result.returncode == 2
     assert str(missing) in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "t3.md").exists()
+
+
+def test_wrap_markdown_keeps_tables_and_indents_continuations():
+    from pokernet.report.tables import wrap_markdown
+    table = "| " + " | ".join(["cell"] * 60) + " |"
+    text = "\n".join([table, "- " + "word " * 60, "> " + "quote " * 40, "12. " + "item " * 50, "# " + "h " * 90])
+    wrapped = wrap_markdown(text, 80).splitlines()
+    assert wrapped[0] == table and wrapped[-1] == "# " + "h " * 90
+    assert all(len(line) <= 80 for line in wrapped[1:-1])
+    assert wrapped[2].startswith("  word") and any(line.startswith("> quote") for line in wrapped[3:])
+    assert any(line.startswith("    item") for line in wrapped)
+    words = [w for w in " ".join(wrapped[1:-1]).split() if w != ">"]  # a quote's continuation keeps its ">"
+    assert words == [w for w in " ".join(text.splitlines()[1:-1]).split() if w != ">"]
+
+
+def test_comparable_or_higher_follows_its_rule():
+    from pokernet.report.stats import Arm, compare
+    from pokernet.report.summary import comparable_or_higher
+
+    def case(differences, margin=0.5):
+        ahead = Arm("P", {s: 70 + d for s, d in enumerate(differences)})
+        return compare("P vs G", ahead, Arm("G", dict.fromkeys(range(len(differences)), 70.0)), margin=margin)
+    assert comparable_or_higher([case([1.0, 1.2, 1.1])], True) == "✓ holds (ahead)"
+    assert comparable_or_higher([case([0.05, -0.05, 0.0, 0.02])], True) == "✓ holds (equivalent)"
+    assert comparable_or_higher([case([-1.0, -1.2, -1.1])], True).startswith(RESOLVED_AGAINST)
+    assert comparable_or_higher([case([0.9, -0.9, 0.1])], True).startswith(NOT_RESOLVED)
+    assert comparable_or_higher([case([1.0, 1.2, 1.1])], False) == "✗ does not hold (more MAdds)"

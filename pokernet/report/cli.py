@@ -79,11 +79,12 @@ def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
 
 
 def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
-    """The markdown and, beside it (same name, .csv), its numbers."""
+    """The markdown (long prose lines wrapped) and, beside it (same name, .csv), its numbers."""
+    from .tables import wrap_markdown
     csv_path = Path(out).with_suffix(".csv")
     if csv_path == Path(out):
         raise ValueError(f"--out {out}: the markdown must not end in .csv (its numbers go to that name)")
-    return write_all({out: markdown, csv_path: frame.to_csv(index=False)})
+    return write_all({out: wrap_markdown(markdown), csv_path: frame.to_csv(index=False)})
 
 
 def _outputs(args: argparse.Namespace) -> list[Path]:
@@ -118,7 +119,7 @@ def run_report(args: argparse.Namespace) -> int:
         out = _figure_out(args.out, (".png",))
         written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
     elif args.artifact == "table3":
-        written = write_all({args.out: table3(load_latency(args.latency), command).markdown})
+        written = write_all({args.out: tables.wrap_markdown(table3(load_latency(args.latency), command).markdown)})
     elif args.artifact == "summary":
         links = _evidence_links(args.tables, Path(args.out).absolute())
         result = summary(load_complexity(args.complexity), load_runs(args.runs),

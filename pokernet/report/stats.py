@@ -266,7 +266,7 @@ def magnitude_text(c: Comparison) -> str:
     if c.paper_gap is None:
         return "—"
     if c.magnitude is None:
-        return f"paper {c.paper_gap:+.1f}: untested (n < 2)"
+        return f"paper {c.paper_gap:+.1f}: n < 2"
     p = f" (p {format_p(c.p_vs_paper)})" if c.magnitude == EXCLUDED else ""
     return f"paper {c.paper_gap:+.1f}: {c.magnitude}{p}"
 
@@ -276,9 +276,8 @@ def equivalence_text(c: Comparison) -> str:
     if c.margin is None:
         return "—"
     if c.equivalence is None:
-        return f"±{c.margin:g}: untested (n < 2)"
-    return (f"{c.equivalence} within ±{c.margin:g} (TOST p {format_p(c.tost_p)}; "
-            f"90% CI [{c.ci90[0]:+.2f}, {c.ci90[1]:+.2f}]; smallest δ {c.smallest_margin:.2f})")
+        return f"±{c.margin:g}: n < 2"
+    return f"{c.equivalence} within ±{c.margin:g} (TOST p {format_p(c.tost_p)}; smallest δ {c.smallest_margin:.2f})"
 
 
 def comparison_text(comparison: Comparison) -> str:
@@ -299,12 +298,12 @@ def claim_verdict(comparisons: list[Comparison], untestable: int = 0) -> str:
         return "— not testable here"
     against = [c for c in comparisons if c.verdict == RESOLVED_AGAINST]
     if against:
-        return f"{RESOLVED_AGAINST} ({len(against)} of {total} parts against the claim)"
+        return f"{RESOLVED_AGAINST} ({len(against)} of {total} parts against)"
     claimed = sum(c.verdict == RESOLVED_AS_CLAIMED for c in comparisons)
     if claimed == total:
         return RESOLVED_AS_CLAIMED
-    untested = f"; {untestable} not testable" if untestable else ""
-    return f"{NOT_RESOLVED} ({claimed} of {total} parts resolved as claimed{untested})"
+    untested = f"; {untestable} untestable" if untestable else ""
+    return f"{NOT_RESOLVED} ({claimed} of {total} parts ✓{untested})"
 
 
 def comparisons_frame(comparisons: Iterable[Comparison]) -> pd.DataFrame:

@@ -55,9 +55,9 @@ class SpeedCheck:
     def verdict(self) -> str:
         m = self.measured
         if m.stable is None:
-            return "— (1 invocation: stability not checked, not counted)"
+            return "— (1 invocation, not counted)"
         if m.stable is False:
-            return "— (unstable, not counted)"
+            return "— (unstable)"
         return {True: "yes", False: "no"}.get(self.faster, "tie (its spread spans 1)")
 
 
@@ -91,9 +91,7 @@ def _ms(latency: LatencyReport, model: str, runtime: str, threads: int) -> str:
     ours = latency.find(model, runtime, threads)
     if ours is None:
         return "— (not measured)"
-    if ours.low_ms == ours.high_ms:
-        return f"{ours.median_ms:.2f}"
-    return f"{ours.median_ms:.2f} [{ours.low_ms:.2f}–{ours.high_ms:.2f}]"
+    return f"{ours.median_ms:.2f}"
 
 
 def _spread(measured: MeasuredRatio) -> str:
@@ -122,7 +120,7 @@ def _pair_rows(rows: LatencyRows, tbl: dict[str, Any], paper_ms: dict[str, float
             ok = _ratio_ok(row, tbl, measured, paper_ratio) if rows.same_protocol and measured.stable else None
             check = SpeedCheck(model, reference, runtime, threads, measured, paper_ratio, ok)
             rows.speed.append(check)
-            rows.body.append([f"{labels[model]} / {labels[reference]}", RUNTIME_LABELS.get(runtime, runtime),
+            rows.body.append([f"{labels[model].split()[-1]}", _short_label(runtime),
                               threads, _ms(latency, model, runtime, threads), _ms(latency, reference, runtime, threads),
                               f"{row['latency_ms']:g} / {paper_ms[reference]:g}", _spread(measured),
                               f"{paper_ratio:.3f}", f"{measured.ratio - paper_ratio:+.3f}", _stability(measured),
@@ -198,8 +196,10 @@ def render_table3(rows: LatencyRows, command: str) -> str:
     lines += [
         "Absolute milliseconds are not comparable (a different CPU); what is compared is the ratio PokerNet / "
         "GhostNet at the same width, timed in turns in the same run. Ours: the median over invocations of each "
-        "invocation's median, [min–max over invocations]. A setting is **stable** when every invocation's ratio "
-        f"is within ±{100 * STABILITY_TOLERANCE:g}% of their median; only stable settings are counted. **Faster?** "
+        "invocation's median (ms), [min–max over invocations] (ratio). Width: PokerNet / GhostNet of that width; "
+        "the runtime *paper protocol* runs the k branches in parallel threads (§4.1). A setting is **stable** when "
+        f"every invocation's ratio is within ±{100 * STABILITY_TOLERANCE:g}% of their median; only stable settings "
+        "are counted (an unstable one is — in **Faster?**). **Faster?** "
         "yes when every invocation's ratio is below 1, no when every one is above 1, a tie otherwise. "
         f"**Ratio ✓/✗** against the paper's ratio with paper.yaml's tolerance ({100 * tbl['tolerance']['ratio']:g}%): "
         "✓ the median within it, ✗ the whole spread outside it, — not resolved or not stable."

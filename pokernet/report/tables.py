@@ -8,11 +8,11 @@ objects and a CSV frame), so the summary reuses the same objects instead of pars
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pandas as pd
-from tabulate import tabulate
 
 from pokernet.paper import allowed_deviation, equivalence_margins, load_paper, proxy_notes, row_setting, table
 from pokernet.provenance import provenance_markdown
@@ -99,9 +99,31 @@ def number(value: float | None, digits: int) -> str:
 
 
 def github(rows: list[list[Any]], headers: list[str]) -> str:
-    """A GitHub-flavoured markdown table; a "|" inside a cell is escaped so it cannot split it."""
-    escaped = [[str(cell).replace("|", "\\|") for cell in row] for row in rows]
-    return tabulate(escaped, headers=headers, tablefmt="github", disable_numparse=True)
+    """A GitHub-flavoured markdown table, unpadded (tabulate pads every cell to its column's widest, which
+    made rows of several hundred characters); a "|" inside a cell is escaped so it cannot split it."""
+    def line(cells: list[Any]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+    return "\n".join([line(headers), "|" + "|".join("---" for _ in headers) + "|"] + [line(row) for row in rows])
+
+
+MAX_LINE = 120  # results/*.md: prose and bullets wrap here (characters; awk counts bytes, up to 3 per symbol)
+
+
+def wrap_markdown(markdown: str, width: int = MAX_LINE) -> str:
+    """Soft-wrap long prose, bullet and quote lines (markdown renders them unchanged); tables and headings
+    are left as they are."""
+    out = []
+    for line in markdown.split("\n"):
+        if len(line) <= width or line.lstrip().startswith(("|", "#", "```")):
+            out.append(line)
+            continue
+        lead = line[:len(line) - len(line.lstrip())]
+        marker = next((m for m in ("- ", "> ", "* ") if line.lstrip().startswith(m)), "")
+        if not marker and line.lstrip()[:1].isdigit() and ". " in line.lstrip()[:5]:
+            marker = line.lstrip()[:line.lstrip().index(". ") + 2]
+        indent = lead + ("> " if marker == "> " else " " * len(marker))
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(out)
 
 
 def _unique(values) -> str:
@@ -217,7 +239,7 @@ def _count_cells(spec: RowSpec, tbl: dict[str, Any], complexity: Complexity, res
         cause = row.get("known_deviation", {}).get(column)
         if cause and not ok:
             notes.append(f"{' '.join(spec.labels)}, {column}: {cause}")
-            verdict += f" (known, note {len(notes)})"
+            verdict += f" (note {len(notes)})"
         cells += [number(paper, decimals(precision)), number(ours, decimals(precision) + 1),
                   f"{100 * (ours - paper) / paper:+.1f}%", verdict]
         result[column] = {"ours": ours, "paper": paper, "ok": ok, "allowed": allowed_deviation(paper, rel, precision)}
@@ -234,7 +256,8 @@ def _compare_rows(tbl: dict[str, Any], specs: list[RowSpec], complexity: Complex
             paper, ours = spec.paper.get(column), runset.accuracy(spec.run_key, column)
             ok = accuracy_ok(ours, paper, runset.comparable)
             diff = f"{ours.mean - paper:+.2f}" if ok is not None else NOT_COMPARABLE
-            cells += [number(paper, 1), ours.text() if ours else _no_result(runset, spec.run_key), diff, mark(ok)]
+            cells += [number(paper, 1), ours.text() if ours else _no_result(runset, spec.run_key)]
+            cells += [diff, mark(ok)] if runset.comparable or runset.setting is None else []
             result[column] = {"ours": ours, "paper": paper, "ok": ok}
         body.append(cells)
         computed.append(result)
@@ -274,10 +297,11 @@ def rows_frame(rows: list[dict[str, Any]], labels: list[list[str]]) -> pd.DataFr
     return pd.DataFrame(records)
 
 
-def _value_headers(first: list[str]) -> list[str]:
+def _value_headers(first: list[str], proxy: bool) -> list[str]:
+    """Params/MAdds: paper, ours, Δ, verdict; accuracy the same, or on a proxy (never comparable) paper and ours."""
     headers = list(first)
     for name in ("Params (M)", "MAdds (M)", "Top-1 (%)", "Top-5 (%)"):
-        headers += [f"{name} paper", "ours", "Δ", "✓/✗"]
+        headers += [f"{name} paper", "ours"] + ([] if proxy and "%" in name else ["Δ", "✓/✗"])
     return headers
 
 
@@ -287,7 +311,7 @@ COMPARISON_HEADERS = ["claim", "n", "Δ (pp)", "95% CI (pp)", "p", "order", "mag
 def comparison_cells(c: Comparison) -> list[str]:
     """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
     interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
-    order = c.verdict if c.resolved else f"{c.verdict}; {seeds_needed_text(c)} seeds/arm"
+    order = c.verdict if c.resolved or c.n < 2 else f"{c.verdict}; {seeds_needed_text(c)} seeds/arm"
     return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c),
             equivalence_text(c)]
 
@@ -392,7 +416,8 @@ def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec
     body, rows, notes = _compare_rows(tbl, specs, complexity, runset)
     comparisons, untestable = build_comparisons(claims, runset)
     lines = header(title, command, runset)
-    lines += [tolerance_sentence(tbl), "", github(body, _value_headers(first))]
+    proxy = runset.setting is not None and not runset.comparable
+    lines += [tolerance_sentence(tbl), "", github(body, _value_headers(first, proxy))]
     lines += _notes_section(notes, rows)
     lines += diverged_section(runset)
     lines += comparisons_section(comparisons, untestable, pairing)
