@@ -253,18 +253,20 @@ def _mark(path: Path, **fields) -> Path:
     return path
 
 
-BLOWN_UP = [{"epoch": 1, "train_loss": 21.12, "val_loss": 2.5, "val_top1": 12.0},
-            {"epoch": 2, "train_loss": 2.3, "val_loss": 2.13, "val_top1": 19.33}]
+def _history(first_loss: float, top1: float) -> list[dict]:
+    """Two epochs ending at the run's top1/top5 (write_run's top5 90.0), as runcheck requires."""
+    return [{"epoch": 1, "train_loss": first_loss, "val_loss": 2.5, "val_top1": 12.0, "val_top5": 50.0},
+            {"epoch": 2, "train_loss": 2.3, "val_loss": 2.13, "val_top1": top1, "val_top5": 90.0}]
 
 
 def test_a_diverged_run_is_shown_with_its_reason_and_never_scored(tmp_path):
     from pokernet.report.figures import fig6
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])
-    common = dict(dataset="fashion_mnist", resolution=40)
+    common = dict(dataset="fashion_mnist", resolution=40, epochs=2)
     paths = [write_run(tmp_path, "pokernet_050", {}, 0, 74.0, **common),
-             _mark(write_run(tmp_path, "shufflenetv1_050_g8", {}, 0, 19.33, **common), history=BLOWN_UP),
+             _mark(write_run(tmp_path, "shufflenetv1_050_g8", {}, 0, 19.33, **common), history=_history(21.12, 19.33)),
              _mark(write_run(tmp_path, "mobilenetv2_035", {}, 0, 59.3, **common), diverged="marked by its writer"),
-             _mark(write_run(tmp_path, "shufflenetv2_050", {}, 0, 72.5, **common), history=BLOWN_UP[1:])]
+             _mark(write_run(tmp_path, "shufflenetv2_050", {}, 0, 72.5, **common), history=_history(2.1, 72.5))]
     runs = load_runs(paths)
     result = table2(complexity, runs)
     beaten = {c.behind.label for c in result.comparisons}
