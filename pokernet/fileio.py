@@ -3,6 +3,7 @@ follow the umask, output paths checked before the work that fills them, run fold
 process at a time, and the temporary files of a killed write cleaned up by the next run."""
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import tempfile
@@ -171,7 +172,10 @@ class FolderClaim:
 
     def close(self) -> None:
         if not self._handle.closed:
-            (self.folder / LOCK_NAME).unlink(missing_ok=True)  # still held: no one else can hold it
+            try:
+                (self.folder / LOCK_NAME).unlink(missing_ok=True)  # still held: no one else can hold it
+            except OSError:
+                pass  # an undeletable lock file: the kernel's lock still ends with the handle
             self._handle.close()
 
     def __enter__(self) -> "FolderClaim":
@@ -181,13 +185,33 @@ class FolderClaim:
         self.close()
 
 
+def _open_lock(lock: Path, option: str) -> TextIO:
+    """The lock file, never through a symlink (O_NOFOLLOW): a planted link cannot make us write elsewhere."""
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, file_mode())
+    except OSError as error:
+        why = {errno.ELOOP: "is a symlink", errno.EISDIR: "is a folder"}.get(error.errno, f"cannot be opened "
+                                                                                       f"({error.strerror})")
+        raise ValueError(f"{option} {lock.parent}: {lock.name} {why}; remove it (a run folder holds only "
+                         f"the run's own files)") from None
+    return os.fdopen(fd, "a+")
+
+
+def _refuse_symlinks(folder: Path, option: str) -> None:
+    links = sorted(entry.name for entry in folder.iterdir() if entry.is_symlink())
+    if links:
+        raise ValueError(f"{option} {folder} holds symlinks ({', '.join(links)}); a run folder holds only the "
+                         f"run's own files, never links to others: remove them")
+
+
 def claim_folder(folder: str | os.PathLike, option: str) -> FolderClaim:
-    """Create ``folder`` if needed and claim it; a folder claimed by another process is an error."""
+    """Create ``folder`` if needed and claim it; a folder claimed by another process is an error, and so
+    is a folder holding symlinks (a planted train.log or lock link would make the run write elsewhere)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / LOCK_NAME
     while True:
-        handle = open(lock, "a+")
+        handle = _open_lock(lock, option)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -198,13 +222,22 @@ def claim_folder(folder: str | os.PathLike, option: str) -> FolderClaim:
                              f"{f' (pid {holder})' if holder else ''}; wait for it to end or choose "
                              f"another {option}") from None
         try:  # the holder before us may have removed the file between our open and our flock
-            if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
+            if os.stat(lock, follow_symlinks=False).st_ino == os.fstat(handle.fileno()).st_ino:
                 break
         except FileNotFoundError:
             pass
         handle.close()
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
-    return FolderClaim(folder, handle)
+    claim = FolderClaim(folder, handle)
+    try:
+        _refuse_symlinks(folder, option)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+    except OSError as error:
+        claim.close()
+        raise ValueError(f"{option} {folder}: cannot write {LOCK_NAME} ({error.strerror})") from None
+    except BaseException:
+        claim.close()
+        raise
+    return claim

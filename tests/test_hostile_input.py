@@ -424,3 +424,44 @@ def test_deep_json_is_refused_not_a_recursion_error(tmp_path):
     path.write_text("[" * 200000 + "]" * 200000)
     with pytest.raises(ValueError, match="nested deeper than"):
         schemas.read(path, "metrics")
+
+
+# ------------------------------------------------------------------------------ odd files in a run folder (issue 21)
+
+@pytest.mark.parametrize("name", [fileio.LOCK_NAME, "train.log"])
+def test_a_symlink_in_a_run_folder_is_refused_and_its_target_untouched(tmp_path, train_args, capsys, name):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / name).symlink_to(precious)
+    cli_fails(train_args(run, "--epochs", "2", "--stop-after", "1"), capsys, str(run), "symlink")
+    assert precious.read_text() == "keep me\n"
+    assert not (run / CHECKPOINT).exists()
+
+
+def test_a_lock_that_is_a_folder_is_one_line(tmp_path, train_args, capsys):
+    run = tmp_path / "run"
+    (run / fileio.LOCK_NAME).mkdir(parents=True)
+    cli_fails(train_args(run), capsys, fileio.LOCK_NAME, "is a folder")
+
+
+def test_the_recheck_after_taking_the_lock_decides(tmp_path, train_args, capsys, monkeypatch):
+    """Two --resume runs of one folder: the second prepared while the run was unfinished, and the first
+    finished it before the second took the lock. The second must find the run finished, rewrite nothing."""
+    from pokernet.train import engine
+    run = tmp_path / "run"
+    assert run_cli(train_args(run, "--stop-after", "1"), capsys)[0] == 0
+    claim, after_the_other = engine.claim_folder, {}
+
+    def the_other_finishes_first(folder, option):
+        monkeypatch.setattr(engine, "claim_folder", claim)
+        assert run_cli(train_args(run, "--resume"), capsys)[0] == 0  # the other process, meanwhile
+        after_the_other.update({name: (run / name).stat().st_mtime_ns for name in (CHECKPOINT, METRICS)})
+        return claim(folder, option)
+
+    monkeypatch.setattr(engine, "claim_folder", the_other_finishes_first)
+    code, out, err = run_cli(train_args(run, "--resume"), capsys)
+    assert code == 0, err
+    assert "already finished" in out
+    assert {name: (run / name).stat().st_mtime_ns for name in (CHECKPOINT, METRICS)} == after_the_other

@@ -16,7 +16,10 @@ def open_log(out_dir: Path, is_main: bool) -> logging.Logger:
     if is_main:
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(logging.Formatter("%(message)s"))
-        logfile = logging.FileHandler(out_dir / LOG_NAME)
+        try:
+            logfile = logging.FileHandler(out_dir / LOG_NAME)
+        except OSError as error:
+            raise ValueError(f"{out_dir / LOG_NAME}: cannot write the run's log ({error.strerror})") from None
         logfile.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
         logger.addHandler(console)
         logger.addHandler(logfile)
