@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "latency": ("latency", "measure CPU latency at batch 1"),
     "profile": ("latency", "per-layer CPU time by module type beside its MAdds share"),
     "report": ("report", "render results tables and figures"),
+    "data": ("datasets", "prepare a dataset as users have it (prepare-imagenet: sort ILSVRC-2012's flat val/)"),
     "study": ("study", "the CIFAR-10 study on one GPU (run) and its archive into the workflow (ingest)"),
 }
 

@@ -34,11 +34,14 @@ TRAIN_COLORS = ((220, 40, 40), (40, 200, 60), (40, 60, 220))
 @pytest.fixture
 def train_image_folder(tmp_path: Path) -> Path:
     """A tiny ImageFolder written by the test: train/ and val/, 3 classes of 20x20 PNGs
-    (6 train and 2 val images per class), each class tinted its own color so it is learnable."""
+    (6 train and 2 val images per class), each class tinted its own color so it is learnable;
+    declared an ImageNet subset (IMAGENET_SUBSET), as it is read as imagenet."""
     from PIL import Image
 
     generator = torch.Generator().manual_seed(0)
     root = tmp_path / "folder_data"
+    root.mkdir()
+    (root / "IMAGENET_SUBSET").write_text("3 made-up classes of a test (pokernet.datasets.imagenet)\n")
     for split, count in (("train", 6), ("val", 2)):
         for name, color in zip(TRAIN_CLASSES, TRAIN_COLORS):
             (root / split / name).mkdir(parents=True)

@@ -114,6 +114,7 @@ def test_argument_helpers_are_for_command_modules_only():
     ("pokernet.complexity", ("pokernet.train", "pokernet.latency", "pokernet.report")),
     ("pokernet.train", ("pokernet.complexity", "pokernet.latency", "pokernet.report")),
     ("pokernet.latency", ("pokernet.train", "pokernet.report")),
+    ("pokernet.datasets", ("pokernet.models", "pokernet.train", "pokernet.latency", "pokernet.report")),
 ])
 def test_imports_flow_one_way(lower, upper):
     """models -> complexity / train / latency -> report -> CLI: never back."""

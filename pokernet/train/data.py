@@ -24,6 +24,8 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data import default_collate
 from torchvision.datasets import CIFAR10, FashionMNIST, ImageFolder
 
+from pokernet.datasets.imagenet import check_imagenet_classes
+
 from .core import (AugmentDraws, EpochPlan, augment_generator, draw_augmentation, epoch_order, padding, plan_epoch,
                    train_subset, val_subset)
 
@@ -275,7 +277,8 @@ def _load_imagenet(root: Path | None, splits: tuple[str, ...], subset: int | Non
         raise FileNotFoundError(
             f"ImageNet not found in {root}: expected ImageFolder directories train/ and val/ (one "
             f"sub-folder per class). ImageNet cannot be downloaded automatically: get ILSVRC2012 from "
-            f"https://image-net.org, sort val/ into class folders, and pass --data-root DIR")
+            f"https://image-net.org, sort val/ with `pokernet data prepare-imagenet`, and pass --data-root DIR")
+    check_imagenet_classes(root, [dict(zip(("train", "val"), found))[split] for split in splits])
     return _load_folder_copy("imagenet", *found, splits, subset, resize, in_memory=False, seed=seed)
 
 

@@ -26,6 +26,7 @@ from torch import nn
 from tqdm import tqdm
 
 from pokernet import schemas
+from pokernet.datasets.imagenet import subset_record
 from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries, set_aside
 from pokernet.provenance import available_cores, git_commit
 
@@ -391,4 +392,5 @@ def _metrics(run: RunState) -> dict[str, Any]:
         run.run_config, run.history, data_source=data.source, train_size=len(data.train), val_size=len(data.val),
         wall_time_s=totals["wall_seconds"], train_img_per_s=totals["train_images"] / totals["train_seconds"],
         device=device_name(run.device), num_threads=torch.get_num_threads(), world_size=run.ranks.world_size,
-        amp_bf16=run.amp, channels_last=run.channels_last, git_commit=run.commit)
+        amp_bf16=run.amp, channels_last=run.channels_last, git_commit=run.commit,
+        **subset_record(run.config.dataset, data.source, data.classes, len(data.val)))
