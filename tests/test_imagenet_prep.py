@@ -199,3 +199,13 @@ def test_a_training_run_on_a_declared_subset_records_it(train_args, tmp_path, ca
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["imagenet_subset"] == "ImageNet subset: 3 classes, 6 images"
+
+
+def test_metrics_schema_takes_the_subset_line_or_null_only():
+    from pokernet import schemas
+    base = {"model": "m", "model_options": {}, "top1": 1.0, "top5": 2.0, "epochs": 1, "seed": 0,
+            "dataset": "imagenet", "resolution": 8, "config_hash": "x"}
+    for value in (None, describe_subset(100, 5000)):
+        schemas.check("metrics", {**base, "imagenet_subset": value}, "metrics.json")
+    with pytest.raises(ValueError, match="imagenet_subset must be null"):
+        schemas.check("metrics", {**base, "imagenet_subset": "10 classes"}, "metrics.json")
