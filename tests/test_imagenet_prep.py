@@ -53,7 +53,8 @@ def devkit(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def sorted_layout(val: Path) -> dict[str, list[str]]:
-    return {folder.name: sorted(p.name for p in folder.iterdir()) for folder in sorted(val.iterdir()) if folder.is_dir()}
+    return {folder.name: sorted(p.name for p in folder.iterdir())
+            for folder in sorted(val.iterdir()) if folder.is_dir()}
 
 
 EXPECTED = {WNIDS[0]: [image_name(1), image_name(4)], WNIDS[1]: [image_name(2)],
