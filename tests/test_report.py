@@ -429,6 +429,16 @@ def test_an_imagenet_subset_is_a_proxy(tmp_path):
     assert "not comparable in absolute value" in result.markdown
 
 
+def test_a_declared_imagenet_subset_gets_no_verdict_and_says_so(tmp_path):
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    path = write_run(tmp_path, "pokernet_050", {}, 0, 66.8)
+    subset = "ImageNet subset: 10 classes, 500 images"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "imagenet_subset": subset}))
+    result = table4(complexity, load_runs([path]))
+    assert all(r["top1"]["ok"] is None for r in result.rows)
+    assert "accuracy measured on: ImageNet subset: 10 classes, 500 images at 224×224" in result.markdown
+
+
 # --- figures -------------------------------------------------------------------------
 
 def test_fig5_counted_modules_equal_eqs_1_2_and_eq3_is_their_reciprocal():

@@ -121,15 +121,18 @@ class Setting:
     resolution: int
     epochs: int
     subset_per_class: int | None
+    imagenet_subset: str | None = None  # metrics.json's describe_subset line of a declared ImageNet subset
 
     @property
     def comparable_with_paper(self) -> bool:
         """Only the full ImageNet at 224×224 gives accuracies comparable with the paper's."""
-        return self.dataset.lower() == "imagenet" and self.resolution == 224 and self.subset_per_class is None
+        return (self.dataset.lower() == "imagenet" and self.resolution == 224 and self.subset_per_class is None
+                and self.imagenet_subset is None)
 
     def describe(self) -> str:
         subset = f", {self.subset_per_class} images per class" if self.subset_per_class else ""
-        return f"{self.dataset} at {self.resolution}×{self.resolution}, {self.epochs} epochs{subset}"
+        dataset = self.imagenet_subset or self.dataset
+        return f"{dataset} at {self.resolution}×{self.resolution}, {self.epochs} epochs{subset}"
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
         key = variant_key(data["model"], data["model_options"], DATA_OPTIONS)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
-    setting = Setting(data["dataset"], data["resolution"], data["epochs"], subset)
+    setting = Setting(data["dataset"], data["resolution"], data["epochs"], subset, data.get("imagenet_subset"))
     return Run(path, key, float(data["top1"]), float(data["top5"]), data["seed"], setting, data["config_hash"],
                data.get("git_commit"), data.get("device"), data.get("torch_version"),
                data.get("val_size") or None, _weight_decay(data, where), _diverged(data))
