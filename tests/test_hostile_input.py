@@ -325,6 +325,11 @@ def checkpoint_run(tmp_path, train_args, capsys):
     (lambda c: c["config"]["recipe"]["data"].update(mean="x"), "config.recipe.data.mean"),
     (lambda c: c.update(model_options=[1, 2]), "model_options"),
     (lambda c: c.update(classes="abc"), "classes"),
+    (lambda c: c.update(model_state=[1, 2]), "model_state"),                      # issue 21
+    (lambda c: c.update(epoch=-3), "epoch must be in [1, 1]"),
+    (lambda c: c["model_options"].update(width=[0.5]), "model_options.width"),
+    (lambda c: c["model_options"].update(width="0.5"), "model_options.width"),
+    (lambda c: c.update(git_commit=5), "git_commit"),
 ])
 def test_21_a_hand_edited_checkpoint_is_named(tmp_path, checkpoint_run, train_image_folder, capsys, edit, key):
     checkpoint = torch.load(checkpoint_run, weights_only=True)
