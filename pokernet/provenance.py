@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any, Iterable
 
 
+# The code that makes a result (recipes live in pokernet/recipes): "-dirty" only when one of these differs
+# from the commit, never because results/ or work/ hold uncommitted outputs.
+CODE_PATHS = (":/pokernet", ":/workflow", ":/Snakefile")
+
+
 def git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              cwd=Path(__file__).resolve().parent, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS],
+                               capture_output=True, text=True, cwd=Path(__file__).resolve().parent,
+                               timeout=10).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
