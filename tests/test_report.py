@@ -437,6 +437,7 @@ def test_a_declared_imagenet_subset_gets_no_verdict_and_says_so(tmp_path):
     result = table4(complexity, load_runs([path]))
     assert all(r["top1"]["ok"] is None for r in result.rows)
     assert "accuracy measured on: ImageNet subset: 10 classes, 500 images at 224×224" in result.markdown
+    assert "the declared ImageNet subset's val/" in result.markdown and "whole official" not in result.markdown
 
 
 # --- figures -------------------------------------------------------------------------

@@ -144,7 +144,9 @@ def _test_split(runs: list[Run]) -> str:
     if not sizes:
         return "- test split: size not recorded by the runs"
     listed = " / ".join(f"{size:,}" for size in sizes)
-    return f"- test split: {listed} images per evaluation (the runs' val_size; the whole official test split)"
+    declared = any(r.setting is not None and r.setting.imagenet_subset for r in runs)
+    split = "the declared ImageNet subset's val/" if declared else "the whole official test split"
+    return f"- test split: {listed} images per evaluation (the runs' val_size; {split})"
 
 
 def accuracy_header(runset: RunSet) -> list[str]:
