@@ -10,13 +10,24 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 from pokernet.schemas import check_size
+from pokernet.schemas.overlays import layered_config
 
 min_version("9.0")
 
-# The base config. A profile's config (workflow/config/<profile>.yaml, named by the profile's
-# `configfile:` or by --configfile) is an overlay holding only the keys that differ; Snakemake
-# merges it over this one, and the merged config is validated before any job runs.
+# The base config. A profile's config (workflow/config/<profile>.yaml) is an overlay holding only
+# the keys that differ; the user's --configfile files and --config values go over it, key by key
+# (pokernet/schemas/overlays.py: a --configfile no longer drops the profile's overlay, a nested
+# --config value is typed). The merged config is validated before any job runs.
 configfile: "workflow/config/default.yaml"
+
+
+try:
+    _layered = layered_config("workflow/config/default.yaml", workflow.overwrite_configfiles,
+                              workflow.config_settings.config, "workflow/config")
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
+config.clear()
+config.update(_layered)
 
 
 # The HTML report's front page (`snakemake --report results/report.html`): the measurement

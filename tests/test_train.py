@@ -84,7 +84,7 @@ def test_evaluate_rebuilds_the_model_from_the_checkpoint(tmp_path, train_args, t
 
 
 def test_streamed_imagefolder_training_runs_with_workers(tmp_path, train_args, capsys):
-    argv = train_args(tmp_path / "run", "--epochs", "1", "--workers", "1")
+    argv = train_args(tmp_path / "run", "--epochs", "1", "--workers", "1", "--device", "cpu")  # a full-size run: said
     argv.remove("--subset")
     argv.remove("6")
     code, out, err = run_cli(argv, capsys)
@@ -127,7 +127,7 @@ def test_corrupt_image_is_named(tmp_path, train_args, train_image_folder, capsys
     if streamed:
         argv.remove("--subset")
         argv.remove("6")
-        argv += ["--workers", "1"]
+        argv += ["--workers", "1", "--device", "cpu"]  # a full-size run on the CPU: said
     cli_fails(argv, capsys, str(bad))
     assert not (tmp_path / "run" / METRICS_NAME).exists()
 

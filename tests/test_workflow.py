@@ -109,6 +109,6 @@ def test_ci_slurm_profile_differs_from_the_users_only_in_site_settings():
                  for name in ("slurm", "slurm-ci"))
     differing = {key for key in users.keys() | ci.keys() if users.get(key) != ci.get(key)}
     site = {key for key in differing if key.endswith(("slurm_partition", "slurm_account", "slurm-no-account"))}
-    assert differing - site == {"configfile", "set-threads.latency"}  # the study; the latency node's cores
+    assert differing - site == {"configfile", "config", "set-threads.latency"}  # the study (file, name); latency cores
     assert users["slurm-status-command"] == ci["slurm-status-command"] == "squeue"
     assert "cores" not in users and "cores" not in ci

@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int, seed,
+from pokernet.cliargs import (add_model_options, bounded_int, model_options_from_args, options_for, positive_int, seed,
                               thread_count)
 from pokernet.fileio import check_output_folder
 
@@ -36,7 +36,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subset", type=positive_int, metavar="N",
                         help="a deterministic class-balanced subset: N images per class of train and of val")
     parser.add_argument("--threads", type=thread_count, metavar="N",
-                        help="CPU threads per process (default: all cores this process may use)")
+                        help="CPU threads of the job on one node, split evenly among its processes "
+                             "(default: all cores this process may use)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
@@ -60,6 +61,14 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
                              "configuration or commit, a finished run without metrics.json) is moved aside to "
                              "RUN_DIR.replaced-COMMIT and the run starts from scratch (the workflow's train rule: "
                              "--forceall and a changed config retrain)")
+    parser.add_argument("--procs-per-node", type=bounded_int(1, 64), default=1, metavar="N",
+                        help="processes per node (one per GPU with --device cuda); > 1 or --nodes > 1 "
+                             "starts them with torchrun (DDP); the recipe's batch stays the global batch")
+    parser.add_argument("--nodes", type=bounded_int(1, 1024), default=1, metavar="K",
+                        help="nodes of one run: run this same command once per node (srun --nodes K "
+                             "--ntasks-per-node 1); they meet at --rdzv-endpoint")
+    parser.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
+                        help="with --nodes > 1: the first node's address for torchrun's c10d rendezvous")
     parser.add_argument("--stop-after", type=positive_int, metavar="EPOCH",
                         help="stop once this epoch is done (time-limited jobs); continue with --resume")
     parser.add_argument("--workers", type=int, metavar="N",
@@ -74,6 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
     from pokernet.models import get_entry
 
     from .engine import TrainConfig, train
+    from .launch import check_devices, relaunch_under_torchrun, under_torchrun
     from .recipe import DEFAULT_RECIPES, load_recipe, recipe_path, resolve_recipe
 
     get_entry(args.model)  # unknown model: a clear error before any work
@@ -85,6 +95,9 @@ def run_train(args: argparse.Namespace) -> int:
     subset = f"-sub{args.subset}" if args.subset else ""
     out = Path(args.out or f"runs/{args.model}-{args.data}{subset}-{recipe_path(recipe_spec).stem}-seed{args.seed}")
     check_output_folder(out, "--out")
+    check_devices(args.device, args.procs_per_node, full_size_data=args.data == "imagenet" and not args.subset)
+    if (args.procs_per_node > 1 or args.nodes > 1) and not under_torchrun():
+        relaunch_under_torchrun(args.procs_per_node, args.nodes, args.rdzv_endpoint)
     train(TrainConfig(
         model=args.model, recipe=recipe, dataset=args.data, out_dir=out,
         model_options=model_options, data_root=args.data_root, subset=args.subset,

@@ -60,7 +60,7 @@ class TrainConfig:
     restart_stale: bool = False
     stop_after: int | None = None  # stop once this epoch is done (time-limited jobs); resume later
     download: bool = False
-    threads: int | None = None  # CPU threads per process; default: the cores this process may use
+    threads: int | None = None  # CPU threads of the job on one node (split among its processes); default: all cores
     workers: int | None = None  # DataLoader workers for data streamed from disk
     device: str = "auto"  # auto, cpu or cuda
     amp: bool = True  # bf16 autocast, on CUDA only
@@ -219,7 +219,7 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
     if recipe["batch_size"] % ranks.world_size:
         raise ValueError(f"the recipe's global batch {recipe['batch_size']} does not divide over "
                          f"{ranks.world_size} processes")
-    torch.set_num_threads(config.threads or max(1, available_cores() // ranks.local_world_size))
+    torch.set_num_threads(max(1, (config.threads or available_cores()) // ranks.local_world_size))
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     data_cfg = recipe["data"]

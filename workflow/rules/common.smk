@@ -57,11 +57,25 @@ def variant_flags(wildcards):
     return Variant.parse(wildcards.variant).cli_flags()
 
 
-def train_launcher(wildcards, threads):
-    gpus = config["train_gpus"]
-    if gpus > 1:
-        return f"torchrun --standalone --nproc_per_node {gpus} -m pokernet"
-    return "pokernet"
+def train_prefix(wildcards):
+    """Several nodes: the same `pokernet train` once per node (they meet at the rendezvous)."""
+    nodes = config["train_nodes"]
+    return ["srun", "--nodes", str(nodes), "--ntasks-per-node", "1"] if nodes > 1 else []
+
+
+def train_launch_flags(wildcards):
+    """GPUs: one process per GPU of a node, started by `pokernet train` itself (torchrun), which
+    first checks that the GPUs are there (one line and exit 2 when not)."""
+    gpus, nodes = config["train_gpus"], config["train_nodes"]
+    if gpus == 0:
+        return ["--device", config["train_device"]]
+    flags = ["--device", "cuda", "--procs-per-node", str(gpus)]
+    return flags + (["--nodes", str(nodes)] if nodes > 1 else [])
+
+
+# The rendezvous of a multi-node run: the first node's host name, read by the job's shell there
+# (a constant of this file, not a config value).
+RDZV = '--rdzv-endpoint "$(hostname):29500"' if config["train_nodes"] > 1 else ""
 
 
 def ablation_variants(table):
@@ -95,6 +109,8 @@ def check_model_names():
 
 
 check_model_names()
+if config["train_nodes"] > 1 and config["train_gpus"] < 1:
+    raise WorkflowError("config key train_nodes: several nodes per run need train_gpus >= 1 (GPUs per node)")
 
 
 wildcard_constraints:

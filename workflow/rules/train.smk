@@ -10,11 +10,16 @@ rule train:
         f"{WORK}/runs/{{variant}}/seed{{seed}}/metrics.json",
     log:
         f"{LOGS}/train/{{variant}}-seed{{seed}}.log",
+    # threads: the job's CPUs on each node (its processes share them); gpu: all GPUs of the run
+    # (train_gpus per node x train_nodes), so the local scheduler never lets two runs share them.
     threads: config["train_threads"]
     resources:
-        gpu=config["train_gpus"],
+        gpu=config["train_gpus"] * config["train_nodes"],
+        nodes=config["train_nodes"],
     params:
-        launcher=train_launcher,
+        prefix=train_prefix,
+        launch=train_launch_flags,
+        rdzv=RDZV,
         model=variant_model,
         flags=variant_flags,
         run_dir=lambda wc, output: Path(output[0]).parent,
@@ -22,9 +27,9 @@ rule train:
         recipe=config["recipe"],
         data=DATA_FLAGS,
     shell:
-        "{params.launcher} train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
-        "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {threads} "
-        "--out {params.run_dir:q} --restart-stale > {log:q} 2>&1"
+        "{params.prefix:q} pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
+        "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {threads} {params.launch:q} "
+        "{params.rdzv} --out {params.run_dir:q} --restart-stale > {log:q} 2>&1"
 
 
 rule train_all:
