@@ -129,3 +129,30 @@ def test_nested_config_reaches_the_job_typed():
                        "--config", "latency={threads: 1}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--runtime eager --threads 1" in result.stdout  # the smoke overlay's runtime kept
+
+
+# --- the README's site section ------------------------------------------------------------
+
+SITE_FILES = ("workflow/config/imagenet.yaml", "workflow/profiles/imagenet/config.yaml",
+              "workflow/profiles/slurm/config.yaml")
+
+
+def _site_keys(path: str) -> list[str]:
+    keys = []
+    for line in (ROOT / path).read_text().splitlines():
+        code, _, comment = line.partition("#")
+        if comment.strip().startswith("SITE") or (not code.strip() and "SITE:" in comment and ":" in comment):
+            text = code if code.strip() else comment.split("SITE", 1)[0]
+            key = text.strip().split(":", 1)[0].strip()
+            if key:
+                keys.append(key)
+    return keys
+
+
+def test_the_readme_site_section_lists_every_site_line():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## On a cluster: what a site edits", 1)[1].split("\n## ", 1)[0]
+    for path in SITE_FILES:
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{path}` |"))
+        listed = sorted(key.strip("` ") for key in row.split("|")[2].split(","))
+        assert listed == sorted(set(_site_keys(path))), path
