@@ -320,3 +320,11 @@ def test_the_window_script_refuses_bad_options_in_one_line(tmp_path, args, messa
                             env={**os.environ, "OUT": str(tmp_path / "out")})
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_profile_seeds_are_those_every_arm_of_a_table_holds():
+    from pokernet.study.schedule import complete_seeds
+    schedule = study_schedule({"key_seeds": 3, "ablation_seeds": 2})
+    held = schedule[:9] + [run for run in schedule if run.arm.ablation and run.seed == 0]
+    assert complete_seeds(held) == ([0, 1], [0])  # seed 2: only pokernet_050 held
+    assert complete_seeds(held[:-1]) == ([0, 1], [])

@@ -98,3 +98,17 @@ def windows_left(missing: int, images_per_run: int, budget: Budget) -> int | Non
     if missing == 0:
         return 0
     return math.ceil(missing / per_window) if per_window else None
+
+
+def complete_seeds(held: Iterable[Run]) -> tuple[list[int], list[int]]:
+    """The seeds the profile's tables can use: (seeds with every key arm held: Table 2's pairs,
+    seeds with every PokerNet arm and every ablation arm held: Tables 4 and 5)."""
+    seeds_of: dict[Variant, set[int]] = defaultdict(set)
+    for run in held:
+        seeds_of[run.arm].add(run.seed)
+
+    def common(arms: list[Variant]) -> list[int]:
+        return sorted(set.intersection(*(seeds_of[arm] for arm in arms))) if arms else []
+
+    ablation_arms = [arm for arm in STUDY_ARMS if arm.ablation or arm.reference is not None]
+    return common(key_arms()), common(ablation_arms)

@@ -17,7 +17,8 @@ from pokernet.provenance import git_commit
 from pokernet.train.recipe import load_recipe
 
 from .ingest import study_runs_held
-from .schedule import Budget, Run, missing_runs, next_runs, run_images, seed_groups, study_schedule, windows_left
+from .schedule import (Budget, Run, complete_seeds, missing_runs, next_runs, run_images, seed_groups,
+                        study_schedule, windows_left)
 
 # Set-up (data, build, capture, measuring) + evaluation when the work dir has no window record.
 DEFAULT_OVERHEAD_S = 60.0
@@ -96,6 +97,9 @@ def describe(window: Window) -> list[str]:
     else:
         lines.append(f"a {budget.budget_s:.0f} s window trains {len(chosen)} runs (~{cost:.0f} s): "
                      + ", ".join(map(str, chosen)))
+    paired, ablation = complete_seeds(window.held)
+    lines.append(f"workflow/config/cifar10.yaml for the runs held: epochs: {recipe['epochs']}, "
+                 f"table2_paired_seeds: {paired}, seeds: {ablation}")
     left = windows_left(len(window.missing), window.images_per_run, budget)
     lines.append(f"windows of {budget.budget_s:.0f} s left at this rate: "
                  f"{left if left is not None else 'none (no window fits a run)'}")
