@@ -227,7 +227,7 @@ def test_comparable_claim_is_tested_for_equivalence_and_the_vocabulary_is_printe
     (comparison,) = result.comparisons
     margin = next(c for c in load_paper()["claims"] if c["id"] == "accuracy_100")["equivalence_margin_pp"]
     assert comparison.margin == margin and comparison.equivalence is not None
-    assert f"equivalent within ±{margin:g} (TOST p" in result.markdown
+    assert f"equivalent ±{margin:g} (TOST p" in result.markdown
     assert result.markdown.count(VOCABULARY) == 1
 
 

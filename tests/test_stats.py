@@ -114,6 +114,6 @@ def test_tost_equivalence_by_hand():
     narrow = compare("A comparable to B", ahead, behind, margin=3.0)
     assert narrow.tost_p == pytest.approx(_upper_tail_df2(1 / se), rel=1e-9)  # 0.1127
     assert narrow.equivalence == NOT_EQUIVALENT
-    assert equivalence_text(narrow) == "not shown equivalent within ±3 (TOST p 0.113; smallest δ 3.69)"
+    assert equivalence_text(narrow) == "not shown equiv. ±3 (TOST p 0.113; min δ 3.69)"
     assert compare("A beats B", ahead, behind).equivalence is None and "equivalence" not in comparison_text(
         compare("A beats B", ahead, behind))

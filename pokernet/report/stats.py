@@ -36,7 +36,7 @@ MAX_SEEDS = 10_000  # beyond this, "more than"
 
 RESOLVED_AS_CLAIMED, RESOLVED_AGAINST, NOT_RESOLVED = "✓ resolved", "✗ resolved", "not resolved"
 CONSISTENT, EXCLUDED = "consistent", "excluded"
-EQUIVALENT, NOT_EQUIVALENT = "equivalent", "not shown equivalent"
+EQUIVALENT, NOT_EQUIVALENT = "equivalent", "not shown equiv."
 ALPHA = 1 - CONFIDENCE
 
 VOCABULARY = (
@@ -46,7 +46,7 @@ VOCABULARY = (
     "paper's gap lies inside our 95% CI; excluded = outside it (p: one-sample t-test of the differences against "
     "the paper's gap). *Equivalence* (claims the paper words \"comparable\"): equivalent within ±δ = both "
     "one-sided t-tests (TOST, α = 0.05) reject |Δ| ≥ δ, i.e. the 90% CI lies in [−δ, +δ] (δ from paper.yaml); "
-    "smallest δ = the margin the data would support.")
+    "min δ = the smallest margin the data would support.")
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,7 @@ def equivalence_text(c: Comparison) -> str:
         return "—"
     if c.equivalence is None:
         return f"±{c.margin:g}: n < 2"
-    return f"{c.equivalence} within ±{c.margin:g} (TOST p {format_p(c.tost_p)}; smallest δ {c.smallest_margin:.2f})"
+    return f"{c.equivalence} ±{c.margin:g} (TOST p {format_p(c.tost_p)}; min δ {c.smallest_margin:.2f})"
 
 
 def comparison_text(comparison: Comparison) -> str:

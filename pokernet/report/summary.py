@@ -258,7 +258,7 @@ def order_cell(result: ClaimStatus) -> str:
     counts = {verdict: sum(c.verdict == verdict for c in result.comparisons)
               for verdict in (RESOLVED_AS_CLAIMED, RESOLVED_AGAINST)}
     unresolved = len(result.comparisons) - sum(counts.values())
-    return f"{counts[RESOLVED_AS_CLAIMED]} ✓, {counts[RESOLVED_AGAINST]} ✗, {unresolved} unresolved"
+    return f"{counts[RESOLVED_AS_CLAIMED]} ✓ {counts[RESOLVED_AGAINST]} ✗ {unresolved} open"
 
 
 def magnitude_cell(result: ClaimStatus) -> str:
@@ -271,7 +271,7 @@ def magnitude_cell(result: ClaimStatus) -> str:
 
 def equivalence_cell(result: ClaimStatus) -> str:
     tested = [c for c in result.comparisons if c.equivalence is not None]
-    return "; ".join(f"{c.equivalence} ±{c.margin:g} (TOST p {format_p(c.tost_p)})" for c in tested) or "—"
+    return "; ".join(f"{c.equivalence} ±{c.margin:g} (p {format_p(c.tost_p)})" for c in tested) or "—"
 
 
 def claim_section(claim: dict[str, Any], result: ClaimStatus, files: list[str]) -> list[str]:

@@ -313,7 +313,7 @@ COMPARISON_HEADERS = ["claim", "n", "Δ (pp)", "95% CI (pp)", "p", "order", "mag
 def comparison_cells(c: Comparison) -> list[str]:
     """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
     interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
-    order = c.verdict if c.resolved or c.n < 2 else f"{c.verdict}; {seeds_needed_text(c)} seeds/arm"
+    order = c.verdict if c.resolved or c.n < 2 else f"{c.verdict}; {seeds_needed_text(c)} seeds"
     return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c),
             equivalence_text(c)]
 
