@@ -35,13 +35,15 @@ def _members(model: str, options: dict, seeds: list[int], drop_rate: float = 0.0
     return models
 
 
-@pytest.mark.parametrize("arm", STUDY_ARMS, ids=lambda arm: arm.name)
-def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm):
+@pytest.mark.parametrize("arm, clip", [(arm, None) for arm in STUDY_ARMS] + [(STUDY_ARMS[0], 0.05)],
+                         ids=lambda value: getattr(value, "name", f"clip {value}"))
+def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm, clip):
     # float64: BatchNorm over 3 images at 2x2 amplifies float32 rounding (fused and plain then
     # differ by ~1e-4 after two steps); in float64 they agree to ~1e-14, so a real difference shows.
+    # clip: the recipe's grad_clip_norm, small enough here that every step is clipped.
     seeds, steps, weight_decay, dtype = [0, 1], 2, 4e-5, torch.float64
     plain = _members(arm.model, arm.options, seeds, dtype=dtype)
-    fused = FusedRuns(copy.deepcopy(plain), LR, MOMENTUM, weight_decay, SMOOTHING)
+    fused = FusedRuns(copy.deepcopy(plain), LR, MOMENTUM, weight_decay, SMOOTHING, clip)
     optimizers = [torch.optim.SGD(m.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=weight_decay)
                   for m in plain]
     criterion = nn.CrossEntropyLoss(label_smoothing=SMOOTHING)
@@ -53,6 +55,8 @@ def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm):
             model.train()
             optimizer.zero_grad()
             criterion(model(x[index]), y[index]).backward()
+            if clip:
+                assert nn.utils.clip_grad_norm_(model.parameters(), clip) > clip
             optimizer.step()
         fused.step(x, y)
     for index, model in enumerate(plain):

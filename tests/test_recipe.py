@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from pokernet.train.core import lr_at, lr_scheduler
 from pokernet.train.recipe import (DEFAULT_RECIPES, METADATA_KEYS, config_hash, load_recipe,
                                    packaged_recipes, resolve_recipe)
 
@@ -10,7 +12,7 @@ from pokernet.train.recipe import (DEFAULT_RECIPES, METADATA_KEYS, config_hash, 
 def test_imagenet_recipe_is_the_paper():
     recipe = load_recipe("imagenet")
     assert recipe["derives_from"] is None and recipe["changes"] == []
-    assert recipe["optimizer"] == {"name": "sgd", "momentum": 0.9, "nesterov": False}
+    assert recipe["optimizer"] == {"name": "sgd", "momentum": 0.9, "nesterov": False, "grad_clip_norm": None}
     assert recipe["batch_size"] == 1024
     assert recipe["lr"] == {"base": 0.5, "reference_batch": 1024}
     assert recipe["epochs"] == 300
@@ -116,3 +118,22 @@ def test_epochs_override_is_validated():
 def test_config_hash_is_canonical():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_the_warm_up_rises_linearly_then_the_schedule_decays():
+    recipe = resolve_recipe(load_recipe("proxy_fashion_mnist"), "pokernet_100", epochs=4)
+    recipe["lr_schedule"]["warmup_epochs"] = 1
+    steps, lr = 10, recipe["resolved"]["lr"]
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = lr_scheduler(optimizer, recipe, steps)
+    seen = []
+    for step in range(4 * steps):
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(lr_at(recipe, step, steps), rel=1e-12)
+        seen.append(lr_at(recipe, step, steps))
+        optimizer.step()
+        scheduler.step()
+    assert seen[:steps] == pytest.approx([lr * (step + 1) / steps for step in range(steps)])
+    first_decay = round(recipe["resolved"]["lr_milestones_epochs"][0] * steps)
+    assert seen[steps:first_decay] == pytest.approx([lr] * (first_decay - steps))
+    assert seen[first_decay] == pytest.approx(lr * recipe["lr_schedule"]["gamma"])
+    assert lr_at(resolve_recipe(load_recipe("imagenet"), "pokernet_100"), 0, steps) == 0.5  # no warm-up

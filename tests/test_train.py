@@ -9,6 +9,7 @@ import torch
 
 from conftest import cli_fails, run_cli
 from pokernet.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from pokernet.train.core import SUBSET_DRAW
 from pokernet.train.engine import METRICS_NAME
 
 pytestmark = pytest.mark.usefixtures("train_keep_threads")
@@ -37,6 +38,7 @@ def test_train_writes_checkpoint_metrics_and_log(tmp_path, train_args, capsys):
     assert metrics["model_options"] == {"width": 0.25, "head_chs": 32, "num_classes": 3, "drop_rate": 0.2}
     assert metrics["recipe"]["resolved"]["lr"] == pytest.approx(0.5 * 6 / 1024)
     assert len(metrics["config_hash"]) == 64 and metrics["torch_version"] == torch.__version__
+    assert metrics["diverged"] is None and metrics["train_subset"] == metrics["config"]["train_subset"] == SUBSET_DRAW
     log = (tmp_path / "run" / "train.log").read_text()
     epoch_lines = [line for line in out.splitlines() if line.startswith("epoch ")]
     assert len(epoch_lines) == 2 and all(line in log for line in epoch_lines)

@@ -174,7 +174,7 @@ def build_arm(arm: Variant, recipe: dict[str, Any], seeds: list[int], num_classe
         models.append(model.to(device))
     resolved = recipe["resolved"]
     fused = FusedRuns(models, resolved["lr"], recipe["optimizer"]["momentum"], resolved["weight_decay"],
-                      recipe["label_smoothing"])
+                      recipe["label_smoothing"], recipe["optimizer"].get("grad_clip_norm"))
     return ArmRuns(arm, recipe, options, fused)
 
 
@@ -393,7 +393,7 @@ def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, history: li
     recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
     run = run_config(arm.arm.model, arm.options, recipe, "cifar10", config.subset, seed)
     return metrics_record(
-        run, history, data_source=str(config.data_root), train_size=study.train_size, val_size=study.val_size,
+        run, history, len(study.classes), data_source=str(config.data_root), train_size=study.train_size, val_size=study.val_size,
         wall_time_s=study.timer.elapsed(), train_img_per_s=img_per_s, device=device_name(study.device),
         num_threads=torch.get_num_threads(), world_size=1, amp_bf16=False, channels_last=False,
         trainer=TRAINER, fused_seeds=list(config.seeds), study_arms=len(study.arms),

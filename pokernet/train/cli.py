@@ -34,7 +34,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--download", action="store_true",
                         help="let torchvision download cifar10 / fashion_mnist if not found (needs internet)")
     parser.add_argument("--subset", type=positive_int, metavar="N",
-                        help="a deterministic class-balanced subset: N images per class of train and of val")
+                        help="a class-balanced subset of train drawn by --seed: N images per class "
+                             "(ImageNet: of val too, one fixed draw)")
     parser.add_argument("--threads", type=thread_count, metavar="N",
                         help="CPU threads of the job on one node, split evenly among its processes "
                              "(default: all cores this process may use)")

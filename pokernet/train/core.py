@@ -37,6 +37,7 @@ from torch import nn
 from pokernet.models import create_model, model_options
 from pokernet.provenance import git_commit
 
+from .divergence import divergence_reason
 from .recipe import config_hash
 from .rng import derive_seed
 
@@ -242,15 +243,18 @@ def run_config(model: str, options: dict[str, Any], recipe: dict[str, Any], data
             "seed": seed}
 
 
-def metrics_record(config: dict[str, Any], history: list[dict[str, Any]], **measured: Any) -> dict[str, Any]:
-    """metrics.json of a finished run: the final validation figures and everything needed to trust
-    and redo them. ``measured``: data_source, train_size, val_size, wall_time_s, train_img_per_s,
+def metrics_record(config: dict[str, Any], history: list[dict[str, Any]], num_classes: int,
+                   **measured: Any) -> dict[str, Any]:
+    """metrics.json of a finished run: the final validation figures, whether it diverged (null, or
+    the reason by the one rule of ``divergence.py``) and everything needed to trust and redo them.
+    ``measured``: data_source, train_size, val_size, wall_time_s, train_img_per_s,
     device, num_threads, world_size, amp_bf16, channels_last, and any extra keys of the trainer."""
     last = history[-1]
     return {
         "model": config["model"], "model_options": config["model_options"],
         "top1": last["val_top1"], "top5": last["val_top5"], "loss": last["val_loss"],
         "train_loss": last["train_loss"], "train_top1": last["train_top1"],
+        "diverged": divergence_reason(history, num_classes),
         "epochs": config["recipe"]["epochs"], "seed": config["seed"], "dataset": config["dataset"],
         "subset_per_class": config["subset_per_class"], "train_subset": config["train_subset"],
         "resolution": config["recipe"]["data"]["resolution"],

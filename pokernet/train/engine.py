@@ -313,7 +313,8 @@ def _train_epoch(run: RunState, epoch: int) -> None:
               disable=not (show_bar and run.ranks.is_main)) as bar:
         stats = train_one_epoch(run.net, run.pipeline.train_batches(epoch), run.optimizer, run.scheduler,
                                 run.criterion, run.device, run.amp, run.channels_last, bar,
-                                stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed)
+                                stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed,
+                                grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"))
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
     train_loss, train_correct, train_images = sums.tolist()
@@ -380,6 +381,8 @@ def _finish(run: RunState) -> TrainResult:
     metrics = _metrics(run)
     if run.ranks.is_main:
         write_json(run.out_dir / METRICS_NAME, metrics)
+        if metrics["diverged"]:
+            run.log.info(f"diverged: {metrics['diverged']} (recorded in {METRICS_NAME}; never scored)")
         run.log.info(f"done: top-1 {metrics['top1']:.2f}%  top-5 {metrics['top5']:.2f}%  loss "
                      f"{metrics['loss']:.4f}; wrote {run.out_dir / METRICS_NAME}")
     return TrainResult(run.model, metrics, run.checkpoint)
@@ -389,7 +392,7 @@ def _metrics(run: RunState) -> dict[str, Any]:
     """metrics.json (core.metrics_record) with what this process measured."""
     data, totals = run.data, run.totals
     return metrics_record(
-        run.run_config, run.history, data_source=data.source, train_size=len(data.train), val_size=len(data.val),
+        run.run_config, run.history, len(data.classes), data_source=data.source, train_size=len(data.train), val_size=len(data.val),
         wall_time_s=totals["wall_seconds"], train_img_per_s=totals["train_images"] / totals["train_seconds"],
         device=device_name(run.device), num_threads=torch.get_num_threads(), world_size=run.ranks.world_size,
         amp_bf16=run.amp, channels_last=run.channels_last, git_commit=run.commit,

@@ -36,7 +36,7 @@ class FusedRuns:
     B x C x H x W shared by all members. Outputs are N x B x classes."""
 
     def __init__(self, models: list[nn.Module], lr: float, momentum: float, weight_decay: float,
-                 label_smoothing: float):
+                 label_smoothing: float, grad_clip_norm: float | None = None):
         if not models:
             raise ValueError("FusedRuns needs at least one model")
         self.size = len(models)
@@ -49,6 +49,7 @@ class FusedRuns:
         self.lr = torch.tensor(float(lr), device=self.param_list[0].device, dtype=self.param_list[0].dtype)
         self.momentum, self.weight_decay = momentum, weight_decay
         self.label_smoothing = label_smoothing
+        self.grad_clip_norm = grad_clip_norm
         self.graph: torch.cuda.CUDAGraph | None = None
         device = self.param_list[0].device
         self.loss_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
@@ -81,9 +82,18 @@ class FusedRuns:
         losses = self.member_losses(logits, labels)
         grads = torch.autograd.grad(losses.sum(), self.param_list)
         with torch.no_grad():
-            self._sgd(list(grads))
+            self._sgd(self._clipped(list(grads)))
             self.loss_sum.add_(losses.detach().double() * labels.shape[1])
             self.correct_sum.add_((logits.argmax(-1) == labels).sum(1).double())
+
+    def _clipped(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each member's gradient clipped to the global norm ``grad_clip_norm`` as
+        ``torch.nn.utils.clip_grad_norm_`` clips one model's (factor max / (norm + 1e-6), at most 1)."""
+        if not self.grad_clip_norm:
+            return grads
+        squares = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads]).sum(0)
+        factor = (self.grad_clip_norm / (squares.sqrt() + 1e-6)).clamp(max=1.0)
+        return [g * factor.view(-1, *[1] * (g.dim() - 1)) for g in grads]
 
     def _sgd(self, grads: list[torch.Tensor]) -> None:
         """torch.optim.SGD (dampening 0, no Nesterov): d = g + wd p; m = mu m + d; p -= lr m.

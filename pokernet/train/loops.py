@@ -25,12 +25,15 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
                     optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
                     criterion: nn.Module, device: torch.device, amp: bool = False,
                     channels_last: bool = False, progress: tqdm | None = None,
-                    max_steps: int | None = None, stop_on_nonfinite: bool = False) -> EpochStats:
+                    max_steps: int | None = None, stop_on_nonfinite: bool = False,
+                    grad_clip_norm: float | None = None) -> EpochStats:
     """One pass over ``batches`` (the pipeline's time included); LR scheduled per step.
 
     A NaN/inf loss poisons ``loss_sum``, which the caller checks after the epoch. With
     ``stop_on_nonfinite`` (one CPU process: reading the loss costs no device sync, and no other
-    rank waits in a collective) the epoch also stops at that step, before the weights change."""
+    rank waits in a collective) the epoch also stops at that step, before the weights change.
+    ``grad_clip_norm``: the gradient's global norm is clipped to it before each update (the recipe's
+    optimizer.grad_clip_norm; under DDP after the all-reduce, so every rank clips alike)."""
     model.train()
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device)
@@ -48,6 +51,8 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
             return EpochStats(math.nan, correct.item(), images + len(y), time.perf_counter() - start, step + 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if grad_clip_norm:
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
         optimizer.step()
         scheduler.step()
         loss_sum += loss.detach().float() * len(y)
