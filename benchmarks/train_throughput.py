@@ -1,103 +1,167 @@
-"""Training throughput on this machine: what the input pipeline costs.
+"""Training throughput of the default profile on this machine: today's trainer and each lever, in one run.
 
-Trains ``pokernet_100`` at 32x32, batch 128 (the ``cifar10`` recipe's augmentation: zero pad
-4, random crop, flip, color jitter, mean subtraction) two ways, in alternating rounds so
-both see the same machine load:
+The default profile trains ``proxy_fashion_mnist`` (40x40, batch 256, 1-channel images replicated
+to 3) with ``pokernet train``, one thread per job, several jobs at once (Snakemake). This script
+times, for each key arm, images per second of the whole machine (the sum over the jobs running
+at once) under:
 
-- pipeline:  pokernet's in-memory pipeline (uint8 images in memory, augmented per batch
-             with tensor ops) feeding forward + backward + SGD step;
-- in memory: forward + backward + SGD step on one batch tensor already prepared.
+- today:            the trainer as the profile runs it: 2 jobs x 1 thread, channels_last, the
+                    in-memory pipeline (gather + augment each batch) feeding forward/backward/SGD;
+- 1 job x 2 threads: the same trainer, one job using both cores;
+- no channels_last: today's layout in NCHW;
+- torch.compile:    the model compiled (inductor, CPU); its compile time printed apart;
+- prepared tensors: the step on one batch already gathered and augmented (the ceiling of any
+                    data-side lever: what keeping the data as ready tensors could at most give);
+- fused N seeds:    N seeds of the arm as one vmap'd network (``train/fused.py``), 2 jobs x 1
+                    thread, at the recipe's batch per member and at a smaller one.
 
-It prints both img/s (median over rounds) and their ratio; the target is ratio >= 0.90. As
-the ratio of two timings is noisy on a shared machine, it also times the pipeline alone
-(gather + augment, no model) and gives its share of a training step.
-The images are random uint8 pixels of CIFAR-10's shape (content does not change speed), so
-the benchmark needs no dataset. A benchmark, not a test: run it by hand.
+Every lever is printed as a ratio to today, with the CPU and load named. Rounds alternate the
+levers so each sees the same machine load; the median round counts. The images are random uint8
+pixels of Fashion-MNIST's shape (content does not change speed): no dataset needed.
 
-    python benchmarks/train_throughput.py [--threads 2] [--rounds 5] [--steps 8]
+    nice python benchmarks/train_throughput.py [--models pokernet_100 ghostnet_100 pokernet_050]
+        [--rounds 3] [--steps 6]
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import itertools
+import multiprocessing
+import os
 import statistics
 import time
+from dataclasses import dataclass, replace
 
 import torch
+from tabulate import tabulate
 from torch import nn
 
-from pokernet.models import create_model
-from pokernet.provenance import available_cores
+from pokernet.provenance import cpu_model
+from pokernet.train.core import build_model, lr_scheduler, plan_epoch
 from pokernet.train.data import MemoryPipeline, MemorySplit
-from pokernet.train.distributed import device_name
+from pokernet.train.fused import FusedRuns, seeds_batch
 from pokernet.train.loops import train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
+
+IMAGES = 2048
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    jobs: int = 2
+    threads: int = 1
+    channels_last: bool = True
+    compiled: bool = False
+    prepared: bool = False
+    members: int = 1
+    batch: int | None = None  # per member; None: the recipe's
+
+
+def levers(members: int, compiled: bool) -> list[Lever]:
+    today = Lever("today (2 jobs x 1 thread)")
+    return [today, replace(today, name="1 job x 2 threads", jobs=1, threads=2),
+            replace(today, name="no channels_last", channels_last=False),
+            *([replace(today, name="torch.compile", compiled=True)] if compiled else []),
+            replace(today, name="prepared tensors (no pipeline)", prepared=True),
+            replace(today, name=f"fused {members} seeds, recipe batch", members=members),
+            replace(today, name=f"fused {members} seeds, batch 64", members=members, batch=64)]
+
+
+def _split(generator: torch.Generator) -> MemorySplit:
+    return MemorySplit(torch.randint(0, 256, (IMAGES, 1, 40, 40), dtype=torch.uint8, generator=generator),
+                       torch.randint(0, 10, (IMAGES,), generator=generator))
+
+
+def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float]:
+    recipe = resolve_recipe(load_recipe("proxy_fashion_mnist"), model_name, 4)
+    batch = lever.batch or recipe["batch_size"]
+    pipeline = MemoryPipeline(_split(torch.Generator().manual_seed(0)), None, recipe["data"], batch)
+    model, _ = build_model(model_name, {}, 10, recipe["dropout"], 0)
+    if lever.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9,
+                                weight_decay=recipe["resolved"]["weight_decay"])
+    scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
+    criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
+    net = torch.compile(model) if lever.compiled else model
+    prepared = next(iter(pipeline.train_batches(0)))
+    batches = (itertools.repeat(prepared) if lever.prepared else
+               (b for epoch in itertools.count() for b in pipeline.train_batches(epoch)))
+    start = time.perf_counter()
+    clip = recipe["optimizer"].get("grad_clip_norm")
+    args = (optimizer, scheduler, criterion, torch.device("cpu"), False, lever.channels_last)
+    train_one_epoch(net, batches, *args, max_steps=2, grad_clip_norm=clip)  # warm-up (and compilation)
+    warm_up = time.perf_counter() - start
+    stats = train_one_epoch(net, batches, *args, max_steps=steps, grad_clip_norm=clip)
+    return stats.images / stats.seconds, warm_up
+
+
+def _fused_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float]:
+    recipe = resolve_recipe(load_recipe("proxy_fashion_mnist"), model_name, 4)
+    batch, seeds = lever.batch or recipe["batch_size"], list(range(lever.members))
+    split = _split(torch.Generator().manual_seed(0))
+    models = [build_model(model_name, {}, 10, recipe["dropout"], seed)[0] for seed in seeds]
+    fused = FusedRuns(models, recipe["resolved"]["lr"], 0.9, recipe["resolved"]["weight_decay"],
+                      recipe["label_smoothing"], recipe["optimizer"].get("grad_clip_norm"))
+    plan = plan_epoch(seeds, 0, [torch.arange(IMAGES)] * len(seeds), batch, (40, 40), recipe["data"], channels=1)
+    start = time.perf_counter()
+    for step in range(2 + steps):
+        if step == 2:
+            warm_up, start = time.perf_counter() - start, time.perf_counter()
+        fused.step(*seeds_batch(split.images, split.labels, plan, step % plan.steps, recipe["data"]))
+    return len(seeds) * batch * steps / (time.perf_counter() - start), warm_up
+
+
+def job_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float]:
+    """(img/s, warm-up seconds) of one job (one process, ``lever.threads`` threads)."""
+    torch.set_num_threads(lever.threads)
+    return (_fused_rate if lever.members > 1 else _plain_rate)(model_name, lever, steps)
+
+
+def machine_rate(pool: concurrent.futures.Executor, model_name: str, lever: Lever, steps: int) -> tuple[float, float]:
+    """img/s summed over ``lever.jobs`` jobs started at once in their own processes."""
+    futures = [pool.submit(job_rate, model_name, lever, steps) for _ in range(lever.jobs)]
+    results = [future.result() for future in futures]
+    return sum(rate for rate, _ in results), max(warm for _, warm in results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="pokernet_100")
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--images", type=int, default=4096, help="images held in memory")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=8, help="training steps per round and way")
-    parser.add_argument("--threads", type=int, default=available_cores())
-    parser.add_argument("--no-channels-last", dest="channels_last", action="store_false")
+    parser.add_argument("--models", nargs="+", default=["pokernet_100", "ghostnet_100", "pokernet_050"])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per job, after 2 warm-up steps")
+    parser.add_argument("--members", type=int, default=5, help="seeds of the fused levers")
+    parser.add_argument("--compile-models", nargs="*", default=["pokernet_050"],
+                        help="models also timed under torch.compile (each compilation takes minutes on 2 cores)")
     args = parser.parse_args()
+    load = os.getloadavg()
+    context = multiprocessing.get_context("spawn")  # job processes apart from this one
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        rows = [row for model_name in args.models for row in model_rows(pool, model_name, args)]
+    print(f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}; load average at start "
+          f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min), after: "
+          f"{' / '.join(f'{v:.2f}' for v in os.getloadavg())}; {args.rounds} rounds x {args.steps} steps per job; "
+          f"proxy_fashion_mnist at 40x40")
+    print(tabulate(rows, headers="keys", tablefmt="github"))
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    recipe = resolve_recipe(load_recipe("cifar10"), args.model)
-    data_cfg = recipe["data"]
-    device = torch.device("cpu")
-    images = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8)
-    split = MemorySplit(images, torch.randint(0, 10, (args.images,)))
-    pipeline = MemoryPipeline(split, split, data_cfg, args.batch, device=device)
 
-    model = create_model(args.model, num_classes=10)
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9,
-                                weight_decay=recipe["resolved"]["weight_decay"])
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, [10 ** 9])
-    criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
-    fixed = next(iter(pipeline.train_batches(0)))
-
-    def through_pipeline(epoch: int) -> float:
-        stats = train_one_epoch(model, pipeline.train_batches(epoch), optimizer, scheduler, criterion,
-                                device, channels_last=args.channels_last, max_steps=args.steps)
-        return stats.images / stats.seconds
-
-    def in_memory() -> float:
-        stats = train_one_epoch(model, itertools.repeat(fixed), optimizer, scheduler, criterion,
-                                device, channels_last=args.channels_last, max_steps=args.steps)
-        return stats.images / stats.seconds
-
-    def pipeline_alone(epoch: int) -> float:
-        """Seconds per batch to gather and augment (no model): the pipeline's own cost."""
-        start = time.perf_counter()
-        count = sum(1 for _ in itertools.islice(pipeline.train_batches(epoch), args.steps))
-        return (time.perf_counter() - start) / count
-
-    train_one_epoch(model, itertools.repeat(fixed), optimizer, scheduler, criterion, device,
-                    channels_last=args.channels_last, max_steps=3)  # warm-up
-    piped, memory, alone = [], [], []
-    for round_index in range(args.rounds):
-        piped.append(through_pipeline(round_index))
-        memory.append(in_memory())
-        alone.append(pipeline_alone(round_index))
-        print(f"round {round_index + 1}/{args.rounds}: pipeline {piped[-1]:.0f} img/s, "
-              f"in-memory tensor {memory[-1]:.0f} img/s, pipeline alone {1000 * alone[-1]:.1f} ms/batch")
-    piped_median, memory_median = statistics.median(piped), statistics.median(memory)
-    alone_median, step_seconds = statistics.median(alone), args.batch / memory_median
-    print(f"{args.model} @32x32, batch {args.batch}, {args.threads} threads, {device_name(device)}, "
-          f"torch {torch.__version__}, channels_last={args.channels_last}")
-    print(f"training through the pipeline: {piped_median:.0f} img/s")
-    print(f"forward+backward+step on a tensor in memory: {memory_median:.0f} img/s")
-    print(f"ratio: {piped_median / memory_median:.3f} (target >= 0.90)")
-    print(f"pipeline alone: {1000 * alone_median:.1f} ms per batch = {100 * alone_median / step_seconds:.1f}% "
-          f"of a {1000 * step_seconds:.0f} ms training step (ratio implied by it: "
-          f"{step_seconds / (step_seconds + alone_median):.3f})")
+def model_rows(pool: concurrent.futures.Executor, model_name: str, args: argparse.Namespace) -> list[dict]:
+    rows = []
+    rates: dict[Lever, list[float]] = {lever: [] for lever in levers(args.members, model_name in args.compile_models)}
+    warm_ups: dict[Lever, float] = {}
+    for _ in range(args.rounds):
+        for lever in rates:
+            rate, warm_ups[lever] = machine_rate(pool, model_name, lever, args.steps)
+            rates[lever].append(rate)
+    today = statistics.median(next(iter(rates.values())))
+    for lever, values in rates.items():
+        rows.append({"model": model_name, "lever": lever.name, "img/s (machine)": round(statistics.median(values)),
+                     "ratio to today": round(statistics.median(values) / today, 2),
+                     "rounds": " ".join(f"{v:.0f}" for v in values),
+                     "warm-up s (2 steps, compile)": round(warm_ups[lever], 1)})
+    return rows
 
 
 if __name__ == "__main__":
