@@ -161,6 +161,7 @@ def model_rows(pool: concurrent.futures.Executor, model_name: str, args: argpars
                      "ratio to today": round(statistics.median(values) / today, 2),
                      "rounds": " ".join(f"{v:.0f}" for v in values),
                      "warm-up s (2 steps, compile)": round(warm_ups[lever], 1)})
+        print(" | ".join(str(value) for value in rows[-1].values()), flush=True)  # as it comes (long runs)
     return rows
 
 
