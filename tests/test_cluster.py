@@ -156,3 +156,13 @@ def test_the_readme_site_section_lists_every_site_line():
         row = next(line for line in section.splitlines() if line.startswith(f"| `{path}` |"))
         listed = sorted(key.strip("` ") for key in row.split("|")[2].split(","))
         assert listed == sorted(set(_site_keys(path))), path
+
+
+def test_accumulation_keeps_the_step_and_splits_the_batch(train_args, tmp_path, capsys, train_keep_threads):
+    from tests.conftest import run_cli
+
+    assert run_cli(train_args(tmp_path / "acc", "--device", "cpu", "--accumulate", "3"), capsys)[0] == 0
+    log = (tmp_path / "acc" / "train.log").read_text()
+    assert "batch 6 (1 x 6 in 3 micro-batches)" in log
+    code, _out, err = run_cli(train_args(tmp_path / "bad", "--device", "cpu", "--accumulate", "4"), capsys)
+    assert code == 2 and "does not divide over 1 processes x 4 micro-batches" in err

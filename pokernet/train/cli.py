@@ -75,6 +75,9 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="DataLoader workers when data streams from disk (full imagenet)")
     parser.add_argument("--no-amp", dest="amp", action="store_false", help="no bf16 autocast on CUDA")
+    parser.add_argument("--accumulate", type=positive_int, default=1, metavar="K",
+                        help="gradient accumulation: each rank's share of the recipe's global batch in K "
+                             "micro-batches, one optimizer step per batch (the global batch and lr stay the recipe's)")
     parser.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                         help="keep the NCHW memory format (channels_last is the default: faster on "
                              "CUDA and on this project's AVX-512 CPU)")
@@ -105,7 +108,7 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed, resume=args.resume or args.restart_stale,
         restart_stale=args.restart_stale, stop_after=args.stop_after, download=args.download,
         threads=args.threads, workers=args.workers, device=args.device, amp=args.amp,
-        channels_last=args.channels_last,
+        channels_last=args.channels_last, accumulate=args.accumulate,
     ))
     return 0
 

@@ -65,6 +65,7 @@ class TrainConfig:
     device: str = "auto"  # auto, cpu or cuda
     amp: bool = True  # bf16 autocast, on CUDA only
     channels_last: bool = True  # NHWC memory format: faster on CUDA and on AVX-512 CPUs
+    accumulate: int = 1  # micro-batches per rank and step (gradient accumulation; the global batch is the recipe's)
     progress: bool | None = None  # progress bar; default: when stdout is a terminal
 
 
@@ -216,9 +217,9 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
     """Check everything (recipe, data, model, checkpoint) and build the run; nothing is written."""
     session_start = time.perf_counter()
     recipe = config.recipe
-    if recipe["batch_size"] % ranks.world_size:
+    if recipe["batch_size"] % (ranks.world_size * config.accumulate):
         raise ValueError(f"the recipe's global batch {recipe['batch_size']} does not divide over "
-                         f"{ranks.world_size} processes")
+                         f"{ranks.world_size} processes x {config.accumulate} micro-batches (--accumulate)")
     torch.set_num_threads(max(1, (config.threads or available_cores()) // ranks.local_world_size))
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -296,7 +297,8 @@ def _start_line(run: RunState) -> str:
             f"{run.options}) on {config.dataset} ({len(data.train)} train / {len(data.val)} val images"
             f"{f', {config.subset} per class' if config.subset else ''}, from {data.source}) "
             f"with recipe {recipe['name']}: {recipe['epochs']} epochs, batch {recipe['batch_size']} "
-            f"({ranks.world_size} x {recipe['batch_size'] // ranks.world_size}), lr {resolved['lr']:g}, "
+            f"({ranks.world_size} x {recipe['batch_size'] // ranks.world_size}"
+            f"{f' in {config.accumulate} micro-batches' if config.accumulate > 1 else ''}), lr {resolved['lr']:g}, "
             f"weight decay {resolved['weight_decay']:g}, {run.steps} steps/epoch; "
             f"{device_name(run.device)}, {torch.get_num_threads()} threads"
             f"{', bf16 AMP' if run.amp else ''}{', channels_last' if run.channels_last else ''}"
@@ -314,7 +316,8 @@ def _train_epoch(run: RunState, epoch: int) -> None:
         stats = train_one_epoch(run.net, run.pipeline.train_batches(epoch), run.optimizer, run.scheduler,
                                 run.criterion, run.device, run.amp, run.channels_last, bar,
                                 stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed,
-                                grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"))
+                                grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"),
+                                accumulate=run.config.accumulate)
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
     train_loss, train_correct, train_images = sums.tolist()

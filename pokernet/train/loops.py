@@ -1,6 +1,7 @@
 """One training epoch and one evaluation pass (used by the engine and the benchmarks)."""
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
                     criterion: nn.Module, device: torch.device, amp: bool = False,
                     channels_last: bool = False, progress: tqdm | None = None,
                     max_steps: int | None = None, stop_on_nonfinite: bool = False,
-                    grad_clip_norm: float | None = None) -> EpochStats:
+                    grad_clip_norm: float | None = None, accumulate: int = 1) -> EpochStats:
     """One pass over ``batches`` (the pipeline's time included); LR scheduled per step.
 
     A NaN/inf loss poisons ``loss_sum``, which the caller checks after the epoch. With
@@ -44,13 +45,10 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
             break
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            logits = model(x)
-            loss = criterion(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        logits, loss = _accumulated_step(model, criterion, x, y, device, amp, accumulate)
         if stop_on_nonfinite and not math.isfinite(loss.item()):
             return EpochStats(math.nan, correct.item(), images + len(y), time.perf_counter() - start, step + 1)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         if grad_clip_norm:
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
         optimizer.step()
@@ -65,6 +63,25 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return EpochStats(loss_sum.item(), correct.item(), images, time.perf_counter() - start)
+
+
+def _accumulated_step(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                      device: torch.device, amp: bool, accumulate: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward and backward of one batch in ``accumulate`` micro-batches (DDP syncs the gradients once,
+    after the last); the batch's logits and mean loss."""
+    logits, loss = [], torch.zeros((), device=device)
+    chunks = list(zip(x.chunk(accumulate), y.chunk(accumulate)))
+    for index, (x_part, y_part) in enumerate(chunks):
+        last = index == len(chunks) - 1
+        sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
+        with sync:
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                part_logits = model(x_part)
+                part_loss = criterion(part_logits, y_part) * (len(y_part) / len(y))
+            part_loss.backward()
+        logits.append(part_logits.detach())
+        loss = loss + part_loss.detach()
+    return torch.cat(logits), loss
 
 
 @torch.no_grad()
