@@ -66,10 +66,11 @@ def train_prefix(wildcards):
 def train_launch_flags(wildcards):
     """GPUs: one process per GPU of a node, started by `pokernet train` itself (torchrun), which
     first checks that the GPUs are there (one line and exit 2 when not)."""
-    gpus, nodes = config["train_gpus"], config["train_nodes"]
+    gpus, nodes, micro = config["train_gpus"], config["train_nodes"], config["train_accumulate"]
+    accumulate = ["--accumulate", str(micro)] if micro > 1 else []
     if gpus == 0:
-        return ["--device", config["train_device"]]
-    flags = ["--device", "cuda", "--procs-per-node", str(gpus)]
+        return ["--device", config["train_device"], *accumulate]
+    flags = ["--device", "cuda", "--procs-per-node", str(gpus), *accumulate]
     return flags + (["--nodes", str(nodes)] if nodes > 1 else [])
 
 
