@@ -14,6 +14,7 @@ from pokernet.schemas.overlays import layered_config
 
 min_version("9.0")
 
+
 # The base config. A profile's config (workflow/config/<profile>.yaml) is an overlay holding only
 # the keys that differ; the user's --configfile files and --config values go over it, key by key
 # (pokernet/schemas/overlays.py: a --configfile no longer drops the profile's overlay, a nested
@@ -22,8 +23,12 @@ configfile: "workflow/config/default.yaml"
 
 
 try:
-    _layered = layered_config("workflow/config/default.yaml", workflow.overwrite_configfiles,
-                              workflow.config_settings.config, "workflow/config")
+    _layered = layered_config(
+        "workflow/config/default.yaml",
+        workflow.overwrite_configfiles,
+        workflow.config_settings.config,
+        "workflow/config",
+    )
 except ValueError as error:
     raise WorkflowError(str(error)) from None
 config.clear()

@@ -14,6 +14,7 @@ arms on one shared stream instead of one each. Beside each lever: the relative d
 one step's weight update from the fp32 step's, against the stated tolerance. Warm-up
 (autotuning, compile, capture) is excluded from the rates and reported as set-up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,10 @@ SETTINGS = (
 
 def synthetic_data(images: int, size: int) -> tuple[MemorySplit, MemorySplit, list[str]]:
     generator = torch.Generator().manual_seed(0)
-    train = MemorySplit(torch.randint(0, 256, (images, 3, size, size), dtype=torch.uint8, generator=generator),
-                        torch.randint(0, 10, (images,), generator=generator))
+    train = MemorySplit(
+        torch.randint(0, 256, (images, 3, size, size), dtype=torch.uint8, generator=generator),
+        torch.randint(0, 10, (images,), generator=generator),
+    )
     val = MemorySplit(train.images[:64], train.labels[:64])
     return train, val, [str(c) for c in range(10)]
 
@@ -79,15 +82,23 @@ def recipe_for(setting: Setting, size: int, folder: Path) -> str:
         return "cifar10_gpu"
     path = folder / f"bench_{setting.batch}_{size}.yaml"
     lines = [f"{key}: {value}" for key, value in changes.items()]
-    path.write_text("derives_from: cifar10_gpu\nchanges: ['benchmark: " + ", ".join(changes) + "']\n"
-                    + "\n".join(lines) + "\n")
+    path.write_text(
+        "derives_from: cifar10_gpu\nchanges: ['benchmark: " + ", ".join(changes) + "']\n" + "\n".join(lines) + "\n"
+    )
     return str(path)
 
 
 def measure(setting: Setting, data, args, folder: Path) -> dict:
-    config = StudyConfig(Path("synthetic"), folder, list(range(args.seeds)), STUDY_ARMS[:args.arms],
-                         recipe_for(setting, args.size, folder), device=args.device, graphs=setting.graphs,
-                         threads=args.threads)
+    config = StudyConfig(
+        Path("synthetic"),
+        folder,
+        list(range(args.seeds)),
+        STUDY_ARMS[: args.arms],
+        recipe_for(setting, args.size, folder),
+        device=args.device,
+        graphs=setting.graphs,
+        threads=args.threads,
+    )
     study = Study(config, data)
     difference = None
     if setting.levers != Levers():
@@ -102,8 +113,12 @@ def measure(setting: Setting, data, args, folder: Path) -> dict:
             arm.stream = study.arms[0].stream
     seconds = study.measure(args.steps)
     images = len(study.arms) * args.seeds * study.batch
-    result = {"img_per_s": images / seconds, "ms_per_step": 1000 * seconds,
-              "setup_s": time.perf_counter() - start - seconds * (args.steps - 1), "difference": difference}
+    result = {
+        "img_per_s": images / seconds,
+        "ms_per_step": 1000 * seconds,
+        "setup_s": time.perf_counter() - start - seconds * (args.steps - 1),
+        "difference": difference,
+    }
     del study
     if args.device == "cuda":
         torch.cuda.empty_cache()
@@ -113,15 +128,19 @@ def measure(setting: Setting, data, args, folder: Path) -> dict:
 def device_line(device: str) -> str:
     import timm
     import torchvision
+
     if device == "cuda":
         props = torch.cuda.get_device_properties(0)
         name = f"{props.name} ({props.total_memory / 2**30:.0f} GiB, {props.multi_processor_count} SMs)"
     else:
         from pokernet.provenance import cpu_model
+
         name = f"CPU {cpu_model()}, {torch.get_num_threads()} threads"
-    return (f"device: {name}; torch {torch.__version__}, torchvision {torchvision.__version__}, "
-            f"timm {timm.__version__}, "
-            f"CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}")
+    return (
+        f"device: {name}; torch {torch.__version__}, torchvision {torchvision.__version__}, "
+        f"timm {timm.__version__}, "
+        f"CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}"
+    )
 
 
 def line_for(setting: Setting, result: dict, base: float) -> str:
@@ -130,8 +149,10 @@ def line_for(setting: Setting, result: dict, base: float) -> str:
         tolerance = TOLERANCE["bf16" if setting.levers.bf16 else "fp32"]
         verdict = "within" if result["difference"] <= tolerance else "EXCEEDS"
         check = f"; update vs fp32 {result['difference']:.2e} ({verdict} {tolerance:g})"
-    return (f"{setting.name:48s} {result['img_per_s']:10,.0f} img/s  x{result['img_per_s'] / base:5.2f}  "
-            f"({result['ms_per_step']:.1f} ms/step, set-up {result['setup_s']:.1f} s{check})")
+    return (
+        f"{setting.name:48s} {result['img_per_s']:10,.0f} img/s  x{result['img_per_s'] / base:5.2f}  "
+        f"({result['ms_per_step']:.1f} ms/step, set-up {result['setup_s']:.1f} s{check})"
+    )
 
 
 def main() -> int:
@@ -147,10 +168,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args()
     start = time.perf_counter()
-    lines = [f"# gpu_throughput.py {' '.join(sys.argv[1:])}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}",
-             device_line(args.device),
-             f"layout: {args.arms} arms x {args.seeds} seeds fused per arm, one process, {args.size}x{args.size}, "
-             f"synthetic images; goal {GOAL_IMG_PER_S:,} img/s summed; last measured {LAST_MEASURED}"]
+    lines = [
+        f"# gpu_throughput.py {' '.join(sys.argv[1:])}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}",
+        device_line(args.device),
+        f"layout: {args.arms} arms x {args.seeds} seeds fused per arm, one process, {args.size}x{args.size}, "
+        f"synthetic images; goal {GOAL_IMG_PER_S:,} img/s summed; last measured {LAST_MEASURED}",
+    ]
     print("\n".join(lines), flush=True)
     data = synthetic_data(max(1024, 128 * 2 * args.steps), args.size)
     base = None

@@ -13,6 +13,7 @@
 Then GPU-hours per run at the recipe's epochs over ImageNet's 1,281,167 training images, at the
 slower of the two ceilings (the bottleneck named), for each model's Table 2 row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,6 +78,7 @@ def synchronize(device: torch.device) -> None:
 
 def write_jpegs(root: Path, count: int, width: int, height: int) -> None:
     from PIL import Image, ImageFilter
+
     generator = torch.Generator().manual_seed(0)
     for split in ("train", "val"):
         for index in range(count):
@@ -89,8 +91,9 @@ def write_jpegs(root: Path, count: int, width: int, height: int) -> None:
 
 def loader_ceiling(root: Path, workers: int, batch: int, seconds: float) -> float:
     data_cfg = load_recipe("imagenet")["data"]
-    pipeline = FolderPipeline(image_folder(root / "train"), image_folder(root / "val"), data_cfg, batch,
-                              workers=workers)
+    pipeline = FolderPipeline(
+        image_folder(root / "train"), image_folder(root / "val"), data_cfg, batch, workers=workers
+    )
     images, start, epoch = 0, None, 0
     while start is None or time.perf_counter() - start < seconds:
         for x, _ in pipeline.train_batches(epoch):
@@ -117,10 +120,13 @@ def main() -> int:
     recipe = load_recipe("imagenet")
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
     from pokernet.provenance import cpu_model
+
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    lines = [f"# imagenet_throughput.py {' '.join(sys.argv[1:])}, {stamp}",
-             f"device: {name}; host: {cpu_model()}, {os.cpu_count()} cores; torch {torch.__version__}",
-             f"recipe imagenet: {recipe['epochs']} epochs, global batch {recipe['batch_size']}, {size}x{size}"]
+    lines = [
+        f"# imagenet_throughput.py {' '.join(sys.argv[1:])}, {stamp}",
+        f"device: {name}; host: {cpu_model()}, {os.cpu_count()} cores; torch {torch.__version__}",
+        f"recipe imagenet: {recipe['epochs']} epochs, global batch {recipe['batch_size']}, {size}x{size}",
+    ]
     print("\n".join(lines), flush=True)
 
     def report(line: str) -> None:
@@ -135,10 +141,12 @@ def main() -> int:
         rate, used = gpu_ceiling(model, batch, size, steps, device)
         one = recipe["epochs"] * IMAGENET_TRAIN_IMAGES / min(rate, loader) / 3600
         eight = recipe["epochs"] * IMAGENET_TRAIN_IMAGES / min(8 * rate, loader) / 3600
-        report(f"{model}: GPU ceiling {rate:,.0f} img/s (batch {used}, bf16 + channels_last); {recipe['epochs']} "
-               f"epochs: 1 GPU {one:,.1f} GPU-hours (bound by {'the loader' if loader < rate else 'the GPU'}); "
-               f"8 GPUs sharing this host's loader {eight:,.1f} h = {8 * eight:,.1f} GPU-hours "
-               f"(bound by {'the loader' if loader < 8 * rate else 'the GPUs'})")
+        report(
+            f"{model}: GPU ceiling {rate:,.0f} img/s (batch {used}, bf16 + channels_last); {recipe['epochs']} "
+            f"epochs: 1 GPU {one:,.1f} GPU-hours (bound by {'the loader' if loader < rate else 'the GPU'}); "
+            f"8 GPUs sharing this host's loader {eight:,.1f} h = {8 * eight:,.1f} GPU-hours "
+            f"(bound by {'the loader' if loader < 8 * rate else 'the GPUs'})"
+        )
     if args.out:  # the report as printed
         atomic_write_text(args.out, "\n".join(lines) + "\n")
     return 0

@@ -7,6 +7,7 @@ time (``--direct``: the models as built). Writes OUT (markdown) and OUT with .js
     python benchmarks/latency_stability.py [--repeats 5] [--runtime all] [--threads 1]
         [--models pokernet_100 ghostnet_100] [--budget-s 2] [--direct] [--out FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(args: argparse.Namespace) -> dict:
-    command = [sys.executable, "-m", "pokernet", "latency", *args.models, "--runtime", args.runtime, "--json",
-               "--budget-s", str(args.budget_s), "--invocations", str(args.repeats)]
+    command = [
+        sys.executable,
+        "-m",
+        "pokernet",
+        "latency",
+        *args.models,
+        "--runtime",
+        args.runtime,
+        "--json",
+        "--budget-s",
+        str(args.budget_s),
+        "--invocations",
+        str(args.repeats),
+    ]
     command += ["--threads", str(args.threads)] if args.threads else []
     command += ["--direct"] if args.direct else []
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
@@ -36,22 +49,36 @@ def measure(args: argparse.Namespace) -> dict:
 def render(report: dict) -> list[str]:
     hardware, loads = report["hardware"], [i.get("load_avg_1m_start") for i in report["invocations"]]
     passed = all(r["stable"] for r in report["ratios"])
-    md = ["# Latency ratio stability", "",
-          f"`{report['command']}` on {hardware['cpu']} ({hardware['cores']} cores). Load average before each "
-          f"invocation: {', '.join(str(x) for x in loads)}.", "",
-          f"Criterion: every invocation's ratio within ±{100 * STABILITY_TOLERANCE:g}% of their median. "
-          f"**{'PASS' if passed else 'FAIL'}**.", "",
-          "| model / reference | runtime | threads | ratio per invocation | median | max deviation |",
-          "|---|---|---:|---|---:|---:|"]
+    md = [
+        "# Latency ratio stability",
+        "",
+        f"`{report['command']}` on {hardware['cpu']} ({hardware['cores']} cores). Load average before each "
+        f"invocation: {', '.join(str(x) for x in loads)}.",
+        "",
+        f"Criterion: every invocation's ratio within ±{100 * STABILITY_TOLERANCE:g}% of their median. "
+        f"**{'PASS' if passed else 'FAIL'}**.",
+        "",
+        "| model / reference | runtime | threads | ratio per invocation | median | max deviation |",
+        "|---|---|---:|---|---:|---:|",
+    ]
     for r in report["ratios"]:
-        md.append(f"| {r['model']} / {r['reference']} | {r['runtime']} | {r['threads']} | "
-                  f"{', '.join(f'{v:.3f}' for v in r['invocation_ratios'])} | {r['ratio']:.3f} | "
-                  f"{100 * r['max_deviation']:.1f}%{'' if r['stable'] else ' ✗'} |")
-    md += ["", "Latency (each invocation's median, ms; the median over invocations in bold):", "",
-           "| model | runtime | threads | per invocation | median |", "|---|---|---:|---|---:|"]
+        md.append(
+            f"| {r['model']} / {r['reference']} | {r['runtime']} | {r['threads']} | "
+            f"{', '.join(f'{v:.3f}' for v in r['invocation_ratios'])} | {r['ratio']:.3f} | "
+            f"{100 * r['max_deviation']:.1f}%{'' if r['stable'] else ' ✗'} |"
+        )
+    md += [
+        "",
+        "Latency (each invocation's median, ms; the median over invocations in bold):",
+        "",
+        "| model | runtime | threads | per invocation | median |",
+        "|---|---|---:|---|---:|",
+    ]
     for r in report["results"]:
-        md.append(f"| {r['model']} | {r['runtime']} | {r['threads']} | "
-                  f"{', '.join(f'{v:.2f}' for v in r['invocation_median_ms'])} | **{r['median_ms']:.2f}** |")
+        md.append(
+            f"| {r['model']} | {r['runtime']} | {r['threads']} | "
+            f"{', '.join(f'{v:.2f}' for v in r['invocation_median_ms'])} | **{r['median_ms']:.2f}** |"
+        )
     return md
 
 

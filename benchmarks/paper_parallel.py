@@ -17,6 +17,7 @@ the child process ``pokernet latency`` starts. Writes results/benchmarks/latency
 
     python benchmarks/paper_parallel.py [--threads 2] [--budget-s 1] [--layer-budget-s 0.2]   (~2-3 min)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,21 +30,26 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List
 
 import torch
 from torch import nn
 
 from pokernet.fileio import atomic_write_text
-from pokernet.latency.measure import measure
 from pokernet.latency.choice import model_choice
 from pokernet.latency.equivalence import check_equal
 from pokernet.latency.ghost_padding import pad_ghost_modules
+from pokernet.latency.measure import measure
 from pokernet.latency.paper_parallel import ForkedExpansion, trace_and_freeze, use_interop_threads
 from pokernet.latency.prepare import fold_bn_eager
 from pokernet.latency.runtimes import make_runner, torch_threads
 from pokernet.latency.timing import summarize, time_interleaved
-from pokernet.latency.variants import Expansion, make_expansion, optimize_for_inference, poker_input_sizes, poker_modules
+from pokernet.latency.variants import (
+    Expansion,
+    make_expansion,
+    optimize_for_inference,
+    poker_input_sizes,
+    poker_modules,
+)
 from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
@@ -61,7 +67,7 @@ class _EmptyForks(nn.Module):
         self.forks = forks
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        futures: List[torch.jit.Future[torch.Tensor]] = []
+        futures: list[torch.jit.Future[torch.Tensor]] = []
         for _ in range(self.forks):
             futures.append(torch.jit.fork(torch.clone, x))
         for future in futures:
@@ -92,8 +98,9 @@ class _PooledExpansion(Expansion):
 def _eager_split(model: nn.Module, threads: int, wrap) -> nn.Module:
     """The eager runtime's preparation with split expansions, each wrapped by ``wrap``."""
     options = model_choice("pokernet_100", "eager", threads)
-    module, _ = optimize_for_inference(model, "eager", threads, 224, variant="split",
-                                       memory_format=options["memory_format"])
+    module, _ = optimize_for_inference(
+        model, "eager", threads, 224, variant="split", memory_format=options["memory_format"]
+    )
     pad_ghost_modules(module, int(options["ghost_pad"]))
     for _, _, poker in list(poker_modules(module)):
         poker.replace_expansion(wrap(poker.expand))
@@ -104,6 +111,7 @@ def _eager_call(module: nn.Module, x: torch.Tensor):
     def call():
         with torch.inference_mode():
             return module(x)
+
     return call
 
 
@@ -111,13 +119,17 @@ def _free_expansion_call(model: nn.Module, threads: int, x: torch.Tensor):
     """A probe, not a runtime: PokerNet in torchscript with every expansion's conv removed (only
     the copy of the input into kM channels is left), so no expansion scheme can be faster."""
     options = model_choice("pokernet_100", "torchscript", threads)
-    module, _ = optimize_for_inference(model, "torchscript", threads, 224, variant="tile",
-                                       memory_format=options["memory_format"])
+    module, _ = optimize_for_inference(
+        model, "torchscript", threads, 224, variant="tile", memory_format=options["memory_format"]
+    )
     pad_ghost_modules(module, int(options["ghost_pad"]))
     for _, _, poker in poker_modules(module):
         poker.expand.conv = nn.Identity()
     fmt = torch.channels_last if options["memory_format"] == "channels_last" else torch.contiguous_format
-    frozen, xf = trace_and_freeze(module.to(memory_format=fmt), x.contiguous(memory_format=fmt)), x.contiguous(memory_format=fmt)
+    frozen, xf = (
+        trace_and_freeze(module.to(memory_format=fmt), x.contiguous(memory_format=fmt)),
+        x.contiguous(memory_format=fmt),
+    )
     return _eager_call(frozen, xf)
 
 
@@ -129,15 +141,19 @@ def same_turn_calls(threads: int, x: torch.Tensor) -> dict:
         with torch.no_grad():
             reference, ghost_reference = poker(x), ghost(x)
         for runtime in ("paper_parallel", "torchscript"):
-            calls[f"pokernet_{width} · {runtime}"] = make_runner(f"pokernet_{width}", poker, runtime, threads, x,
-                                                                 reference).call
+            calls[f"pokernet_{width} · {runtime}"] = make_runner(
+                f"pokernet_{width}", poker, runtime, threads, x, reference
+            ).call
         calls[f"pokernet_{width} · torchscript, expansion convs free (bound)"] = _free_expansion_call(poker, threads, x)
         calls[f"ghostnet_{width} · torchscript (= paper_parallel)"] = make_runner(
-            f"ghostnet_{width}", ghost, "torchscript", threads, x, ghost_reference).call
+            f"ghostnet_{width}", ghost, "torchscript", threads, x, ghost_reference
+        ).call
     calls["pokernet_100 · eager"] = make_runner("pokernet_100", poker, "eager", threads, x, reference).call
     xl = x.contiguous(memory_format=torch.channels_last)
-    for label, wrap in (("eager + forked branches (scripted torch.jit.fork)", ForkedExpansion),
-                        ("eager + Python thread pool (1 intra-op thread per worker)", _PooledExpansion)):
+    for label, wrap in (
+        ("eager + forked branches (scripted torch.jit.fork)", ForkedExpansion),
+        ("eager + Python thread pool (1 intra-op thread per worker)", _PooledExpansion),
+    ):
         calls[f"pokernet_100 · {label}"] = _eager_call(_eager_split(poker, threads, wrap), xl)
         check_equal(label, calls[f"pokernet_100 · {label}"](), reference)
     return calls
@@ -158,8 +174,10 @@ def same_turn_table(turns: dict) -> list[str]:
     lines = ["| model · form | median (ms) | IQR (ms) | runs | / GhostNet, same width |", "|---|---:|---:|---:|---:|"]
     for form, row in turns["rows"].items():
         ghost = turns["rows"][f"ghostnet_{form[9:12]} · torchscript (= paper_parallel)"]["median_ms"]
-        lines.append(f"| {form} | {row['median_ms']:.2f} | {row['iqr_ms']:.2f} | {row['runs']} | "
-                     f"{row['median_ms'] / ghost:.3f} |")
+        lines.append(
+            f"| {form} | {row['median_ms']:.2f} | {row['iqr_ms']:.2f} | {row['runs']} | "
+            f"{row['median_ms'] / ghost:.3f} |"
+        )
     return lines
 
 
@@ -192,8 +210,9 @@ def layer_shapes() -> list[dict]:
         for _, _, poker in poker_modules(model):
             conv = poker.expand[0]
             key = (name, conv.in_channels, conv.out_channels // conv.in_channels, sizes[id(poker)])
-            shapes.setdefault(key, {"model": name, "m": key[1], "k": key[2], "size": key[3], "count": 0,
-                                    "expand": poker.expand})["count"] += 1
+            shapes.setdefault(
+                key, {"model": name, "m": key[1], "k": key[2], "size": key[3], "count": 0, "expand": poker.expand}
+            )["count"] += 1
     return list(shapes.values())
 
 
@@ -201,9 +220,13 @@ def layer_calls(shape: dict, fmt: torch.memory_format) -> dict:
     """The five forms of one expansion shape, frozen TorchScript, input in ``fmt``."""
     x = torch.randn(1, shape["m"], shape["size"], shape["size"]).contiguous(memory_format=fmt)
     split = make_expansion(shape["expand"], "split", restore_order=False)
-    modules = {"tile": make_expansion(shape["expand"], "tile", restore_order=False), "split": split,
-               "forked": ForkedExpansion(split), "one branch": split.branches[0],
-               "fork+wait only": _EmptyForks(shape["k"] - 1)}
+    modules = {
+        "tile": make_expansion(shape["expand"], "tile", restore_order=False),
+        "split": split,
+        "forked": ForkedExpansion(split),
+        "one branch": split.branches[0],
+        "fork+wait only": _EmptyForks(shape["k"] - 1),
+    }
     calls = {}
     for form, module in modules.items():
         frozen = trace_and_freeze(module.to(memory_format=fmt) if form != "fork+wait only" else module, x)
@@ -211,6 +234,7 @@ def layer_calls(shape: dict, fmt: torch.memory_format) -> dict:
         def call(frozen=frozen):
             with torch.inference_mode():
                 return frozen(x)
+
         calls[form] = call
     return calls
 
@@ -290,8 +314,13 @@ with torch.inference_mode():
 
 def _onednn_times(threads: int, m: int, size: int) -> dict[str, float]:
     """oneDNN's own times (µs, median) for one depthwise conv call, from ONEDNN_VERBOSE=all."""
-    done = subprocess.run([sys.executable, "-c", _ONEDNN_CHILD, str(threads), str(m), str(size)],
-                          env={**os.environ, "ONEDNN_VERBOSE": "all"}, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _ONEDNN_CHILD, str(threads), str(m), str(size)],
+        env={**os.environ, "ONEDNN_VERBOSE": "all"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     times: dict[str, list[float]] = {"create": [], "exec": []}
     for line in done.stdout.splitlines():
         fields = line.split(",")
@@ -312,12 +341,22 @@ def conv_call_cost(threads: int = 1) -> dict:
         for m, size in CONV_SHAPES:
             x = torch.randn(1, m, size, size).contiguous(memory_format=torch.channels_last)
             w = torch.randn(m, 1, 3, 3).contiguous(memory_format=torch.channels_last)
-            times = time_interleaved({"conv": lambda: torch.nn.functional.conv2d(x, w, None, 1, 1, 1, m),
-                                      "add": lambda: torch.add(x, 1.0)}, 0.2, min_runs=200, warmup_s=0.05)
-            rows.append({"m": m, "size": size, "macs": m * size * size * 9,
-                         "conv_us": round(1e3 * summarize(times["conv"])["median_ms"], 1),
-                         "add_us": round(1e3 * summarize(times["add"])["median_ms"], 1),
-                         "onednn_us": _onednn_times(threads, m, size)})
+            times = time_interleaved(
+                {"conv": lambda: torch.nn.functional.conv2d(x, w, None, 1, 1, 1, m), "add": lambda: torch.add(x, 1.0)},
+                0.2,
+                min_runs=200,
+                warmup_s=0.05,
+            )
+            rows.append(
+                {
+                    "m": m,
+                    "size": size,
+                    "macs": m * size * size * 9,
+                    "conv_us": round(1e3 * summarize(times["conv"])["median_ms"], 1),
+                    "add_us": round(1e3 * summarize(times["add"])["median_ms"], 1),
+                    "onednn_us": _onednn_times(threads, m, size),
+                }
+            )
     return {"load_before": before, "load_after": load(), "rows": rows}
 
 
@@ -330,14 +369,18 @@ def conv_rows(cost: dict) -> list[dict]:
 
 
 def conv_table(cost: dict) -> list[str]:
-    lines = ["| depthwise 3×3 conv | kMACs | one call from Python (µs) | oneDNN create, cache hit (µs) | "
-             "oneDNN exec (µs) | rest: PyTorch/ideep glue (µs) | an add of the same tensor (µs) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| depthwise 3×3 conv | kMACs | one call from Python (µs) | oneDNN create, cache hit (µs) | "
+        "oneDNN exec (µs) | rest: PyTorch/ideep glue (µs) | an add of the same tensor (µs) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in conv_rows(cost):
         onednn, rest = row["onednn_us"], row["rest"]
-        lines.append(f"| {row['m']} ch, {row['size']}² | {row['macs'] / 1e3:.1f} | {row['conv_us']:.0f} | "
-                     f"{onednn.get('create', float('nan')):.0f} | {onednn.get('exec', float('nan')):.0f} | "
-                     f"{rest:.0f} | {row['add_us']:.0f} |")
+        lines.append(
+            f"| {row['m']} ch, {row['size']}² | {row['macs'] / 1e3:.1f} | {row['conv_us']:.0f} | "
+            f"{onednn.get('create', float('nan')):.0f} | {onednn.get('exec', float('nan')):.0f} | "
+            f"{rest:.0f} | {row['add_us']:.0f} |"
+        )
     return lines
 
 
@@ -352,38 +395,58 @@ def _ratio(whole: dict, model: str, runtime: str) -> float:
 def whole_table(whole: dict) -> list[str]:
     lines = ["| model | " + " | ".join(f"{r} (ms, IQR)" for r in RUNTIMES) + " |", "|---|" + "---:|" * len(RUNTIMES)]
     for model in MODELS:
-        cells = [next(f"{r['median_ms']:.2f} ({r['iqr_ms']:.2f})" for r in whole["results"]
-                      if r["model"] == model and r["runtime"] == runtime) for runtime in RUNTIMES]
+        cells = [
+            next(
+                f"{r['median_ms']:.2f} ({r['iqr_ms']:.2f})"
+                for r in whole["results"]
+                if r["model"] == model and r["runtime"] == runtime
+            )
+            for runtime in RUNTIMES
+        ]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     for model in ("pokernet_050", "pokernet_100"):
-        lines.append(f"| **ratio** {model} / {model.replace('poker', 'ghost')} | "
-                     + " | ".join(f"**{_ratio(whole, model, runtime):.3f}**" for runtime in RUNTIMES) + " |")
+        lines.append(
+            f"| **ratio** {model} / {model.replace('poker', 'ghost')} | "
+            + " | ".join(f"**{_ratio(whole, model, runtime):.3f}**" for runtime in RUNTIMES)
+            + " |"
+        )
     return lines
 
 
 def layer_sums(layers: dict, model: str) -> dict[str, float]:
-    return {form: sum(row["us"][form] * row["count"] for row in layers["layers"] if row["model"] == model)
-            for form in FORMS}
+    return {
+        form: sum(row["us"][form] * row["count"] for row in layers["layers"] if row["model"] == model) for form in FORMS
+    }
 
 
 def layer_table(layers: dict) -> list[str]:
-    lines = ["| model | M | k | input | × | kMACs | " + " | ".join(FORMS) + " | forked / split | forked / tile |",
-             "|---|---:|---:|---:|---:|---:|" + "---:|" * (len(FORMS) + 2)]
+    lines = [
+        "| model | M | k | input | × | kMACs | " + " | ".join(FORMS) + " | forked / split | forked / tile |",
+        "|---|---:|---:|---:|---:|---:|" + "---:|" * (len(FORMS) + 2),
+    ]
     for row in layers["layers"]:
         us = row["us"]
-        lines.append(f"| {row['model']} | {row['m']} | {row['k']} | {row['size']}² | {row['count']} | "
-                     f"{row['macs'] / 1e3:.0f} | " + " | ".join(f"{us[f]:.0f}" for f in FORMS)
-                     + f" | {us['forked'] / us['split']:.2f} | {us['forked'] / us['tile']:.2f} |")
+        lines.append(
+            f"| {row['model']} | {row['m']} | {row['k']} | {row['size']}² | {row['count']} | "
+            f"{row['macs'] / 1e3:.0f} | "
+            + " | ".join(f"{us[f]:.0f}" for f in FORMS)
+            + f" | {us['forked'] / us['split']:.2f} | {us['forked'] / us['tile']:.2f} |"
+        )
     for model in ("pokernet_050", "pokernet_100"):
         sums = layer_sums(layers, model)
-        lines.append(f"| **{model}, all 10** | | | | | | " + " | ".join(f"**{sums[f]:.0f}**" for f in FORMS)
-                     + f" | **{sums['forked'] / sums['split']:.2f}** | **{sums['forked'] / sums['tile']:.2f}** |")
+        lines.append(
+            f"| **{model}, all 10** | | | | | | "
+            + " | ".join(f"**{sums[f]:.0f}**" for f in FORMS)
+            + f" | **{sums['forked'] / sums['split']:.2f}** | **{sums['forked'] / sums['tile']:.2f}** |"
+        )
     return lines
 
 
 def thread_table(work: dict) -> list[str]:
-    lines = ["| runtime | wall, median (ms) | CPU ms per inference, by thread (name) | threads that ran | CPU total |",
-             "|---|---:|---|---:|---:|"]
+    lines = [
+        "| runtime | wall, median (ms) | CPU ms per inference, by thread (name) | threads that ran | CPU total |",
+        "|---|---:|---|---:|---:|",
+    ]
     for runtime in ("torchscript", "paper_parallel"):
         entry = work[runtime]
         cells = ", ".join(f"{t['thread']} {t['cpu_ms_per_run']:.1f}" for t in entry["threads"])
@@ -410,20 +473,26 @@ def width_lines(turns: dict, layers: dict) -> list[str]:
             f"(section 2): {sums['tile']:.0f} µs as one tiled conv each, {sums['split']:.0f} µs as k convs in a "
             f"row, {sums['forked']:.0f} µs forked ({sums['forked'] / sums['split']:.2f}× split, "
             f"{sums['forked'] / sums['tile']:.2f}× tile), of which {sums['fork+wait only']:.0f} µs is the bare "
-            f"fork + wait.")
+            f"fork + wait."
+        )
     return lines
 
 
 def form_line(turns: dict) -> str:
     """Which way of running the branches concurrently is fastest: the runtime is that one."""
     median = {form: row["median_ms"] for form, row in turns["rows"].items() if form.startswith("pokernet_100")}
-    parallel = {form[15:]: ms for form, ms in median.items() if "forked" in form or "pool" in form or
-                form.endswith("paper_parallel")}
+    parallel = {
+        form[15:]: ms
+        for form, ms in median.items()
+        if "forked" in form or "pool" in form or form.endswith("paper_parallel")
+    }
     best = min(parallel, key=parallel.get)
     others = "; ".join(f"{form} {ms:.2f} ms" for form, ms in parallel.items() if form != best)
-    return (f"- **Form** (section 0, PokerNet-1.0×): the fastest way found to run the branches concurrently is "
-            f"{best} ({parallel[best]:.2f} ms; {others}; plain eager "
-            f"{median['pokernet_100 · eager']:.2f} ms): so the runtime is TorchScript with forks.")
+    return (
+        f"- **Form** (section 0, PokerNet-1.0×): the fastest way found to run the branches concurrently is "
+        f"{best} ({parallel[best]:.2f} ms; {others}; plain eager "
+        f"{median['pokernet_100 · eager']:.2f} ms): so the runtime is TorchScript with forks."
+    )
 
 
 def cause_lines(layers: dict, work: dict, conv: dict, threads: int) -> list[str]:
@@ -432,8 +501,9 @@ def cause_lines(layers: dict, work: dict, conv: dict, threads: int) -> list[str]
     branch = [(r["macs"] / r["k"], r["us"]["one branch"]) for r in rows]
     tiled = [r["us"]["tile"] / r["us"]["one branch"] for r in rows]
     call = conv_rows(conv)
-    span = lambda key, scale=1.0, digits=0: (f"{min(r[key] for r in call) / scale:.{digits}f}–"  # noqa: E731
-                                             f"{max(r[key] for r in call) / scale:.{digits}f}")
+    span = lambda key, scale=1.0, digits=0: (  # noqa: E731
+        f"{min(r[key] for r in call) / scale:.{digits}f}–{max(r[key] for r in call) / scale:.{digits}f}"
+    )
     pp = work["paper_parallel"]["threads"]
     main = sum(t["cpu_ms_per_run"] for t in pp if t["thread"] == "main")
     return [
@@ -454,41 +524,70 @@ def cause_lines(layers: dict, work: dict, conv: dict, threads: int) -> list[str]
         f"{hardware_info([threads])['cores']} cores (torchscript: {len(work['torchscript']['threads'])}). After "
         f"the first wait on an unfinished fork, TorchScript's interpreter resumes the graph on an inter-op thread, "
         f"and every inter-op thread starts its own OpenMP team of {threads}: concurrent branches oversubscribe "
-        f"the cores."]
+        f"the cores.",
+    ]
 
 
 def render(data: dict, command: str) -> str:
     hw, threads, turns = data["hardware"], data["threads"], data["same_turns"]
     whole, layers, work, conv = data["whole"], data["layers"], data["who_works"], data["conv_call"]
-    out = ["# The paper's latency protocol (`paper_parallel`) on this machine", "",
-           f"`{command}` · {data['date']} · CPU: {data['cpu']} (lscpu), {hw['cores']} cores, ISA {hw['isa']} · "
-           f"torch {data['versions']['torch']} · batch 1, 224², {threads} threads.", "",
-           "A shared VM: other jobs ran beside these timings, so they are **indicative**; the 1-minute load "
-           "average is given beside every section. Table 3's figures are the coordinator's, measured on a quiet "
-           "machine.", "", "## Finding", "", form_line(turns), *width_lines(turns, layers),
-           *cause_lines(layers, work, conv, threads), "",
-           f"## 0. Every comparison in the same turns ({threads} threads; load {turns['load_before']} → "
-           f"{turns['load_after']})", "",
-           "All rows timed in turns (A B …, … B A), so load from other jobs hits them alike. The eager rows are "
-           "two other ways to run the branches concurrently; the `bound` row is PokerNet with its expansion convs "
-           "removed (its output is not the model's; every other row's is).", "", *same_turn_table(turns), "",
-           f"## 1. `pokernet latency … --runtime R --threads {threads}` for each R ({threads} threads; load "
-           f"{whole['load_before']} → {whole['load_after']})", "",
-           "One measure() call, as the CLI runs it: each runtime's four models timed in turns, the runtimes one "
-           "after another, so compare within a column (the ratios), not across columns.", "", *whole_table(whole), "",
-           f"## 2. Per Poker layer (µs, median; frozen TorchScript, {layers['memory_format']}, {threads} threads; "
-           f"load {layers['load_before']} → {layers['load_after']})", "",
-           "× = how many Poker modules of the model have that shape. The five forms of one shape are timed in "
-           "turns; `fork+wait only` forks k-1 tasks that only copy the input.", "", *layer_table(layers), "",
-           f"## 3. Who does the work: PokerNet-1.0×, {work['runs']} runs (load {work['load_before']} → "
-           f"{work['load_after']})", "",
-           "CPU time per thread from /proc/self/task (10 ms ticks): `main` is the Python thread, `python` its "
-           "OpenMP workers, `PTThreadPool` the inter-op pool threads and the OpenMP workers they start.", "",
-           *thread_table(work), "",
-           f"## 4. The cost of one conv call (1 thread, channels_last; load {conv['load_before']} → "
-           f"{conv['load_after']})", "",
-           "The same call timed from Python and, in a child process with `ONEDNN_VERBOSE=all`, by oneDNN itself "
-           "(its primitive creation, a cache hit, and its execution; medians).", "", *conv_table(conv), ""]
+    out = [
+        "# The paper's latency protocol (`paper_parallel`) on this machine",
+        "",
+        f"`{command}` · {data['date']} · CPU: {data['cpu']} (lscpu), {hw['cores']} cores, ISA {hw['isa']} · "
+        f"torch {data['versions']['torch']} · batch 1, 224², {threads} threads.",
+        "",
+        "A shared VM: other jobs ran beside these timings, so they are **indicative**; the 1-minute load "
+        "average is given beside every section. Table 3's figures are the coordinator's, measured on a quiet "
+        "machine.",
+        "",
+        "## Finding",
+        "",
+        form_line(turns),
+        *width_lines(turns, layers),
+        *cause_lines(layers, work, conv, threads),
+        "",
+        f"## 0. Every comparison in the same turns ({threads} threads; load {turns['load_before']} → "
+        f"{turns['load_after']})",
+        "",
+        "All rows timed in turns (A B …, … B A), so load from other jobs hits them alike. The eager rows are "
+        "two other ways to run the branches concurrently; the `bound` row is PokerNet with its expansion convs "
+        "removed (its output is not the model's; every other row's is).",
+        "",
+        *same_turn_table(turns),
+        "",
+        f"## 1. `pokernet latency … --runtime R --threads {threads}` for each R ({threads} threads; load "
+        f"{whole['load_before']} → {whole['load_after']})",
+        "",
+        "One measure() call, as the CLI runs it: each runtime's four models timed in turns, the runtimes one "
+        "after another, so compare within a column (the ratios), not across columns.",
+        "",
+        *whole_table(whole),
+        "",
+        f"## 2. Per Poker layer (µs, median; frozen TorchScript, {layers['memory_format']}, {threads} threads; "
+        f"load {layers['load_before']} → {layers['load_after']})",
+        "",
+        "× = how many Poker modules of the model have that shape. The five forms of one shape are timed in "
+        "turns; `fork+wait only` forks k-1 tasks that only copy the input.",
+        "",
+        *layer_table(layers),
+        "",
+        f"## 3. Who does the work: PokerNet-1.0×, {work['runs']} runs (load {work['load_before']} → "
+        f"{work['load_after']})",
+        "",
+        "CPU time per thread from /proc/self/task (10 ms ticks): `main` is the Python thread, `python` its "
+        "OpenMP workers, `PTThreadPool` the inter-op pool threads and the OpenMP workers they start.",
+        "",
+        *thread_table(work),
+        "",
+        f"## 4. The cost of one conv call (1 thread, channels_last; load {conv['load_before']} → {conv['load_after']})",
+        "",
+        "The same call timed from Python and, in a child process with `ONEDNN_VERBOSE=all`, by oneDNN itself "
+        "(its primitive creation, a cache hit, and its execution; medians).",
+        "",
+        *conv_table(conv),
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -503,8 +602,14 @@ def main(argv: list[str] | None = None) -> int:
     use_interop_threads(args.threads)  # before any inter-op work: the runtime is timed in this process
     fmt = torch.channels_last  # the memory format recorded for both PokerNets in torchscript
     command = "python benchmarks/paper_parallel.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    data = {"command": command.strip(), "date": datetime.date.today().isoformat(), "cpu": cpu_name(), "threads": args.threads,
-            "hardware": hardware_info([args.threads]), "versions": runtime_versions()}
+    data = {
+        "command": command.strip(),
+        "date": datetime.date.today().isoformat(),
+        "cpu": cpu_name(),
+        "threads": args.threads,
+        "hardware": hardware_info([args.threads]),
+        "versions": runtime_versions(),
+    }
     data["same_turns"] = same_turns(args.threads, args.budget_s)
     data["layers"] = per_layer(args.threads, args.layer_budget_s, fmt)
     data["whole"] = whole_models(args.threads, args.budget_s)

@@ -14,6 +14,7 @@ results/benchmarks/poker_expansion_variants.md. Takes about 10 minutes on 2 core
 
     python benchmarks/poker_expansion_variants.py [--budget-s 0.4] [--threads 1 2] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,12 @@ from pokernet.provenance import available_cores, hardware_info, runtime_versions
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH_MODELS = ("pokernet_050", "pokernet_100")
 MODELS = ("pokernet_050", "ghostnet_050", "pokernet_100", "ghostnet_100")
-FORMATS = {"eager": ("contiguous", "channels_last"), "torchscript": ("contiguous", "channels_last"),
-           "onnxruntime": ("contiguous",), "openvino": ("contiguous",)}
+FORMATS = {
+    "eager": ("contiguous", "channels_last"),
+    "torchscript": ("contiguous", "channels_last"),
+    "onnxruntime": ("contiguous",),
+    "openvino": ("contiguous",),
+}
 GHOST_PADS = {"eager": (1, 4), "torchscript": (1, 4), "onnxruntime": (1, 4, 8), "openvino": (1, 4, 8)}
 
 
@@ -60,9 +65,17 @@ def poker_shapes() -> dict[str, dict]:
         for _, _, poker in poker_modules(model):
             m, k = poker.expand[0].in_channels, poker.k
             key = shape_key(m, k, sizes[id(poker)])
-            entry = shapes.setdefault(key, {"M": m, "k": k, "size": sizes[id(poker)],
-                                            "act": type(poker.expand[2]).__name__,
-                                            "se": not isinstance(poker.se, nn.Identity), "models": []})
+            entry = shapes.setdefault(
+                key,
+                {
+                    "M": m,
+                    "k": k,
+                    "size": sizes[id(poker)],
+                    "act": type(poker.expand[2]).__name__,
+                    "se": not isinstance(poker.se, nn.Identity),
+                    "models": [],
+                },
+            )
             if name not in entry["models"]:
                 entry["models"].append(name)
     return shapes
@@ -88,8 +101,9 @@ def part_a(runtimes: list[str], threads: list[int], budget_s: float, min_runs: i
                     for key, shape in shapes.items():
                         act = {"ReLU6": nn.ReLU6, "Hardswish": nn.Hardswish, "ReLU": nn.ReLU}[shape["act"]]
                         torch.manual_seed(0)
-                        reference = randomize_bn(PokerModule(shape["M"], shape["M"] * shape["k"], act,
-                                                             use_se=shape["se"])).eval()
+                        reference = randomize_bn(
+                            PokerModule(shape["M"], shape["M"] * shape["k"], act, use_se=shape["se"])
+                        ).eval()
                         x = torch.randn(1, shape["M"], shape["size"], shape["size"])
                         with torch.no_grad():
                             expected = reference(x)
@@ -100,6 +114,7 @@ def part_a(runtimes: list[str], threads: list[int], budget_s: float, min_runs: i
                                 module = module.to(memory_format=torch.channels_last)
                             if runtime == "eager":
                                 from torch.fx.experimental.optimization import fuse
+
                                 module = fuse(module)
                             call = build_call(runtime, module, x, n_threads, fmt)
                             got = torch.as_tensor(call()).float()
@@ -111,12 +126,19 @@ def part_a(runtimes: list[str], threads: list[int], budget_s: float, min_runs: i
                         medians = {v: round(summarize(t)["median_ms"] * 1e3, 2) for v, t in times.items()}
                         timings.setdefault(config, {}).setdefault(str(n_threads), {})[key] = medians
                         best = min(medians, key=medians.get)
-                        log(f"{config:26s} t={n_threads} {key:14s} " +
-                            "  ".join(f"{v}={us:.0f}us" for v, us in medians.items()) + f"  -> {best}")
-    choice = {c: {t: {key: min(m, key=m.get) for key, m in per_shape.items()} for t, per_shape in per_t.items()}
-              for c, per_t in timings.items()}
-    overall = {c: {t: min(VARIANTS, key=lambda v: sum(m[v] for m in per_shape.values()))
-                   for t, per_shape in per_t.items()} for c, per_t in timings.items()}
+                        log(
+                            f"{config:26s} t={n_threads} {key:14s} "
+                            + "  ".join(f"{v}={us:.0f}us" for v, us in medians.items())
+                            + f"  -> {best}"
+                        )
+    choice = {
+        c: {t: {key: min(m, key=m.get) for key, m in per_shape.items()} for t, per_shape in per_t.items()}
+        for c, per_t in timings.items()
+    }
+    overall = {
+        c: {t: min(VARIANTS, key=lambda v: sum(m[v] for m in per_shape.values())) for t, per_shape in per_t.items()}
+        for c, per_t in timings.items()
+    }
     return {"shapes": shapes, "timings_us": timings, "choice": choice, "overall": overall}
 
 
@@ -149,38 +171,59 @@ def part_b(expansion: dict, runtimes: list[str], threads: list[int], budget_s: f
                     best = min(medians, key=medians.get)
                     timings.setdefault(runtime, {}).setdefault(str(n_threads), {})[name] = medians
                     choice.setdefault(runtime, {}).setdefault(str(n_threads), {})[name] = options_of[best]
-                    log(f"{runtime:12s} t={n_threads} {name:13s} " +
-                        "  ".join(f"{k}={v:.2f}ms" for k, v in medians.items()) + f"  -> {best}")
+                    log(
+                        f"{runtime:12s} t={n_threads} {name:13s} "
+                        + "  ".join(f"{k}={v:.2f}ms" for k, v in medians.items())
+                        + f"  -> {best}"
+                    )
     return {"timings_ms": timings, "choice": choice}
 
 
 def markdown(record: dict) -> str:
     exp = record["expansion"]
-    lines = ["# Poker expansion formulations (measured)", "",
-             f"Produced by `{record['command']}` on {record['hardware']['cpu']} "
-             f"({record['hardware']['cores']} cores), {record['date']}, torch {record['versions']['torch']}, "
-             f"onnxruntime {record['versions']['onnxruntime']}. Median µs of one whole Poker module "
-             "(pointwise + expansion + SE) at batch 1; **bold** = chosen. `grouped` is the module as trained.", ""]
+    lines = [
+        "# Poker expansion formulations (measured)",
+        "",
+        f"Produced by `{record['command']}` on {record['hardware']['cpu']} "
+        f"({record['hardware']['cores']} cores), {record['date']}, torch {record['versions']['torch']}, "
+        f"onnxruntime {record['versions']['onnxruntime']}. Median µs of one whole Poker module "
+        "(pointwise + expansion + SE) at batch 1; **bold** = chosen. `grouped` is the module as trained.",
+        "",
+    ]
     for config, per_t in exp["timings_us"].items():
         for t, per_shape in per_t.items():
-            lines += [f"## {config}, {t} thread(s)", "",
-                      "| shape (M, k, size) | " + " | ".join(VARIANTS) + " | chosen vs grouped |",
-                      "|---|" + "---:|" * (len(VARIANTS) + 1)]
+            lines += [
+                f"## {config}, {t} thread(s)",
+                "",
+                "| shape (M, k, size) | " + " | ".join(VARIANTS) + " | chosen vs grouped |",
+                "|---|" + "---:|" * (len(VARIANTS) + 1),
+            ]
             for key, medians in per_shape.items():
                 best = min(medians, key=medians.get)
                 cells = [f"**{medians[v]:.0f}**" if v == best else f"{medians[v]:.0f}" for v in VARIANTS]
                 lines.append(f"| {key} | " + " | ".join(cells) + f" | {medians['grouped'] / medians[best]:.2f}× |")
             total = {v: sum(m[v] for m in per_shape.values()) for v in VARIANTS}
-            lines += ["| **sum** | " + " | ".join(f"{total[v]:.0f}" for v in VARIANTS) +
-                      f" | overall winner: {exp['overall'][config][t]} |", ""]
-    lines += ["## Whole-model options (median ms)", "",
-              "| runtime | threads | model | options timed | chosen |", "|---|---:|---|---|---|"]
+            lines += [
+                "| **sum** | "
+                + " | ".join(f"{total[v]:.0f}" for v in VARIANTS)
+                + f" | overall winner: {exp['overall'][config][t]} |",
+                "",
+            ]
+    lines += [
+        "## Whole-model options (median ms)",
+        "",
+        "| runtime | threads | model | options timed | chosen |",
+        "|---|---:|---|---|---|",
+    ]
     for runtime, per_t in record["model"]["timings_ms"].items():
         for t, per_model in per_t.items():
             for name, medians in per_model.items():
                 chosen = record["model"]["choice"][runtime][t][name]
-                lines.append(f"| {runtime} | {t} | {name} | " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items())
-                             + f" | {chosen['memory_format']}, pad {chosen['ghost_pad']} |")
+                lines.append(
+                    f"| {runtime} | {t} | {name} | "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in medians.items())
+                    + f" | {chosen['memory_format']}, pad {chosen['ghost_pad']} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -205,8 +248,20 @@ def cell_in_child(runtime: str, threads: int, budget: float, model_budget: float
     (see pokernet.latency.runtimes.use_ort_global_pool)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cell.json"
-        subprocess.run([sys.executable, __file__, "--cell", runtime, str(threads), str(budget), str(model_budget),
-                        str(min_runs), str(out)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--cell",
+                runtime,
+                str(threads),
+                str(budget),
+                str(model_budget),
+                str(min_runs),
+                str(out),
+            ],
+            check=True,
+        )
         return json.loads(out.read_text())
 
 
@@ -228,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-budget-s", type=float, default=1.5, help="timed seconds per option (part B)")
     parser.add_argument("--quick", action="store_true", help="tiny budgets (smoke test; do not commit the result)")
     parser.add_argument("--out", type=Path, default=CHOICE_FILE)
-    parser.add_argument("--markdown", type=Path, default=ROOT / "results" / "benchmarks" / "poker_expansion_variants.md")
+    parser.add_argument(
+        "--markdown", type=Path, default=ROOT / "results" / "benchmarks" / "poker_expansion_variants.md"
+    )
     args = parser.parse_args(argv)
     budget, model_budget, min_runs = (0.02, 0.05, 3) if args.quick else (args.budget_s, args.model_budget_s, 15)
     measured: dict = {}
@@ -243,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         "generated_by": "benchmarks/poker_expansion_variants.py",
         "command": "python benchmarks/poker_expansion_variants.py " + " ".join(argv),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "hardware": hardware_info(args.threads), "versions": runtime_versions(),
+        "hardware": hardware_info(args.threads),
+        "versions": runtime_versions(),
         "budget_s": {"part_a": budget, "part_b": model_budget, "min_runs": min_runs},
         **measured,
     }

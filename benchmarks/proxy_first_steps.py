@@ -9,6 +9,7 @@ std after ``--steps`` steps. Prints a markdown table (no file is written).
 
     python benchmarks/proxy_first_steps.py [--steps 6] [--models shufflenetv1_050_g8 ghostnet_050]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,12 @@ def first_steps(name: str, data, steps: int, seed: int = 0) -> dict[str, float]:
     features: list[torch.Tensor] = []
     classifier(model).register_forward_hook(lambda _m, inputs, _o: features.append(inputs[0].detach()))
     pipeline = build_pipeline(data, recipe["data"], recipe["batch_size"], seed=seed, workers=0)
-    optimizer = torch.optim.SGD(model.parameters(), lr=resolved["lr"], momentum=recipe["optimizer"]["momentum"],
-                                weight_decay=resolved["weight_decay"])
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=resolved["lr"],
+        momentum=recipe["optimizer"]["momentum"],
+        weight_decay=resolved["weight_decay"],
+    )
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
     scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
     seed_global("dropout", seed, 0)
@@ -52,8 +57,12 @@ def first_steps(name: str, data, steps: int, seed: int = 0) -> dict[str, float]:
         scheduler.step()
         if step == 0:
             f = features[-1]
-            row = {"|f|²": f.pow(2).sum(1).mean().item(), "|E f|²": f.mean(0).pow(2).sum().item(),
-                   "logit std 0": logits.std().item(), "grad norm 0": grad_norm.item()}
+            row = {
+                "|f|²": f.pow(2).sum(1).mean().item(),
+                "|E f|²": f.mean(0).pow(2).sum().item(),
+                "logit std 0": logits.std().item(),
+                "grad norm 0": grad_norm.item(),
+            }
         if step + 1 == steps:
             return {**row, f"loss {steps}": loss.item(), f"logit std {steps}": logits.std().item()}
     raise ValueError(f"the proxy has fewer than {steps} steps in an epoch")

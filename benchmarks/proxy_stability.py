@@ -9,6 +9,7 @@ loss of a uniform guess over 10 classes) as a markdown table. Nothing is kept of
 
     nice python benchmarks/proxy_stability.py [--models shufflenetv1_050_g8 ...] [--train-epochs 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,20 @@ from pokernet.provenance import cpu_model
 from pokernet.train.engine import TrainConfig, train
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
-MODELS = ["shufflenetv1_050_g8", "shufflenetv1_100_g3", "mobilenetv2_035", "mobilenetv2_060",
-          "mobilenetv3_small_075", "pokernet_050", "ghostnet_050"]
-VARIANTS = {"recipe": {}, "no clipping": {"grad_clip_norm": None},
-            "no clipping, 1-epoch warm-up": {"grad_clip_norm": None, "warmup_epochs": 1}}
+MODELS = [
+    "shufflenetv1_050_g8",
+    "shufflenetv1_100_g3",
+    "mobilenetv2_035",
+    "mobilenetv2_060",
+    "mobilenetv3_small_075",
+    "pokernet_050",
+    "ghostnet_050",
+]
+VARIANTS = {
+    "recipe": {},
+    "no clipping": {"grad_clip_norm": None},
+    "no clipping, 1-epoch warm-up": {"grad_clip_norm": None, "warmup_epochs": 1},
+}
 
 
 def train_losses(model: str, epochs: int, train_epochs: int, change: dict, threads: int, out: Path) -> list[float]:
@@ -33,8 +44,20 @@ def train_losses(model: str, epochs: int, train_epochs: int, change: dict, threa
     if "grad_clip_norm" in change:
         recipe["optimizer"]["grad_clip_norm"] = change["grad_clip_norm"]
     recipe["lr_schedule"]["warmup_epochs"] = change.get("warmup_epochs", recipe["lr_schedule"].get("warmup_epochs", 0))
-    result = train(TrainConfig(model=model, recipe=recipe, dataset="fashion_mnist", out_dir=out, subset=500,
-                               seed=0, stop_after=train_epochs, threads=threads, device="cpu", progress=False))
+    result = train(
+        TrainConfig(
+            model=model,
+            recipe=recipe,
+            dataset="fashion_mnist",
+            out_dir=out,
+            subset=500,
+            seed=0,
+            stop_after=train_epochs,
+            threads=threads,
+            device="cpu",
+            progress=False,
+        )
+    )
     return [row["train_loss"] for row in result.checkpoint["history"]]
 
 
@@ -50,15 +73,18 @@ def main() -> None:
         for model in args.models:
             row = {"model": model}
             for name, change in VARIANTS.items():
-                losses = train_losses(model, args.epochs, args.train_epochs, change, args.threads,
-                                      Path(folder) / f"{model}-{len(row)}")
+                losses = train_losses(
+                    model, args.epochs, args.train_epochs, change, args.threads, Path(folder) / f"{model}-{len(row)}"
+                )
                 row[name] = " / ".join(f"{loss:.3g}" for loss in losses)
             rows.append(row)
     recipe = load_recipe("proxy_fashion_mnist")
-    print(f"proxy_fashion_mnist (grad_clip_norm {recipe['optimizer'].get('grad_clip_norm')}, warmup_epochs "
-          f"{recipe['lr_schedule'].get('warmup_epochs', 0)}), {args.epochs}-epoch schedule, mean train loss of "
-          f"epoch(s) 1..{args.train_epochs}, 500 images/class, seed 0, {args.threads} thread(s), {cpu_model()}, "
-          f"torch {torch.__version__}; ln 10 = 2.30")
+    print(
+        f"proxy_fashion_mnist (grad_clip_norm {recipe['optimizer'].get('grad_clip_norm')}, warmup_epochs "
+        f"{recipe['lr_schedule'].get('warmup_epochs', 0)}), {args.epochs}-epoch schedule, mean train loss of "
+        f"epoch(s) 1..{args.train_epochs}, 500 images/class, seed 0, {args.threads} thread(s), {cpu_model()}, "
+        f"torch {torch.__version__}; ln 10 = 2.30"
+    )
     print(tabulate(rows, headers="keys", tablefmt="github"))
 
 

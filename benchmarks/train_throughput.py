@@ -22,6 +22,7 @@ pixels of Fashion-MNIST's shape (content does not change speed): no dataset need
     nice python benchmarks/train_throughput.py [--models pokernet_100 ghostnet_100 pokernet_050]
         [--rounds 3] [--steps 6]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,17 +62,22 @@ class Lever:
 
 def levers(members: int, compiled: bool) -> list[Lever]:
     today = Lever("today (2 jobs x 1 thread)")
-    return [today, replace(today, name="1 job x 2 threads", jobs=1, threads=2),
-            replace(today, name="no channels_last", channels_last=False),
-            *([replace(today, name="torch.compile", compiled=True)] if compiled else []),
-            replace(today, name="prepared tensors (no pipeline)", prepared=True),
-            replace(today, name=f"fused {members} seeds, recipe batch", members=members),
-            replace(today, name=f"fused {members} seeds, batch 64", members=members, batch=64)]
+    return [
+        today,
+        replace(today, name="1 job x 2 threads", jobs=1, threads=2),
+        replace(today, name="no channels_last", channels_last=False),
+        *([replace(today, name="torch.compile", compiled=True)] if compiled else []),
+        replace(today, name="prepared tensors (no pipeline)", prepared=True),
+        replace(today, name=f"fused {members} seeds, recipe batch", members=members),
+        replace(today, name=f"fused {members} seeds, batch 64", members=members, batch=64),
+    ]
 
 
 def _split(generator: torch.Generator) -> MemorySplit:
-    return MemorySplit(torch.randint(0, 256, (IMAGES, 1, 40, 40), dtype=torch.uint8, generator=generator),
-                       torch.randint(0, 10, (IMAGES,), generator=generator))
+    return MemorySplit(
+        torch.randint(0, 256, (IMAGES, 1, 40, 40), dtype=torch.uint8, generator=generator),
+        torch.randint(0, 10, (IMAGES,), generator=generator),
+    )
 
 
 def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float]:
@@ -81,14 +87,18 @@ def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     model, _ = build_model(model_name, {}, 10, recipe["dropout"], 0)
     if lever.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9,
-                                weight_decay=recipe["resolved"]["weight_decay"])
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9, weight_decay=recipe["resolved"]["weight_decay"]
+    )
     scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
     net = torch.compile(model) if lever.compiled else model
     prepared = next(iter(pipeline.train_batches(0)))
-    batches = (itertools.repeat(prepared) if lever.prepared else
-               (b for epoch in itertools.count() for b in pipeline.train_batches(epoch)))
+    batches = (
+        itertools.repeat(prepared)
+        if lever.prepared
+        else (b for epoch in itertools.count() for b in pipeline.train_batches(epoch))
+    )
     start = time.perf_counter()
     clip = recipe["optimizer"].get("grad_clip_norm")
     args = (optimizer, scheduler, criterion, torch.device("cpu"), False, lever.channels_last)
@@ -103,8 +113,14 @@ def _fused_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     batch, seeds = lever.batch or recipe["batch_size"], list(range(lever.members))
     split = _split(torch.Generator().manual_seed(0))
     models = [build_model(model_name, {}, 10, recipe["dropout"], seed)[0] for seed in seeds]
-    fused = FusedRuns(models, recipe["resolved"]["lr"], 0.9, recipe["resolved"]["weight_decay"],
-                      recipe["label_smoothing"], recipe["optimizer"].get("grad_clip_norm"))
+    fused = FusedRuns(
+        models,
+        recipe["resolved"]["lr"],
+        0.9,
+        recipe["resolved"]["weight_decay"],
+        recipe["label_smoothing"],
+        recipe["optimizer"].get("grad_clip_norm"),
+    )
     plan = plan_epoch(seeds, 0, [torch.arange(IMAGES)] * len(seeds), batch, (40, 40), recipe["data"], channels=1)
     start = time.perf_counter()
     for step in range(2 + steps):
@@ -133,17 +149,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=6, help="timed steps per job, after 2 warm-up steps")
     parser.add_argument("--members", type=int, default=5, help="seeds of the fused levers")
-    parser.add_argument("--compile-models", nargs="*", default=["pokernet_050"],
-                        help="models also timed under torch.compile (each compilation takes minutes on 2 cores)")
+    parser.add_argument(
+        "--compile-models",
+        nargs="*",
+        default=["pokernet_050"],
+        help="models also timed under torch.compile (each compilation takes minutes on 2 cores)",
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     context = multiprocessing.get_context("spawn")  # job processes apart from this one
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
         rows = [row for model_name in args.models for row in model_rows(pool, model_name, args)]
-    print(f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}; load average at start "
-          f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min), after: "
-          f"{' / '.join(f'{v:.2f}' for v in os.getloadavg())}; {args.rounds} rounds x {args.steps} steps per job; "
-          f"proxy_fashion_mnist at 40x40")
+    print(
+        f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}; load average at start "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min), after: "
+        f"{' / '.join(f'{v:.2f}' for v in os.getloadavg())}; {args.rounds} rounds x {args.steps} steps per job; "
+        f"proxy_fashion_mnist at 40x40"
+    )
     print(tabulate(rows, headers="keys", tablefmt="github"))
 
 
@@ -157,10 +179,16 @@ def model_rows(pool: concurrent.futures.Executor, model_name: str, args: argpars
             rates[lever].append(rate)
     today = statistics.median(next(iter(rates.values())))
     for lever, values in rates.items():
-        rows.append({"model": model_name, "lever": lever.name, "img/s (machine)": round(statistics.median(values)),
-                     "ratio to today": round(statistics.median(values) / today, 2),
-                     "rounds": " ".join(f"{v:.0f}" for v in values),
-                     "warm-up s (2 steps, compile)": round(warm_ups[lever], 1)})
+        rows.append(
+            {
+                "model": model_name,
+                "lever": lever.name,
+                "img/s (machine)": round(statistics.median(values)),
+                "ratio to today": round(statistics.median(values) / today, 2),
+                "rounds": " ".join(f"{v:.0f}" for v in values),
+                "warm-up s (2 steps, compile)": round(warm_ups[lever], 1),
+            }
+        )
         print(" | ".join(str(value) for value in rows[-1].values()), flush=True)  # as it comes (long runs)
     return rows
 

@@ -4,6 +4,7 @@ Command NAME of package PKG is ``configure_NAME(parser)`` and ``run_NAME(args)``
 ``pokernet/PKG/cli.py``; this file only wires them up. Any ValueError/FileNotFoundError a
 command raises for a bad input becomes one line on stderr and exit code 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("models", "list the registered models"),
     "complexity": ("complexity", "print Params and MAdds"),
     "audit": ("complexity", "write the architecture audit (results/architecture_audit.md)"),
-    "claims": ("complexity", "count the claims of the text no table holds (pointwise share, width exponent, "
-                             "Ghost/Poker choice per block)"),
+    "claims": (
+        "complexity",
+        "count the claims of the text no table holds (pointwise share, width exponent, Ghost/Poker choice per block)",
+    ),
     "train": ("train", "train a model with a recipe"),
     "evaluate": ("train", "evaluate a checkpoint"),
     "latency": ("latency", "measure CPU latency at batch 1"),
@@ -36,8 +39,7 @@ def command_module(name: str):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog="pokernet", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=OneLineErrorParser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineErrorParser)
     for name, (_package, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         getattr(command_module(name), f"configure_{name}")(command)

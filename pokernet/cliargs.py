@@ -3,11 +3,13 @@
 Only CLI modules import this; the library layers (models, complexity, train, latency,
 report) never do.
 """
+
 from __future__ import annotations
 
 import argparse
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pokernet.models import list_models, model_options
 from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS, WIDTH_RANGE, width_problem
@@ -17,7 +19,7 @@ THREADS_PER_CORE = 4  # --threads at most this many times the cores this process
 RESOLUTION_RANGE = (16, 1024)  # input side in pixels (PokerNet/GhostNet downsample 32x: 16 still gives 1x1)
 BATCH_LIMIT = 1024
 MIN_RUNS_LIMIT = 1000  # timed runs per model and setting: the --budget-s bound (600 s) holds
-SEED_LIMIT = 2 ** 63  # seeds are 63-bit: torch.manual_seed takes < 2**64, derive_seed makes 63 bits
+SEED_LIMIT = 2**63  # seeds are 63-bit: torch.manual_seed takes < 2**64, derive_seed makes 63 bits
 # The flag of a model option where it is not --option-name.
 OPTION_FLAGS = {"se": "--no-se"}
 
@@ -54,16 +56,19 @@ def _float(text: str) -> float:
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
     """A whole number in [low, high]."""
+
     def parse(text: str) -> int:
         value = _int(text)
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {text}")
         return value
+
     return parse
 
 
 def bounded_float(low: float, high: float) -> Callable[[str], float]:
     """A finite number in (low, high]."""
+
     def parse(text: str) -> float:
         value = _float(text)
         if not math.isfinite(value):
@@ -73,6 +78,7 @@ def bounded_float(low: float, high: float) -> Callable[[str], float]:
         if value > high:
             raise argparse.ArgumentTypeError(f"must be at most {high:g}, got {text}")
         return value
+
     return parse
 
 
@@ -109,10 +115,13 @@ def positive_int(text: str) -> int:
 def thread_count(text: str) -> int:
     """--threads: >= 1 and at most THREADS_PER_CORE x the cores this process may use."""
     from pokernet.provenance import available_cores
+
     value, cores = positive_int(text), available_cores()
     if value > THREADS_PER_CORE * cores:
-        raise argparse.ArgumentTypeError(f"must be at most {THREADS_PER_CORE * cores} ({THREADS_PER_CORE} x the "
-                                         f"{cores} cores this process may use), got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be at most {THREADS_PER_CORE * cores} ({THREADS_PER_CORE} x the "
+            f"{cores} cores this process may use), got {text}"
+        )
     return value
 
 
@@ -124,13 +133,20 @@ min_runs = bounded_int(1, MIN_RUNS_LIMIT)
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Options of the PokerNet builders (width, Table 4 SE, Table 5 activations, audit choices)."""
     group = parser.add_argument_group("model options (PokerNet)")
-    group.add_argument("--width", type=width_multiplier,
-                       help=f"width multiplier α in [{WIDTH_RANGE[0]:g}, {WIDTH_RANGE[1]:g}]")
-    group.add_argument("--no-se", dest="se", action="store_false", default=None,
-                       help="drop SE from the Poker modules (Table 4 ablation)")
+    group.add_argument(
+        "--width", type=width_multiplier, help=f"width multiplier α in [{WIDTH_RANGE[0]:g}, {WIDTH_RANGE[1]:g}]"
+    )
+    group.add_argument(
+        "--no-se",
+        dest="se",
+        action="store_false",
+        default=None,
+        help="drop SE from the Poker modules (Table 4 ablation)",
+    )
     group.add_argument("--act", choices=sorted(ACT_SCHEMES), help="activation scheme (Table 5)")
-    group.add_argument("--dw-kernels", choices=DW_KERNEL_PLANS,
-                       help="kernel of stride-2/shortcut depthwise convs (architecture audit)")
+    group.add_argument(
+        "--dw-kernels", choices=DW_KERNEL_PLANS, help="kernel of stride-2/shortcut depthwise convs (architecture audit)"
+    )
     group.add_argument("--head-chs", type=positive_int, help="width of the 1x1 head conv (default 1280)")
 
 

@@ -1,14 +1,16 @@
 """Writing outputs safely: atomic writes (a reader or a crash never sees a half-written file) that
 follow the umask, output paths checked before the work that fills them, run folders claimed by one
 process at a time, and the temporary files of a killed write cleaned up by the next run."""
+
 from __future__ import annotations
 
 import errno
 import fcntl
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable, TextIO
+from typing import BinaryIO, TextIO
 
 LOCK_NAME = ".pokernet.lock"
 
@@ -94,8 +96,12 @@ def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) 
     """Delete the temporary files that an interrupted write of ``names`` left in ``folder``
     (``.NAME.*.tmp``; and ``.NAME.*SUFFIX``, the figures' older naming). Only the writer of those
     names may call it (a run folder's while holding it: :func:`claim_folder`)."""
-    stale = [tmp for name in names for tmp in Path(folder).glob(f".{name}.*")
-             if tmp.name.endswith((".tmp", Path(name).suffix or ".tmp")) and tmp.is_file() and not tmp.is_symlink()]
+    stale = [
+        tmp
+        for name in names
+        for tmp in Path(folder).glob(f".{name}.*")
+        if tmp.name.endswith((".tmp", Path(name).suffix or ".tmp")) and tmp.is_file() and not tmp.is_symlink()
+    ]
     for tmp in stale:
         tmp.unlink(missing_ok=True)
     return stale
@@ -107,7 +113,8 @@ def check_outputs(outputs: list[str | os.PathLike], inputs: list[str | os.PathLi
         check_output_file(out, option)
         for source in inputs:
             if Path(out).resolve() == Path(source).resolve() or (
-                    Path(out).exists() and Path(source).exists() and os.path.samefile(out, source)):
+                Path(out).exists() and Path(source).exists() and os.path.samefile(out, source)
+            ):
                 raise ValueError(f"{option} {out} is also one of the inputs ({source}); write the output elsewhere")
 
 
@@ -178,7 +185,7 @@ class FolderClaim:
                 pass  # an undeletable lock file: the kernel's lock still ends with the handle
             self._handle.close()
 
-    def __enter__(self) -> "FolderClaim":
+    def __enter__(self) -> FolderClaim:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -190,18 +197,22 @@ def _open_lock(lock: Path, option: str) -> TextIO:
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, file_mode())
     except OSError as error:
-        why = {errno.ELOOP: "is a symlink", errno.EISDIR: "is a folder"}.get(error.errno, f"cannot be opened "
-                                                                                       f"({error.strerror})")
-        raise ValueError(f"{option} {lock.parent}: {lock.name} {why}; remove it (a run folder holds only "
-                         f"the run's own files)") from None
+        why = {errno.ELOOP: "is a symlink", errno.EISDIR: "is a folder"}.get(
+            error.errno, f"cannot be opened ({error.strerror})"
+        )
+        raise ValueError(
+            f"{option} {lock.parent}: {lock.name} {why}; remove it (a run folder holds only the run's own files)"
+        ) from None
     return os.fdopen(fd, "a+")
 
 
 def _refuse_symlinks(folder: Path, option: str) -> None:
     links = sorted(entry.name for entry in folder.iterdir() if entry.is_symlink())
     if links:
-        raise ValueError(f"{option} {folder} holds symlinks ({', '.join(links)}); a run folder holds only the "
-                         f"run's own files, never links to others: remove them")
+        raise ValueError(
+            f"{option} {folder} holds symlinks ({', '.join(links)}); a run folder holds only the "
+            f"run's own files, never links to others: remove them"
+        )
 
 
 def claim_folder(folder: str | os.PathLike, option: str) -> FolderClaim:
@@ -218,9 +229,11 @@ def claim_folder(folder: str | os.PathLike, option: str) -> FolderClaim:
             handle.seek(0)
             holder = handle.read().strip()
             handle.close()
-            raise ValueError(f"{option} {folder} is in use by another process"
-                             f"{f' (pid {holder})' if holder else ''}; wait for it to end or choose "
-                             f"another {option}") from None
+            raise ValueError(
+                f"{option} {folder} is in use by another process"
+                f"{f' (pid {holder})' if holder else ''}; wait for it to end or choose "
+                f"another {option}"
+            ) from None
         try:  # the holder before us may have removed the file between our open and our flock
             if os.stat(lock, follow_symlinks=False).st_ino == os.fstat(handle.fileno()).st_ino:
                 break

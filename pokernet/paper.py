@@ -1,4 +1,5 @@
 """The paper's published numbers (pokernet/data/paper.yaml) and the tolerance rule."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ def within_tolerance(ours: float, paper_value: float, rel: float, precision: flo
 @dataclass(frozen=True)
 class OrderConflict:
     """A row of the paper's own Table 2 that a claim's subject does not beat."""
+
     subject: str
     other: str
     column: str
@@ -53,8 +55,12 @@ def paper_order_conflicts(claim: dict[str, Any]) -> list[OrderConflict]:
     for subject in claim["subjects"]:
         mine = by_model[subject]
         for row in rows:
-            if (row["model"] != subject and row["level"] == mine["level"] and row[column] is not None
-                    and not mine[column] > row[column]):
+            if (
+                row["model"] != subject
+                and row["level"] == mine["level"]
+                and row[column] is not None
+                and not mine[column] > row[column]
+            ):
                 conflicts.append(OrderConflict(subject, row["model"], column, mine[column], row[column]))
     return conflicts
 
@@ -67,11 +73,17 @@ def equivalence_margins() -> dict[tuple[str, str], float]:
         if not claim.get("comparable"):
             continue
         margin = claim.get("equivalence_margin_pp")
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not margin > 0 or not (
-                claim.get("subjects") and claim.get("compared_with")):
-            raise ValueError(f"pokernet/data/paper.yaml: claim {claim.get('id')!r} is marked comparable but lacks "
-                             f"equivalence_margin_pp > 0 (got {margin!r}), subjects or compared_with: the "
-                             f"equivalence test needs all three")
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, (int, float))
+            or not margin > 0
+            or not (claim.get("subjects") and claim.get("compared_with"))
+        ):
+            raise ValueError(
+                f"pokernet/data/paper.yaml: claim {claim.get('id')!r} is marked comparable but lacks "
+                f"equivalence_margin_pp > 0 (got {margin!r}), subjects or compared_with: the "
+                f"equivalence test needs all three"
+            )
         margins.update({(subject, claim["compared_with"]): float(margin) for subject in claim["subjects"]})
     return margins
 

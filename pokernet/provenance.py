@@ -1,13 +1,14 @@
 """What made a figure: commit, versions, hardware, date (every artifact states it)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
-
+from typing import Any
 
 # The code that makes a result (recipes live in pokernet/recipes): "-dirty" only when one of these differs
 # from the commit, never because results/ or work/ hold uncommitted outputs.
@@ -16,11 +17,21 @@ CODE_PATHS = (":/pokernet", ":/workflow", ":/Snakefile")
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS],
-                               capture_output=True, text=True, cwd=Path(__file__).resolve().parent,
-                               timeout=10).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=10,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=10,
+        ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -43,6 +54,7 @@ def cpu_model() -> str:
 
 def versions() -> dict[str, str]:
     import importlib.metadata as md
+
     found = {"python": platform.python_version()}
     for package in ("torch", "torchvision", "timm", "ptflops", "onnxruntime", "openvino", "snakemake"):
         try:
@@ -83,11 +95,19 @@ def runtime_versions() -> dict[str, str]:
         own = version("pokernet-repro")
     except PackageNotFoundError:
         own = "unknown"
-    found = {"python": platform.python_version(), "torch": torch.__version__,
-             "torchvision": torchvision.__version__, "timm": timm.__version__, "onnx": onnx.__version__,
-             "onnxruntime": onnxruntime.__version__, "numpy": np.__version__, "pokernet": own}
+    found = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "timm": timm.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "numpy": np.__version__,
+        "pokernet": own,
+    }
     try:  # declared, but the latency runtimes without it still work when it is missing
         import openvino
+
         found["openvino"] = openvino.__version__
     except ImportError:
         pass
@@ -99,17 +119,22 @@ def runtime_versions() -> dict[str, str]:
 
 
 def provenance() -> dict[str, Any]:
-    return {"git_commit": git_commit(), "versions": versions(),
-            "hardware": {"cpu": cpu_model(), "cores": os.cpu_count()},
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "git_commit": git_commit(),
+        "versions": versions(),
+        "hardware": {"cpu": cpu_model(), "cores": os.cpu_count()},
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def provenance_markdown(extra: dict[str, Any] | None = None) -> str:
     """A short block for the header of a results/*.md file."""
     info = provenance()
-    lines = [f"- git commit: `{info['git_commit']}`",
-             "- versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-             f"- hardware: {info['hardware']['cpu']} ({info['hardware']['cores']} cores)",
-             f"- date: {info['date']}"]
+    lines = [
+        f"- git commit: `{info['git_commit']}`",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"- hardware: {info['hardware']['cpu']} ({info['hardware']['cores']} cores)",
+        f"- date: {info['date']}",
+    ]
     lines += [f"- {key}: {value}" for key, value in (extra or {}).items()]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
 """Shared fixtures. Training fixtures (issue 3) are prefixed ``train_``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +13,7 @@ TRAIN_CLASSES = ("circle", "square", "stripe")
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     """``pokernet ARGV`` in this process: exit code (argparse's usage errors included), stdout, stderr."""
     from pokernet.cli import main
+
     try:
         code = main(argv)
     except SystemExit as exit:
@@ -28,6 +30,8 @@ def cli_fails(argv: list[str], capsys, *expected: str) -> tuple[str, str]:
     for text in expected:
         assert text in err, err
     return out, err
+
+
 TRAIN_COLORS = ((220, 40, 40), (40, 200, 60), (40, 60, 220))
 
 
@@ -62,7 +66,8 @@ def train_tiny_recipe(tmp_path: Path) -> Path:
         "changes: ['epochs, batch_size, data.*: a test-sized run']\n"
         "epochs: 2\n"
         "batch_size: 6\n"
-        "data: {resolution: 16, resize: null, pad: 2}\n")
+        "data: {resolution: 16, resize: null, pad: 2}\n"
+    )
     return path
 
 
@@ -86,8 +91,24 @@ def train_tiny_model() -> list[str]:
 @pytest.fixture
 def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
     """``pokernet train`` arguments for the tiny model on the tiny folder: args(out, *extra)."""
+
     def args(out, *extra):
-        return ["train", *train_tiny_model, "--data", "imagenet", "--data-root", str(train_image_folder),
-                "--subset", "6", "--recipe", str(train_tiny_recipe), "--threads", "1", "--out", str(out),
-                *extra]
+        return [
+            "train",
+            *train_tiny_model,
+            "--data",
+            "imagenet",
+            "--data-root",
+            str(train_image_folder),
+            "--subset",
+            "6",
+            "--recipe",
+            str(train_tiny_recipe),
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+            *extra,
+        ]
+
     return args

@@ -1,5 +1,6 @@
 """The OpenVINO runtime: output checked against PyTorch, a wrong one refused, the missing
 package named in one line, the CLI's medians and ratio, the per-layer profile."""
+
 from __future__ import annotations
 
 import contextlib
@@ -43,9 +44,13 @@ def test_openvino_output_equals_pytorch(small_models, name):
 def test_openvino_takes_the_onnxruntime_graph_choice():
     """Nothing recorded for OpenVINO: the Poker expansion and Ghost padding recorded for ONNX
     Runtime, whose ONNX graph it runs."""
-    choice = {"expansion": {"choice": {"onnxruntime": {"1": {"M20_k3_s28": "tile"}}},
-                            "overall": {"onnxruntime": {"1": "interleave"}}},
-              "model": {"choice": {"onnxruntime": {"1": {"pokernet_050": {"ghost_pad": 8}}}}}}
+    choice = {
+        "expansion": {
+            "choice": {"onnxruntime": {"1": {"M20_k3_s28": "tile"}}},
+            "overall": {"onnxruntime": {"1": "interleave"}},
+        },
+        "model": {"choice": {"onnxruntime": {"1": {"pokernet_050": {"ghost_pad": 8}}}}},
+    }
     assert chosen_variant("openvino", 1, 20, 3, 28, choice) == "tile"
     assert chosen_variant("openvino", 1, 40, 3, 14, choice) == "interleave"
     assert model_choice("pokernet_050", "openvino", 1, choice)["ghost_pad"] == 8
@@ -67,14 +72,18 @@ def test_wrong_output_is_refused():
 @pytest.fixture
 def without_openvino(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *args: None if name == "openvino" else real(name, *args))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *args: None if name == "openvino" else real(name, *args)
+    )
 
 
-@pytest.mark.parametrize("argv", [
-    ["latency", "pokernet_050", "ghostnet_050", "--runtime", "openvino", "--quick"],
-    ["profile", "pokernet_050", "--runtime", "openvino"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["latency", "pokernet_050", "ghostnet_050", "--runtime", "openvino", "--quick"],
+        ["profile", "pokernet_050", "--runtime", "openvino"],
+    ],
+)
 def test_missing_openvino_is_one_line_naming_it(without_openvino, argv, capsys):
     with pytest.raises(ValueError, match="'openvino'"):
         runtime_spec("openvino")
@@ -86,8 +95,21 @@ def test_missing_openvino_is_one_line_naming_it(without_openvino, argv, capsys):
 def test_cli_prints_both_medians_and_the_ratio():
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
-        code = main(["latency", "pokernet_050", "ghostnet_050", "--runtime", "openvino", "--threads", "1",
-                     "--quick", "--resolution", str(RESOLUTION), "--json"])
+        code = main(
+            [
+                "latency",
+                "pokernet_050",
+                "ghostnet_050",
+                "--runtime",
+                "openvino",
+                "--threads",
+                "1",
+                "--quick",
+                "--resolution",
+                str(RESOLUTION),
+                "--json",
+            ]
+        )
     assert code == 0
     report = json.loads(stdout.getvalue())
     medians = {r["model"]: r["median_ms"] for r in report["results"] if r["runtime"] == "openvino"}
@@ -98,8 +120,9 @@ def test_cli_prints_both_medians_and_the_ratio():
 
 
 def test_profile_categories_are_filled_and_sum_to_the_total():
-    reports = profile_models([("pokernet_050", True), ("ghostnet_050", True)], "openvino", 1,
-                             resolution=RESOLUTION, runs=3)
+    reports = profile_models(
+        [("pokernet_050", True), ("ghostnet_050", True)], "openvino", 1, resolution=RESOLUTION, runs=3
+    )
     for report in reports:
         rows = {row["category"]: row for row in report["categories"]}
         assert set(rows) == set(CATEGORIES)

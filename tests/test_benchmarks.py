@@ -2,6 +2,7 @@
 finish and write its report; its figures mean nothing at this size). Each runs in its own process,
 as a user runs it (OpenVINO must not load into the pytest process), and writes under tmp_path,
 never into results/benchmarks/ or pokernet/latency/expansion_choice.json."""
+
 from __future__ import annotations
 
 import json
@@ -15,22 +16,66 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # script -> (arguments at the smallest size, the files it writes under tmp_path, a line its report holds)
 SMOKE = {
-    "poker_expansion_variants.py": (["--quick", "--runtime", "eager", "--threads", "1", "--out", "choice.json",
-                                     "--markdown", "variants.md"], ["choice.json", "variants.md"],
-                                    "# Poker expansion formulations"),
-    "latency_stability.py": (["--repeats", "2", "--models", "pokernet_050", "--runtime", "eager", "--threads", "1",
-                              "--budget-s", "0.05", "--out", "stability.md"], ["stability.md"], "pokernet_050"),
-    "paper_parallel.py": (["--threads", "2", "--budget-s", "0.05", "--layer-budget-s", "0.01", "--runs", "2",
-                           "--out", "paper_parallel.md"], ["paper_parallel.md"], "paper_parallel"),
-    "profile_layers.py": (["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--runtimes", "eager",
-                           "--out", "profile.md"], ["profile.md"], "pokernet_050"),
-    "profile_openvino.py": (["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--out", "openvino.md"],
-                            ["openvino.md"], "pokernet_050"),
+    "poker_expansion_variants.py": (
+        ["--quick", "--runtime", "eager", "--threads", "1", "--out", "choice.json", "--markdown", "variants.md"],
+        ["choice.json", "variants.md"],
+        "# Poker expansion formulations",
+    ),
+    "latency_stability.py": (
+        [
+            "--repeats",
+            "2",
+            "--models",
+            "pokernet_050",
+            "--runtime",
+            "eager",
+            "--threads",
+            "1",
+            "--budget-s",
+            "0.05",
+            "--out",
+            "stability.md",
+        ],
+        ["stability.md"],
+        "pokernet_050",
+    ),
+    "paper_parallel.py": (
+        [
+            "--threads",
+            "2",
+            "--budget-s",
+            "0.05",
+            "--layer-budget-s",
+            "0.01",
+            "--runs",
+            "2",
+            "--out",
+            "paper_parallel.md",
+        ],
+        ["paper_parallel.md"],
+        "paper_parallel",
+    ),
+    "profile_layers.py": (
+        ["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--runtimes", "eager", "--out", "profile.md"],
+        ["profile.md"],
+        "pokernet_050",
+    ),
+    "profile_openvino.py": (
+        ["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--out", "openvino.md"],
+        ["openvino.md"],
+        "pokernet_050",
+    ),
     "proxy_first_steps.py": (["--steps", "1", "--models", "pokernet_050"], [], "pokernet_050"),
-    "train_throughput.py": (["--images", "32", "--batch", "8", "--rounds", "1", "--steps", "1", "--threads", "1"], [],
-                            "ratio:"),
-    "imagenet_throughput.py": (["--device", "cpu", "--quick", "--out", "imagenet.txt"], ["imagenet.txt"],
-                               "pokernet_100"),
+    "train_throughput.py": (
+        ["--images", "32", "--batch", "8", "--rounds", "1", "--steps", "1", "--threads", "1"],
+        [],
+        "ratio:",
+    ),
+    "imagenet_throughput.py": (
+        ["--device", "cpu", "--quick", "--out", "imagenet.txt"],
+        ["imagenet.txt"],
+        "pokernet_100",
+    ),
 }
 
 
@@ -42,8 +87,13 @@ def test_every_benchmark_has_a_smoke_test():
 @pytest.mark.parametrize("script", sorted(SMOKE))
 def test_benchmark_runs_at_its_smallest_size(script, tmp_path):
     argv, written, expected = SMOKE[script]
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *argv], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     for name in written:
         assert (tmp_path / name).stat().st_size > 0, name

@@ -1,5 +1,6 @@
 """The counted claims of the text (pokernet.complexity.claims, pokernet.report.claims_counted) and
 the paper's own Table 2 checked against its literal accuracy sentence (pokernet.paper)."""
+
 from __future__ import annotations
 
 import json
@@ -10,17 +11,30 @@ from torch import nn
 
 from pokernet import create_model
 from pokernet.complexity import claims, count_madds_flop_counter
-from pokernet.complexity.claims import (CostShares, SelectionRow, WidthFit, fit_exponent, ghost_module_cost,
-                                        macs_by_kind, poker_module_cost)
+from pokernet.complexity.claims import (
+    CostShares,
+    SelectionRow,
+    WidthFit,
+    fit_exponent,
+    ghost_module_cost,
+    macs_by_kind,
+    poker_module_cost,
+)
 from pokernet.paper import load_paper, paper_order_conflicts
-from pokernet.report.claims_counted import (ClaimCounts, load_claim_counts, pointwise_share, selection_criterion,
-                                            width_exponent)
+from pokernet.report.claims_counted import (
+    ClaimCounts,
+    load_claim_counts,
+    pointwise_share,
+    selection_criterion,
+    width_exponent,
+)
 from pokernet.train.recipe import load_recipe
 
 CLAIMS = {claim["id"]: claim for claim in load_paper()["claims"]}
 
 
 # --- Eqs. 1-2 by hand ----------------------------------------------------------------------
+
 
 def test_eq1_eq2_by_hand_block4_and_block7():
     # Block 4 of Table 1: m = 20, k = 120/20 = 6, d = 3 (per pixel).
@@ -53,6 +67,7 @@ def test_printed_eq3_is_the_reciprocal_reading():
 
 
 # --- MACs by layer kind ----------------------------------------------------------------------
+
 
 class Tiny(nn.Module):
     def __init__(self):
@@ -95,6 +110,7 @@ def test_width_family_matches_the_registered_models():
 
 # --- verdicts from counts ----------------------------------------------------------------------
 
+
 def _counts(shares=(), fits=(), selection=()) -> ClaimCounts:
     return ClaimCounts("test", 224, tuple(shares), tuple(fits), tuple(selection))
 
@@ -133,14 +149,29 @@ def test_selection_criterion_names_the_contradicting_blocks():
 
 
 def test_counts_file_round_trip_and_a_bad_file(tmp_path, monkeypatch):
-    content = {"resolution": 224,
-               "pointwise_share": [{"model": "ghostnet_100", "macs": {"pointwise": 9, "depthwise": 1, "dense": 0,
-                                                                       "linear": 0}}],
-               "width_exponent": [{"family": "pokernet", "widths": [0.5, 1.0], "madds": [25, 100]}],
-               "selection_criterion": [{"block": 1, "kind": "G", "m": 20, "k": 1, "size": 112, "ghost_eq": 290,
-                                        "poker_eq": 580, "ghost_counted": 10, "poker_counted": 20}]}
+    content = {
+        "resolution": 224,
+        "pointwise_share": [
+            {"model": "ghostnet_100", "macs": {"pointwise": 9, "depthwise": 1, "dense": 0, "linear": 0}}
+        ],
+        "width_exponent": [{"family": "pokernet", "widths": [0.5, 1.0], "madds": [25, 100]}],
+        "selection_criterion": [
+            {
+                "block": 1,
+                "kind": "G",
+                "m": 20,
+                "k": 1,
+                "size": 112,
+                "ghost_eq": 290,
+                "poker_eq": 580,
+                "ghost_counted": 10,
+                "poker_counted": 20,
+            }
+        ],
+    }
     monkeypatch.setattr(claims, "count_claims", lambda: content)
     from pokernet.cli import main
+
     out = tmp_path / "counts.json"
     assert main(["claims", "--out", str(out)]) == 0
     loaded = load_claim_counts(out)
@@ -153,10 +184,12 @@ def test_counts_file_round_trip_and_a_bad_file(tmp_path, monkeypatch):
 
 # --- the paper against itself, and the weight-decay confound ----------------------------------------
 
+
 def test_the_papers_table2_contradicts_its_literal_claim_only_at_1x():
     conflicts = paper_order_conflicts(CLAIMS["accuracy_literal"])
     assert [(c.subject, c.other, c.subject_value, c.other_value) for c in conflicts] == [
-        ("pokernet_100", "ghostnet_100", 73.6, 73.9)]
+        ("pokernet_100", "ghostnet_100", 73.6, 73.9)
+    ]
     assert paper_order_conflicts(CLAIMS["accuracy_050"]) == []
 
 
@@ -178,24 +211,36 @@ def test_summary_prints_the_counted_claims(tmp_path):
 
     from pokernet.report.inputs import load_complexity
     from pokernet.report.summary import render_summary
+
     complexity = load_complexity([write_complexity(tmp_path / "complexity.json")])
-    counts = _counts([_share("a", 95), _share("b", 91), _share("c", 80)],
-                     [WidthFit("pokernet", (0.5, 1.0), (25, 100))],
-                     [SelectionRow(7, "P", 80, 2, 14, 7120.0, 7840.0, 100, 120)])
+    counts = _counts(
+        [_share("a", 95), _share("b", 91), _share("c", 80)],
+        [WidthFit("pokernet", (0.5, 1.0), (25, 100))],
+        [SelectionRow(7, "P", 80, 2, 14, 7120.0, 7840.0, 100, 120)],
+    )
 
     def statuses(text):
-        return {line.split("|")[1].strip(): line.split("|")[3].strip()
-                for line in text.splitlines() if line.startswith("| ") and not line.startswith("| claim ")}
+        return {
+            line.split("|")[1].strip(): line.split("|")[3].strip()
+            for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| claim ")
+        }
+
     status = statuses(render_summary(complexity, [], None, counts=counts))
     assert (status["pointwise_share"], status["width_exponent"], status["selection_criterion"]) == (
-        "✓ holds", "✓ holds", "✗ does not hold")
+        "✓ holds",
+        "✓ holds",
+        "✗ does not hold",
+    )
     status = statuses(render_summary(complexity, [], None))
     assert {status[key] for key in ("pointwise_share", "width_exponent", "selection_criterion")} == {
-        "— not testable here"}
+        "— not testable here"
+    }
 
 
 def test_proxy_notes_name_table2_models():
     from pokernet.paper import proxy_notes
+
     notes = proxy_notes()
     table2 = {row["model"] for row in load_paper()["table2"]["rows"]}
     assert {"shufflenetv1_050_g8", "shufflenetv1_100_g3", "mobilenetv3_large_075"} <= set(notes) <= table2

@@ -1,6 +1,7 @@
 """A cluster user runs the ImageNet profile without editing code (issue 20): the device contract,
 threads and GPUs in the plan, several nodes through the command the workflow runs, and config
 overlays that merge as written."""
+
 from __future__ import annotations
 
 import json
@@ -14,25 +15,28 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
 from conftest import cli_fails
+
 from pokernet.schemas.overlays import layered_config, typed_cli_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def snakemake(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 # --- the device contract -----------------------------------------------------------------
 
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a machine with CUDA has the GPUs this test says it lacks")
 def test_a_job_that_asks_for_gpus_stops_in_seconds_with_one_line(tmp_path, capsys, train_args):
     start = time.perf_counter()
-    _, err = cli_fails(train_args(tmp_path / "run", "--device", "cuda", "--procs-per-node", "8"), capsys,
-                       "--device cuda:")
+    _, err = cli_fails(
+        train_args(tmp_path / "run", "--device", "cuda", "--procs-per-node", "8"), capsys, "--device cuda:"
+    )
     assert time.perf_counter() - start < 10
     assert not (tmp_path / "run").exists()  # nothing written
 
@@ -40,15 +44,21 @@ def test_a_job_that_asks_for_gpus_stops_in_seconds_with_one_line(tmp_path, capsy
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_full_size_imagenet_trains_on_the_cpu_only_when_asked(tmp_path, capsys, train_args):
     argv = train_args(tmp_path / "run")
-    del argv[argv.index("--subset"):argv.index("--subset") + 2]
+    del argv[argv.index("--subset") : argv.index("--subset") + 2]
     cli_fails(argv, capsys, "full-size ImageNet run and no GPU", "--device cpu")
 
 
 def test_a_workflow_job_asking_for_gpus_gets_the_check(tmp_path):
     """The imagenet profile's train jobs pass --device cuda and one process per GPU, and the
     plan shows the threads (the node's cores) and GPUs each job gets."""
-    result = snakemake("-n", "-p", "--profile", "workflow/profiles/imagenet", "--forceall",
-                       "work/imagenet/runs/pokernet_050/seed0/metrics.json")
+    result = snakemake(
+        "-n",
+        "-p",
+        "--profile",
+        "workflow/profiles/imagenet",
+        "--forceall",
+        "work/imagenet/runs/pokernet_050/seed0/metrics.json",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--threads 32 --device cuda --procs-per-node 8" in result.stdout
     assert "gpu=8" in result.stdout
@@ -72,8 +82,9 @@ def test_two_nodes_of_one_rank_equal_one_node_of_two(tmp_path, train_args):
     subprocess.run(_cli(one_node), env=env, check=True, capture_output=True, timeout=240)
     endpoint = f"127.0.0.1:{_free_port()}"
     two_nodes = train_args(tmp_path / "two", "--device", "cpu", "--nodes", "2", "--rdzv-endpoint", endpoint)
-    nodes = [subprocess.Popen(_cli(two_nodes), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-             for _ in range(2)]
+    nodes = [
+        subprocess.Popen(_cli(two_nodes), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)
+    ]
     for node in nodes:
         output, _ = node.communicate(timeout=240)
         assert node.returncode == 0, output.decode()[-2000:]
@@ -82,8 +93,11 @@ def test_two_nodes_of_one_rank_equal_one_node_of_two(tmp_path, train_args):
     assert (first["top1"], first["top5"]) == (second["top1"], second["top5"])
     timing = ("img_per_s",)
     assert [{k: v for k, v in epoch.items() if k not in timing} for epoch in first["history"]] == [
-        {k: v for k, v in epoch.items() if k not in timing} for epoch in second["history"]]
-    weights = [torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)["model_state"] for name in ("one", "two")]
+        {k: v for k, v in epoch.items() if k not in timing} for epoch in second["history"]
+    ]
+    weights = [
+        torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)["model_state"] for name in ("one", "two")
+    ]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
@@ -93,24 +107,31 @@ def test_several_nodes_need_the_rendezvous(tmp_path, capsys, train_args):
 
 # --- config overlays ----------------------------------------------------------------------
 
+
 def test_a_user_configfile_goes_over_the_profiles_overlay(tmp_path):
     mine = tmp_path / "my.yaml"
     mine.write_text("dataset: {root: /scratch/imagenet}\n")
-    merged = layered_config(ROOT / "workflow/config/default.yaml", [mine], {"profile_name": "imagenet"},
-                            ROOT / "workflow/config")
+    merged = layered_config(
+        ROOT / "workflow/config/default.yaml", [mine], {"profile_name": "imagenet"}, ROOT / "workflow/config"
+    )
     assert merged["dataset"] == {"name": "imagenet", "root": "/scratch/imagenet", "subset_per_class": None}
     assert merged["work_dir"] == "work/imagenet" and merged["train_gpus"] == 8
 
 
 def test_the_profile_overlay_is_not_laid_twice(tmp_path):
-    merged = layered_config(ROOT / "workflow/config/default.yaml", [ROOT / "workflow/config/smoke.yaml"],
-                            {"profile_name": "smoke", "epochs": 3}, ROOT / "workflow/config")
+    merged = layered_config(
+        ROOT / "workflow/config/default.yaml",
+        [ROOT / "workflow/config/smoke.yaml"],
+        {"profile_name": "smoke", "epochs": 3},
+        ROOT / "workflow/config",
+    )
     assert merged["epochs"] == 3 and merged["profile_name"] == "smoke"
 
 
 def test_nested_config_values_are_typed():
     assert typed_cli_values({"latency": {"threads": "1", "runtime": "eager"}}) == {
-        "latency": {"threads": 1, "runtime": "eager"}}
+        "latency": {"threads": 1, "runtime": "eager"}
+    }
     assert typed_cli_values({"latency": "{threads: 2}"}) == {"latency": {"threads": 2}}
     with pytest.raises(ValueError, match="--config latency: not valid YAML"):
         typed_cli_values({"latency": "{threads: [1}"})
@@ -125,16 +146,20 @@ def test_the_profile_survives_a_user_configfile_in_a_dry_run(tmp_path):
 
 
 def test_nested_config_reaches_the_job_typed():
-    result = snakemake("smoke", "-n", "-p", "--profile", "workflow/profiles/smoke", "--forceall",
-                       "--config", "latency={threads: 1}")
+    result = snakemake(
+        "smoke", "-n", "-p", "--profile", "workflow/profiles/smoke", "--forceall", "--config", "latency={threads: 1}"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--runtime eager --threads 1" in result.stdout  # the smoke overlay's runtime kept
 
 
 # --- the README's site section ------------------------------------------------------------
 
-SITE_FILES = ("workflow/config/imagenet.yaml", "workflow/profiles/imagenet/config.yaml",
-              "workflow/profiles/slurm/config.yaml")
+SITE_FILES = (
+    "workflow/config/imagenet.yaml",
+    "workflow/profiles/imagenet/config.yaml",
+    "workflow/profiles/slurm/config.yaml",
+)
 
 
 def _site_keys(path: str) -> list[str]:

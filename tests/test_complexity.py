@@ -1,4 +1,5 @@
 """Params/MAdds against Table 2 and the adopted definition's targets (Table 4)."""
+
 import json
 
 import pytest
@@ -17,8 +18,12 @@ def test_table2_params_and_madds(row):
     ours = {"params": count_params(model) / 1e6, "madds": count_madds(model) / 1e6}
     known = set(row.get("known_deviation", {}))
     for column in ("params", "madds"):
-        ok = within_tolerance(ours[column], row[column], row_setting(row, TABLE2, "tolerance", column),
-                              row_setting(row, TABLE2, "precision", column))
+        ok = within_tolerance(
+            ours[column],
+            row[column],
+            row_setting(row, TABLE2, "tolerance", column),
+            row_setting(row, TABLE2, "precision", column),
+        )
         # A recorded deviation must really be one; everything else must match.
         assert ok == (column not in known), (row["model"], column, ours[column], row[column])
 
@@ -40,8 +45,12 @@ def test_adopted_definition_reproduces_table4():
             # Everything matches except the 0.5x Params, which no reading reproduces (models.rst,
             # architecture audit): a change that fixes or breaks either must show up here.
             expected_match = width == 1.0 or column == "madds"
-            ok = within_tolerance(ours[column], row[column], row_setting(row, rows, "tolerance", column),
-                                  row_setting(row, rows, "precision", column))
+            ok = within_tolerance(
+                ours[column],
+                row[column],
+                row_setting(row, rows, "tolerance", column),
+                row_setting(row, rows, "precision", column),
+            )
             assert ok == expected_match, (row, column, ours[column])
 
 
@@ -53,6 +62,7 @@ def test_madds_follow_resolution():
 
 def test_complexity_cli_json(capsys):
     from pokernet.cli import main
+
     assert main(["complexity", "pokernet_050", "ghostnet_050", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["model"] for r in rows] == ["pokernet_050", "ghostnet_050"]

@@ -1,4 +1,5 @@
 """Datasets, subsets and the two input pipelines (in-memory batch ops, streamed ImageFolder)."""
+
 from __future__ import annotations
 
 import gzip
@@ -6,11 +7,19 @@ import gzip
 import pytest
 import torch
 
-from pokernet.train import data as data_module
 from pokernet.models import create_model
+from pokernet.train import data as data_module
 from pokernet.train.core import STREAMS, augment_generator, epoch_order, stream_seed, train_subset
-from pokernet.train.data import (FASHION_MNIST_DEBIAN_DIR, MemoryPipeline, MemorySplit, FolderPipeline,
-                                 augment_batch, eval_batch, load_data, read_idx)
+from pokernet.train.data import (
+    FASHION_MNIST_DEBIAN_DIR,
+    FolderPipeline,
+    MemoryPipeline,
+    MemorySplit,
+    augment_batch,
+    eval_batch,
+    load_data,
+    read_idx,
+)
 from pokernet.train.recipe import load_recipe
 
 NO_JITTER = {"brightness": 0.0, "contrast": 0.0, "saturation": 0.0}
@@ -61,8 +70,11 @@ def test_each_seed_draws_its_own_train_subset():
 def test_no_seed_replays_another_seeds_epoch_order():
     # DistributedSampler(seed=s).set_epoch(e) seeded one generator with s + e: seed s at epoch e
     # replayed seed s+1 at epoch e-1. Every (seed, epoch) order here is its own.
-    orders = {(seed, epoch): tuple(epoch_order(500, seed, epoch, 50).flatten().tolist())
-              for seed in range(6) for epoch in range(6)}
+    orders = {
+        (seed, epoch): tuple(epoch_order(500, seed, epoch, 50).flatten().tolist())
+        for seed in range(6)
+        for epoch in range(6)
+    }
     assert len(set(orders.values())) == len(orders)
     assert all(sorted(order) == list(range(500)) for order in orders.values())
     seeds = {stream_seed(stream, *range(len(parts))) for stream, parts in STREAMS.items()}
@@ -77,8 +89,10 @@ def test_fashion_mnist_from_a_folder_the_test_writes(fake_fashion_mnist):
     assert torch.equal(data.train.images[:, 0, 0, 0].long(), data.train.labels * 20)
 
 
-@pytest.mark.skipif(not FASHION_MNIST_DEBIAN_DIR.is_dir(),
-                    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not FASHION_MNIST_DEBIAN_DIR.is_dir(),
+    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)",
+)
 def test_fashion_mnist_from_debian_package():
     data = load_data("fashion_mnist", subset=20)
     assert data.source == str(FASHION_MNIST_DEBIAN_DIR)
@@ -99,8 +113,7 @@ def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(tmp_path, 
     with pytest.raises(FileNotFoundError) as error:
         load_data("fashion_mnist")
     message = str(error.value)
-    for expected in ("not-installed", str(tmp_path / "cache"), "apt-get install dataset-fashion-mnist",
-                     "--download"):
+    for expected in ("not-installed", str(tmp_path / "cache"), "apt-get install dataset-fashion-mnist", "--download"):
         assert expected in message
 
 
@@ -139,14 +152,20 @@ def test_augment_batch_crops_flips_and_normalizes():
     assert out.shape == (16, 3, 28, 28) and out.dtype == torch.float32
     padded = torch.nn.functional.pad(images, [2, 2, 2, 2]).float() / 255
     for image, result in zip(padded, out):
-        crops = [image[0, y:y + 28, x:x + 28] for y in range(5) for x in range(5)]
+        crops = [image[0, y : y + 28, x : x + 28] for y in range(5) for x in range(5)]
         assert any(torch.equal(result[0], c) or torch.equal(result[0], c.flip(-1)) for c in crops)
         assert torch.equal(result[0], result[2])  # gray replicated to 3 channels
 
 
 def test_augment_batch_jitters_each_image_and_stays_in_range():
-    cfg = _data_cfg(mean=[0, 0, 0], std=[1, 1, 1], hflip=False, pad=0, resolution=8,
-                    color_jitter={"brightness": 0.4, "contrast": 0.4, "saturation": 0.4})
+    cfg = _data_cfg(
+        mean=[0, 0, 0],
+        std=[1, 1, 1],
+        hflip=False,
+        pad=0,
+        resolution=8,
+        color_jitter={"brightness": 0.4, "contrast": 0.4, "saturation": 0.4},
+    )
     images = torch.full((8, 3, 8, 8), 128, dtype=torch.uint8)
     out = augment_batch(images, cfg)
     assert out.min() >= 0 and out.max() <= 1

@@ -1,20 +1,23 @@
 """Declared dependencies = imported ones: every third-party import in `pokernet/` is declared in
 pyproject.toml, every declared dependency is imported (or says why not), and the conda files
 list the same packages."""
+
 import ast
 import importlib.metadata
 import re
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Declared but not imported by the package, each for a reason given in pyproject.toml.
-NOT_IMPORTED = {"onnxscript": "torch.onnx.export needs it at run time",
-                "snakemake": "runs the workflow (Snakefile), not imported by the package"}
+NOT_IMPORTED = {
+    "onnxscript": "torch.onnx.export needs it at run time",
+    "snakemake": "runs the workflow (Snakefile), not imported by the package",
+}
 # Imported only by a runtime of an optional extra (inside its functions; runtime_spec names the
 # missing package first): module -> (extra, distribution). Checked to be in that extra.
 OPTIONAL_IMPORTS = {"executorch": ("xnnpack", "executorch")}
@@ -51,8 +54,11 @@ def distributions(module: str) -> set[str]:
 
 
 def test_every_third_party_import_is_declared():
-    undeclared = {module: sorted(files) for module, files in third_party_imports().items()
-                  if not distributions(module) & declared() and module not in OPTIONAL_IMPORTS}
+    undeclared = {
+        module: sorted(files)
+        for module, files in third_party_imports().items()
+        if not distributions(module) & declared() and module not in OPTIONAL_IMPORTS
+    }
     assert not undeclared, f"imported but not in pyproject's dependencies: {undeclared}"
 
 

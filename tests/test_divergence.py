@@ -1,4 +1,5 @@
 """pokernet.train.divergence: the one rule that a run diverged, on the committed runs' own figures."""
+
 import math
 
 import pytest
@@ -14,17 +15,20 @@ def _history(first_loss: float, final_top1: float, epochs: int = 4) -> list[dict
     return rows
 
 
-@pytest.mark.parametrize("first_loss, final_top1, diverged", [
-    (21.12, 19.33, True),   # ShuffleNetV1 0.5x g8, default profile at df45132
-    (19.14, 24.84, True),   # ShuffleNetV1 1.0x g3
-    (4.27, 61.37, False),   # MobileNetV3-L 0.75x: slow start, trained
-    (3.18, 59.31, False),   # MobileNetV2 0.35x
-    (2.79, 63.26, False),   # MobileNetV3-S 0.75x
-    (21.12, 59.31, False),  # blew up but recovered
-    (2.10, 19.33, False),   # weak, never blew up
-    (3 * math.log(10) + 0.01, 29.99, True),  # just past both limits
-    (3 * math.log(10) - 0.01, 29.99, False),
-])
+@pytest.mark.parametrize(
+    "first_loss, final_top1, diverged",
+    [
+        (21.12, 19.33, True),  # ShuffleNetV1 0.5x g8, default profile at df45132
+        (19.14, 24.84, True),  # ShuffleNetV1 1.0x g3
+        (4.27, 61.37, False),  # MobileNetV3-L 0.75x: slow start, trained
+        (3.18, 59.31, False),  # MobileNetV2 0.35x
+        (2.79, 63.26, False),  # MobileNetV3-S 0.75x
+        (21.12, 59.31, False),  # blew up but recovered
+        (2.10, 19.33, False),  # weak, never blew up
+        (3 * math.log(10) + 0.01, 29.99, True),  # just past both limits
+        (3 * math.log(10) - 0.01, 29.99, False),
+    ],
+)
 def test_rule_on_the_committed_figures(first_loss, final_top1, diverged):
     reason = divergence_reason(_history(first_loss, final_top1), 10)
     assert (reason is not None) == diverged
@@ -45,8 +49,17 @@ def test_non_finite_loss_and_unevaluated_epochs():
 
 
 def test_schema_takes_null_or_a_reason_only(tmp_path):
-    base = {"model": "pokernet_050", "model_options": {}, "top1": 19.0, "top5": 60.0, "epochs": 4, "seed": 0,
-            "dataset": "fashion_mnist", "resolution": 64, "config_hash": "x"}
+    base = {
+        "model": "pokernet_050",
+        "model_options": {},
+        "top1": 19.0,
+        "top5": 60.0,
+        "epochs": 4,
+        "seed": 0,
+        "dataset": "fashion_mnist",
+        "resolution": 64,
+        "config_hash": "x",
+    }
     for good in (None, "epoch-1 train loss 21.12 > 3 x ln(10) = 6.91 and ..."):
         schemas.check("metrics", {**base, "diverged": good}, "metrics.json")
     for bad in (True, "", 1):

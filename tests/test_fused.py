@@ -1,5 +1,6 @@
 """The fused trainer trains the same models: a fused step of N seeds equals N plain steps of
 torch.optim.SGD for every arm of the CIFAR-10 study, and its batches are the plain pipeline's."""
+
 from __future__ import annotations
 
 import copy
@@ -26,8 +27,9 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _members(model: str, options: dict, seeds: list[int], drop_rate: float = 0.0,
-             dtype: torch.dtype = torch.float32) -> list[nn.Module]:
+def _members(
+    model: str, options: dict, seeds: list[int], drop_rate: float = 0.0, dtype: torch.dtype = torch.float32
+) -> list[nn.Module]:
     models = []
     for seed in seeds:
         torch.manual_seed(seed)
@@ -35,8 +37,11 @@ def _members(model: str, options: dict, seeds: list[int], drop_rate: float = 0.0
     return models
 
 
-@pytest.mark.parametrize("arm, clip", [(arm, None) for arm in STUDY_ARMS] + [(STUDY_ARMS[0], 0.05)],
-                         ids=lambda value: getattr(value, "name", f"clip {value}"))
+@pytest.mark.parametrize(
+    "arm, clip",
+    [(arm, None) for arm in STUDY_ARMS] + [(STUDY_ARMS[0], 0.05)],
+    ids=lambda value: getattr(value, "name", f"clip {value}"),
+)
 def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm, clip):
     # float64: BatchNorm over 3 images at 2x2 amplifies float32 rounding (fused and plain then
     # differ by ~1e-4 after two steps); in float64 they agree to ~1e-14, so a real difference shows.
@@ -44,8 +49,7 @@ def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm, clip):
     seeds, steps, weight_decay, dtype = [0, 1], 2, 4e-5, torch.float64
     plain = _members(arm.model, arm.options, seeds, dtype=dtype)
     fused = FusedRuns(copy.deepcopy(plain), LR, MOMENTUM, weight_decay, SMOOTHING, clip)
-    optimizers = [torch.optim.SGD(m.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=weight_decay)
-                  for m in plain]
+    optimizers = [torch.optim.SGD(m.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=weight_decay) for m in plain]
     criterion = nn.CrossEntropyLoss(label_smoothing=SMOOTHING)
     generator = torch.Generator().manual_seed(7)
     for _ in range(steps):
@@ -64,8 +68,9 @@ def test_a_fused_step_equals_plain_sgd_steps_for_every_arm(arm, clip):
         got = fused.member_state_dict(index)
         assert set(got) == set(expected)
         for name, tensor in expected.items():
-            torch.testing.assert_close(got[name], tensor, rtol=1e-9, atol=1e-12,
-                                       msg=f"{arm.name} seed {seeds[index]}: {name}")
+            torch.testing.assert_close(
+                got[name], tensor, rtol=1e-9, atol=1e-12, msg=f"{arm.name} seed {seeds[index]}: {name}"
+            )
     x = torch.randn(2, 3, 40, 40, generator=generator, dtype=dtype)
     logits = fused.forward(x, train=False, shared_input=True)
     for index, model in enumerate(plain):
@@ -97,8 +102,10 @@ def test_drawn_augmentation_equals_augment_batch(recipe):
 def test_seed_batches_are_the_plain_pipelines_batches():
     data_cfg = resolve_recipe(load_recipe("cifar10"), "pokernet_050")["data"]
     generator = torch.Generator().manual_seed(0)
-    split = MemorySplit(torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=generator),
-                        torch.randint(0, 10, (40,), generator=generator))
+    split = MemorySplit(
+        torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=generator),
+        torch.randint(0, 10, (40,), generator=generator),
+    )
     seeds, batch, epoch = [0, 3], 8, 1
     plan = plan_epoch(seeds, epoch, [torch.arange(len(split))] * len(seeds), batch, (32, 32), data_cfg)
     for index, seed in enumerate(seeds):

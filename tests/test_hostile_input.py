@@ -3,6 +3,7 @@
 Every bad input must end in exit code 2 with one line naming the argument or key, nothing
 half-written and no result lost. Test names carry the defect's number in the issue.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,9 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from conftest import cli_fails, run_cli
 
 from pokernet import fileio, schemas
-from conftest import cli_fails, run_cli
 from pokernet.models import create_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,10 +31,13 @@ pytestmark = pytest.mark.usefixtures("train_keep_threads")
 
 # ------------------------------------------------------------------------------ helpers
 
+
 def _recipe(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "hostile.yaml"
-    path.write_text("name: hostile\nderives_from: imagenet\nepochs: 2\nbatch_size: 6\n"
-                    "data: {resolution: 16, resize: null, pad: 2}\n" + text)
+    path.write_text(
+        "name: hostile\nderives_from: imagenet\nepochs: 2\nbatch_size: 6\n"
+        "data: {resolution: 16, resize: null, pad: 2}\n" + text
+    )
     return path
 
 
@@ -61,12 +65,21 @@ def read_only(tmp_path):
 
 # ------------------------------------------------------------------------------ run folders
 
+
 def test_01_a_run_folder_in_use_is_refused(tmp_path, train_args, capsys):
     run = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pokernet.fileio import claim_folder; "
-         "claim = claim_folder(sys.argv[1], '--out'); print('claimed', flush=True); time.sleep(120)", str(run)],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pokernet.fileio import claim_folder; "
+            "claim = claim_folder(sys.argv[1], '--out'); print('claimed', flush=True); time.sleep(120)",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert holder.stdout.readline().strip() == "claimed"
         cli_fails(train_args(run), capsys, "--out", str(run), "in use by another process", f"pid {holder.pid}")
@@ -95,14 +108,18 @@ def test_02_a_finished_run_is_never_overwritten(tmp_path, train_args, capsys):
 
 # ------------------------------------------------------------------------------ recipes, loss
 
-@pytest.mark.parametrize("text, key", [
-    ("lr: {base: .nan}\n", "lr.base"),
-    ("lr: {base: .inf}\n", "lr.base"),
-    ("label_smoothing: .nan\n", "label_smoothing"),
-    ("data: {resolution: 16, resize: null, pad: 2, mean: [.nan, 0.5, 0.5]}\n", "data.mean[0]"),
-    ("lr_schedule: {milestones: [.inf]}\n", "lr_schedule.milestones[0]"),  # defect 4
-    ("weight_decay: {default: -.inf}\n", "weight_decay.default"),
-])
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("lr: {base: .nan}\n", "lr.base"),
+        ("lr: {base: .inf}\n", "lr.base"),
+        ("label_smoothing: .nan\n", "label_smoothing"),
+        ("data: {resolution: 16, resize: null, pad: 2, mean: [.nan, 0.5, 0.5]}\n", "data.mean[0]"),
+        ("lr_schedule: {milestones: [.inf]}\n", "lr_schedule.milestones[0]"),  # defect 4
+        ("weight_decay: {default: -.inf}\n", "weight_decay.default"),
+    ],
+)
 def test_03_04_non_finite_recipe_values_are_refused(tmp_path, train_args, capsys, text, key):
     recipe = _recipe(tmp_path, text)
     argv = train_args(tmp_path / "run")
@@ -111,8 +128,7 @@ def test_03_04_non_finite_recipe_values_are_refused(tmp_path, train_args, capsys
     assert not (tmp_path / "run").exists()
 
 
-def test_03_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_epoch(tmp_path, train_args, capsys,
-                                                                          monkeypatch):
+def test_03_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_epoch(tmp_path, train_args, capsys, monkeypatch):
     calls = {"n": 0}
     real = torch.nn.CrossEntropyLoss.forward
 
@@ -138,8 +154,11 @@ def test_03_a_diverging_recipe_stops_with_a_clear_error(tmp_path, train_args, ca
 
 # ------------------------------------------------------------------------------ numbers on the CLI
 
-@pytest.mark.parametrize("width, text", [("inf", "finite"), ("nan", "finite"), ("1e6", "at most 4"),
-                                         ("0.001", "at least 0.1"), ("True", "not a number")])
+
+@pytest.mark.parametrize(
+    "width, text",
+    [("inf", "finite"), ("nan", "finite"), ("1e6", "at most 4"), ("0.001", "at least 0.1"), ("True", "not a number")],
+)
 def test_05_06_width_is_finite_and_bounded(tmp_path, train_args, capsys, width, text):
     cli_fails(["complexity", "pokernet_050", "--width", width], capsys, "--width", text)
     argv = train_args(tmp_path / "run")
@@ -157,40 +176,81 @@ def test_05_06_20_the_builder_checks_width(width):
 @pytest.mark.parametrize("budget", ["inf", "nan", "1e9", "0", "-1"])
 def test_07_latency_budget_is_finite_and_bounded(capsys, budget, monkeypatch):
     monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
-    cli_fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--budget-s", budget],
-           capsys, "--budget-s")
+    cli_fails(
+        ["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--budget-s", budget], capsys, "--budget-s"
+    )
 
 
 def _no_measuring(*args, **kwargs):
     raise AssertionError("measured although an argument was bad")
 
 
-def test_08_latency_out_in_a_read_only_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch,
-                                                                          read_only):
+def test_08_latency_out_in_a_read_only_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch, read_only):
     monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
     folder = read_only(tmp_path / "ro")
-    cli_fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
-            "--out", str(folder / "latency.json")], capsys, "--out", str(folder), "not writable")
+    cli_fails(
+        [
+            "latency",
+            "pokernet_050",
+            "--runtime",
+            "eager",
+            "--threads",
+            "1",
+            "--quick",
+            "--out",
+            str(folder / "latency.json"),
+        ],
+        capsys,
+        "--out",
+        str(folder),
+        "not writable",
+    )
 
 
 def test_09_latency_out_onto_a_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
-    cli_fails(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick",
-            "--out", str(tmp_path)], capsys, "--out", str(tmp_path), "is a folder")
+    cli_fails(
+        ["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick", "--out", str(tmp_path)],
+        capsys,
+        "--out",
+        str(tmp_path),
+        "is a folder",
+    )
 
 
 def test_08_09_a_failed_latency_write_still_prints_the_results(tmp_path, capsys, monkeypatch):
-    report = {"hardware": {"cpu": "test"}, "versions": {}, "batch": 1, "resolution": 224,
-              "results": [{"model": "pokernet_050", "runtime": "eager", "threads": 1, "median_ms": 1.5,
-                           "iqr_ms": 0.1, "runs": 3}], "ratios": []}
+    report = {
+        "hardware": {"cpu": "test"},
+        "versions": {},
+        "batch": 1,
+        "resolution": 224,
+        "results": [
+            {"model": "pokernet_050", "runtime": "eager", "threads": 1, "median_ms": 1.5, "iqr_ms": 0.1, "runs": 3}
+        ],
+        "ratios": [],
+    }
     monkeypatch.setattr("pokernet.latency.cli.measure", lambda *a, **k: json.loads(json.dumps(report)))
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("pokernet.fileio.os.fsync", disk_full)
-    out, err = cli_fails(["latency", "pokernet_050", "ghostnet_050", "--runtime", "eager", "--threads", "1",
-                       "--quick", "--out", str(tmp_path / "latency.json")], capsys, str(tmp_path / "latency.json"))
+    out, err = cli_fails(
+        [
+            "latency",
+            "pokernet_050",
+            "ghostnet_050",
+            "--runtime",
+            "eager",
+            "--threads",
+            "1",
+            "--quick",
+            "--out",
+            str(tmp_path / "latency.json"),
+        ],
+        capsys,
+        str(tmp_path / "latency.json"),
+    )
     printed = [(r["model"], r["median_ms"]) for r in json.loads(out)["results"]]
     assert printed == [(r["model"], r["median_ms"]) for r in report["results"]]  # on stdout, although no --json
     assert not list(tmp_path.iterdir())
@@ -215,8 +275,10 @@ def test_12_train_out_on_a_file(tmp_path, train_args, capsys):
 
 # ------------------------------------------------------------------------------ workflow config
 
+
 def _validate_config(override: dict) -> str | None:
     import jsonschema
+
     config = yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text())
     for key, value in override.items():
         if isinstance(value, dict):
@@ -228,26 +290,34 @@ def _validate_config(override: dict) -> str | None:
     return None if error is None else f"{list(error.absolute_path)}: {error.message}"
 
 
-@pytest.mark.parametrize("override", [
-    {"recipe": "no_such_recipe"},                                        # 13
-    {"latency": {"budget_s": float("inf")}}, {"latency": {"budget_s": float("nan")}},  # 14
-    {"latency": {"budget_s": 1e9}}, {"latency": {"budget_s": 0}},
-    {"ablation_models": []},                                             # 15
-    {"latency": {"models": ["pokernet_050", "pokernet_050"]}},           # 16
-    {"seeds": [0, 0]}, {"table2_seeds": [1, 1]},
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"recipe": "no_such_recipe"},  # 13
+        {"latency": {"budget_s": float("inf")}},
+        {"latency": {"budget_s": float("nan")}},  # 14
+        {"latency": {"budget_s": 1e9}},
+        {"latency": {"budget_s": 0}},
+        {"ablation_models": []},  # 15
+        {"latency": {"models": ["pokernet_050", "pokernet_050"]}},  # 16
+        {"seeds": [0, 0]},
+        {"table2_seeds": [1, 1]},
+    ],
+)
 def test_13_to_16_bad_workflow_configs_are_refused(override):
     assert _validate_config(override) is not None, override
 
 
 def test_13_the_config_recipe_names_are_the_packaged_recipes():
     from pokernet.train.recipe import packaged_recipes
+
     for name in packaged_recipes():
         assert _validate_config({"recipe": name}) is None
     assert _validate_config({"recipe": "my/recipes/long_run.yaml"}) is None  # a path stays allowed
 
 
 # ------------------------------------------------------------------------------ files
+
 
 def test_17_orphaned_temporary_files_are_removed_on_the_next_start(tmp_path, train_args, capsys):
     run = tmp_path / "run"
@@ -276,6 +346,7 @@ def test_18_figures_follow_the_umask(tmp_path):
     import matplotlib.pyplot as plt
 
     from pokernet.report.figures import save_figure
+
     old = os.umask(0o022)
     try:
         paths = save_figure(plt.figure(), [tmp_path / "fig.png", tmp_path / "fig.svg"])
@@ -294,19 +365,22 @@ def test_18_a_run_writes_files_by_the_umask(tmp_path, train_args, capsys):
         assert stat.S_IMODE((tmp_path / "run" / name).stat().st_mode) == 0o644
 
 
-@pytest.mark.parametrize("seed", ["99999999999999999999", "-1", str(2 ** 63), "1.5"])
+@pytest.mark.parametrize("seed", ["99999999999999999999", "-1", str(2**63), "1.5"])
 def test_19_seed_is_range_checked(tmp_path, train_args, capsys, seed):
     cli_fails(train_args(tmp_path / "run", "--seed", seed), capsys, "--seed")
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("model, options, key", [
-    ("pokernet_050", {"se": "no"}, "se"),
-    ("pokernet_050", {"width": True}, "width"),
-    ("pokernet_050", {"act": 6}, "act"),
-    ("pokernet_050", {"head_chs": 32.0}, "head_chs"),
-    ("ghostnet_050", {"drop_rate": "0.2"}, "drop_rate"),
-])
+@pytest.mark.parametrize(
+    "model, options, key",
+    [
+        ("pokernet_050", {"se": "no"}, "se"),
+        ("pokernet_050", {"width": True}, "width"),
+        ("pokernet_050", {"act": 6}, "act"),
+        ("pokernet_050", {"head_chs": 32.0}, "head_chs"),
+        ("ghostnet_050", {"drop_rate": "0.2"}, "drop_rate"),
+    ],
+)
 def test_20_model_options_are_type_checked(model, options, key):
     with pytest.raises(ValueError, match=key):
         create_model(model, **options)
@@ -318,29 +392,47 @@ def checkpoint_run(tmp_path, train_args, capsys):
     return tmp_path / "run" / CHECKPOINT
 
 
-@pytest.mark.parametrize("edit, key", [
-    (lambda c: c["model_options"].update(width=float("inf")), "model_options.width"),
-    (lambda c: c["model_options"].update(width="wide"), "model_options.width"),
-    (lambda c: c.update(config="x"), "config"),
-    (lambda c: c["config"]["recipe"]["data"].update(mean="x"), "config.recipe.data.mean"),
-    (lambda c: c.update(model_options=[1, 2]), "model_options"),
-    (lambda c: c.update(classes="abc"), "classes"),
-    (lambda c: c.update(model_state=[1, 2]), "model_state"),                      # issue 21
-    (lambda c: c.update(epoch=-3), "epoch must be in [1, 1]"),
-    (lambda c: c["model_options"].update(width=[0.5]), "model_options.width"),
-    (lambda c: c["model_options"].update(width="0.5"), "model_options.width"),
-    (lambda c: c.update(git_commit=5), "git_commit"),
-])
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda c: c["model_options"].update(width=float("inf")), "model_options.width"),
+        (lambda c: c["model_options"].update(width="wide"), "model_options.width"),
+        (lambda c: c.update(config="x"), "config"),
+        (lambda c: c["config"]["recipe"]["data"].update(mean="x"), "config.recipe.data.mean"),
+        (lambda c: c.update(model_options=[1, 2]), "model_options"),
+        (lambda c: c.update(classes="abc"), "classes"),
+        (lambda c: c.update(model_state=[1, 2]), "model_state"),  # issue 21
+        (lambda c: c.update(epoch=-3), "epoch must be in [1, 1]"),
+        (lambda c: c["model_options"].update(width=[0.5]), "model_options.width"),
+        (lambda c: c["model_options"].update(width="0.5"), "model_options.width"),
+        (lambda c: c.update(git_commit=5), "git_commit"),
+    ],
+)
 def test_21_a_hand_edited_checkpoint_is_named(tmp_path, checkpoint_run, train_image_folder, capsys, edit, key):
     checkpoint = torch.load(checkpoint_run, weights_only=True)
     edit(checkpoint)
     edited = tmp_path / "edited.pt"
     torch.save(checkpoint, edited)
-    cli_fails(["evaluate", "--checkpoint", str(edited), "--data", "imagenet", "--data-root", str(train_image_folder),
-            "--threads", "1"], capsys, str(edited), key)
+    cli_fails(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(edited),
+            "--data",
+            "imagenet",
+            "--data-root",
+            str(train_image_folder),
+            "--threads",
+            "1",
+        ],
+        capsys,
+        str(edited),
+        key,
+    )
 
 
 # ------------------------------------------------------------------------------ also
+
 
 def test_also_no_se_errors_name_no_se(tmp_path, train_args, capsys):
     argv = [a for a in train_args(tmp_path / "run") if a not in ("--width", "0.25", "--head-chs", "32")]
@@ -365,25 +457,48 @@ def test_also_a_subset_above_the_data_size_is_refused(tmp_path, train_args, caps
 
 # ------------------------------------------------------------------------------ file contracts
 
+
 def test_contract_json_refuses_nan_and_infinity(tmp_path):
     for constant in ("NaN", "Infinity", "-Infinity"):
         path = tmp_path / "m.json"
-        path.write_text('{"top1": %s}' % constant)
+        path.write_text(f'{{"top1": {constant}}}')
         with pytest.raises(ValueError, match=f"{path}.*not valid JSON"):
             schemas.read(path, "metrics")
     with pytest.raises(ValueError, match="top1 must be a finite number"):
         schemas.dumps("metrics", {"top1": math.nan}, "metrics.json")
 
 
-@pytest.mark.parametrize("kind, content, key", [
-    ("metrics", {"model": "pokernet_050", "model_options": {}, "top1": 101, "top5": 90, "epochs": 1,
-                 "seed": 0, "dataset": "x", "resolution": 28, "config_hash": "h"}, "top1"),
-    ("latency", {"hardware": {}, "versions": {}, "batch": 1, "resolution": 224, "results": [], "ratios": []},
-     "results"),
-    ("complexity", [{"model": "pokernet_050", "params": 0, "madds": 1, "resolution": 224, "options": {}}],
-     "[0].params"),
-    ("recipe", {"epochs": 1}, "missing key"),
-])
+@pytest.mark.parametrize(
+    "kind, content, key",
+    [
+        (
+            "metrics",
+            {
+                "model": "pokernet_050",
+                "model_options": {},
+                "top1": 101,
+                "top5": 90,
+                "epochs": 1,
+                "seed": 0,
+                "dataset": "x",
+                "resolution": 28,
+                "config_hash": "h",
+            },
+            "top1",
+        ),
+        (
+            "latency",
+            {"hardware": {}, "versions": {}, "batch": 1, "resolution": 224, "results": [], "ratios": []},
+            "results",
+        ),
+        (
+            "complexity",
+            [{"model": "pokernet_050", "params": 0, "madds": 1, "resolution": 224, "options": {}}],
+            "[0].params",
+        ),
+        ("recipe", {"epochs": 1}, "missing key"),
+    ],
+)
 def test_contract_checks_name_the_key(kind, content, key):
     with pytest.raises(ValueError, match=key.replace("[", r"\[").replace("]", r"\]")):
         schemas.check(kind, content, "somewhere")
@@ -391,29 +506,37 @@ def test_contract_checks_name_the_key(kind, content, key):
 
 def test_the_packaged_recipes_keep_their_contract():
     from pokernet.train.recipe import load_recipe, packaged_recipes
+
     for name in packaged_recipes():
         schemas.check("recipe", load_recipe(name), name)
 
 
 # ------------------------------------------------------------------------------ bounds before allocating (issue 21)
 
-@pytest.mark.parametrize("argv, key", [
-    (["latency", "pokernet_050", "--runtime", "onnxruntime", "--quick", "--threads", "5000"], "--threads"),
-    (["latency", "pokernet_050", "--resolution", "100000"], "--resolution"),
-    (["latency", "pokernet_050", "--batch", "100000"], "--batch"),
-    (["latency", "pokernet_050", "--budget-s", "0.1", "--min-runs", "1000000000"], "--min-runs"),
-    (["complexity", "pokernet_050", "--resolution", "100000"], "--resolution"),
-    (["train", "--model", "pokernet_050", "--threads", "100000"], "--threads"),
-])
+
+@pytest.mark.parametrize(
+    "argv, key",
+    [
+        (["latency", "pokernet_050", "--runtime", "onnxruntime", "--quick", "--threads", "5000"], "--threads"),
+        (["latency", "pokernet_050", "--resolution", "100000"], "--resolution"),
+        (["latency", "pokernet_050", "--batch", "100000"], "--batch"),
+        (["latency", "pokernet_050", "--budget-s", "0.1", "--min-runs", "1000000000"], "--min-runs"),
+        (["complexity", "pokernet_050", "--resolution", "100000"], "--resolution"),
+        (["train", "--model", "pokernet_050", "--threads", "100000"], "--threads"),
+    ],
+)
 def test_sizes_are_bounded_before_anything_is_allocated(capsys, argv, key):
     cli_fails(argv, capsys, key)
 
 
-@pytest.mark.parametrize("data, key", [
-    ("{resolution: 100000, resize: null, pad: 2}", "data.resolution"),
-    ("{resolution: 16, resize: 100000, pad: 2}", "data.resize"),
-    ("{resolution: 16, resize: null, pad: 1000000}", "data.pad"),
-])
+@pytest.mark.parametrize(
+    "data, key",
+    [
+        ("{resolution: 100000, resize: null, pad: 2}", "data.resolution"),
+        ("{resolution: 16, resize: 100000, pad: 2}", "data.resize"),
+        ("{resolution: 16, resize: null, pad: 1000000}", "data.pad"),
+    ],
+)
 def test_recipe_sizes_are_bounded(tmp_path, train_args, capsys, data, key):
     recipe = tmp_path / "big.yaml"
     recipe.write_text(f"name: big\nderives_from: imagenet\nepochs: 1\nbatch_size: 6\ndata: {data}\n")
@@ -432,6 +555,7 @@ def test_deep_json_is_refused_not_a_recursion_error(tmp_path):
 
 
 # ------------------------------------------------------------------------------ odd files in a run folder (issue 21)
+
 
 @pytest.mark.parametrize("name", [fileio.LOCK_NAME, "train.log"])
 def test_a_symlink_in_a_run_folder_is_refused_and_its_target_untouched(tmp_path, train_args, capsys, name):
@@ -455,6 +579,7 @@ def test_the_recheck_after_taking_the_lock_decides(tmp_path, train_args, capsys,
     """Two --resume runs of one folder: the second prepared while the run was unfinished, and the first
     finished it before the second took the lock. The second must find the run finished, rewrite nothing."""
     from pokernet.train import engine
+
     run = tmp_path / "run"
     assert run_cli(train_args(run, "--stop-after", "1"), capsys)[0] == 0
     claim, after_the_other = engine.claim_folder, {}

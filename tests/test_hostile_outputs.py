@@ -1,13 +1,13 @@
 """Hostile input (issue 21): one writer for every output (pokernet.fileio.write_all and check_outputs):
 the output checked before the work (writable, not a folder, not one of the command's inputs), a full
 disk or a permission error as one line, multi-file outputs all-or-nothing, temporary files cleaned."""
+
 from __future__ import annotations
 
 import errno
 from pathlib import Path
 
 import pytest
-
 from conftest import cli_fails, run_cli
 from test_hostile_input import read_only  # noqa: F401  (the fixture)
 
@@ -25,13 +25,17 @@ def test_a_report_never_overwrites_its_input(tmp_path, capsys):
     latency = tmp_path / "lat.json"
     latency.write_bytes((WORK / "latency/latency.json").read_bytes())
     before = latency.read_bytes()
-    cli_fails(["report", "table3", "--latency", str(latency), "--out", str(latency)], capsys,
-              "is also one of the inputs")
+    cli_fails(
+        ["report", "table3", "--latency", str(latency), "--out", str(latency)], capsys, "is also one of the inputs"
+    )
     assert latency.read_bytes() == before
     run = tmp_path / "metrics.json"
     run.write_bytes(Path(RUNS[0]).read_bytes())
-    cli_fails(["report", "table4", "--complexity", *COMPLEXITY, "--runs", str(run), *RUNS[1:], "--out", str(run)],
-              capsys, "is also one of the inputs")
+    cli_fails(
+        ["report", "table4", "--complexity", *COMPLEXITY, "--runs", str(run), *RUNS[1:], "--out", str(run)],
+        capsys,
+        "is also one of the inputs",
+    )
     assert run.read_bytes() == Path(RUNS[0]).read_bytes()
 
 
@@ -39,11 +43,15 @@ def test_a_report_out_that_is_a_folder_is_refused(tmp_path, capsys):
     cli_fails(_table4(tmp_path), capsys, "is a folder")
 
 
-@pytest.mark.parametrize("argv", [
-    lambda out: _table4(out / "t4.md"), lambda out: ["audit", "--out", str(out / "audit.md")],
-    lambda out: ["claims", "--out", str(out / "counts.json")],
-    lambda out: ["report", "fig5", "--out", str(out / "f.png")],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        lambda out: _table4(out / "t4.md"),
+        lambda out: ["audit", "--out", str(out / "audit.md")],
+        lambda out: ["claims", "--out", str(out / "counts.json")],
+        lambda out: ["report", "fig5", "--out", str(out / "f.png")],
+    ],
+)
 def test_outputs_into_a_read_only_folder_are_refused_before_the_work(tmp_path, capsys, read_only, argv):  # noqa: F811
     folder = read_only(tmp_path / "ro")
     cli_fails(argv(folder), capsys, str(folder), "not writable")
@@ -77,6 +85,7 @@ def test_a_study_ingest_into_a_file_is_refused(tmp_path, capsys):
     target.write_text("not a folder")
     archive = tmp_path / "a.tar.gz"
     import tarfile
+
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(RUNS[0], arcname="study/runs/pokernet_050/seed0/metrics.json")
     code, _, err = run_cli(["study", "ingest", str(archive), "--work-dir", str(target)], capsys)

@@ -1,6 +1,7 @@
 """Hostile input to the workflow (issue 21): config values never reach a shell unquoted, config paths
 and ranges are checked by the schema, a broken recipe or an alias bomb stops the DAG with the key and
 the file named, and a rerun retrains."""
+
 from __future__ import annotations
 
 import json
@@ -12,15 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_hostile_input import _validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def snakemake(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def overlay(tmp_path: Path, content: dict | str) -> str:
@@ -30,6 +31,7 @@ def overlay(tmp_path: Path, content: dict | str) -> str:
 
 
 # ------------------------------------------------------------------------------ the shell
+
 
 def test_the_injection_overlay_runs_nothing_and_a_path_with_spaces_works(tmp_path):
     results = f"{tmp_path}/inj.png;touch {tmp_path}/PWNED;echo "
@@ -44,8 +46,16 @@ def test_work_dir_and_data_root_with_spaces_reach_the_command_whole(tmp_path):
     root = tmp_path / "my data"
     root.mkdir()
     config = overlay(tmp_path, {"work_dir": "work/my smoke", "dataset": {"root": str(root)}})
-    done = snakemake("-n", "-p", "--cores", "1", "work/my smoke/runs/pokernet_050/seed0/metrics.json",
-                     "--configfile", "workflow/config/smoke.yaml", config)
+    done = snakemake(
+        "-n",
+        "-p",
+        "--cores",
+        "1",
+        "work/my smoke/runs/pokernet_050/seed0/metrics.json",
+        "--configfile",
+        "workflow/config/smoke.yaml",
+        config,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     command = next(line for line in done.stdout.splitlines() if " train --model " in line)
     words = shlex.split(command.split(">")[0])
@@ -53,24 +63,43 @@ def test_work_dir_and_data_root_with_spaces_reach_the_command_whole(tmp_path):
     assert words[words.index("--out") + 1] == "work/my smoke/runs/pokernet_050/seed0"
 
 
-@pytest.mark.parametrize("override", [
-    {"results_dir": ""}, {"work_dir": ""}, {"results_dir": "results\n/x"}, {"work_dir": "w\x00"},
-    {"dataset": {"root": ""}}, {"recipe": ""}, {"profile_name": "../x"}, {"profile_name": "a b"},
-    {"dataset": {"subset_per_class": 100000}}, {"seeds": [2 ** 70]}, {"table2_seeds": [2 ** 63]},
-    {"table2_paired_seeds": [-1]},
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"results_dir": ""},
+        {"work_dir": ""},
+        {"results_dir": "results\n/x"},
+        {"work_dir": "w\x00"},
+        {"dataset": {"root": ""}},
+        {"recipe": ""},
+        {"profile_name": "../x"},
+        {"profile_name": "a b"},
+        {"dataset": {"subset_per_class": 100000}},
+        {"seeds": [2**70]},
+        {"table2_seeds": [2**63]},
+        {"table2_paired_seeds": [-1]},
+    ],
+)
 def test_config_paths_and_ranges_are_checked_by_the_schema(override):
     assert _validate_config(override) is not None, override
 
 
 def test_an_empty_results_dir_is_refused_before_any_job(tmp_path):
-    done = snakemake("-n", "--cores", "1", "fig5", "--configfile", "workflow/config/smoke.yaml",
-                     overlay(tmp_path, {"results_dir": ""}))
+    done = snakemake(
+        "-n",
+        "--cores",
+        "1",
+        "fig5",
+        "--configfile",
+        "workflow/config/smoke.yaml",
+        overlay(tmp_path, {"results_dir": ""}),
+    )
     assert done.returncode != 0
     assert "results_dir" in done.stdout + done.stderr
 
 
 # ------------------------------------------------------------------------------ what the DAG reads
+
 
 def _bomb() -> str:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
@@ -80,8 +109,16 @@ def _bomb() -> str:
 
 def test_an_alias_bomb_in_an_overlay_is_refused_within_seconds(tmp_path):
     start = time.monotonic()
-    done = snakemake("-n", "--cores", "1", "fig5", "--configfile", "workflow/config/smoke.yaml",
-                     overlay(tmp_path, _bomb()), timeout=60)
+    done = snakemake(
+        "-n",
+        "--cores",
+        "1",
+        "fig5",
+        "--configfile",
+        "workflow/config/smoke.yaml",
+        overlay(tmp_path, _bomb()),
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "the workflow config: more than 1,000,000 values" in done.stdout + done.stderr
     assert time.monotonic() - start < 30
@@ -95,15 +132,20 @@ def _write(path: Path, content: str | bytes | None) -> Path:
     return path
 
 
-BROKEN_RECIPES = [(None, "is neither a file nor a packaged recipe"), ("- a\n- b\n", "must be a YAML mapping"),
-                  ("name: [unclosed\n", "not valid YAML"), (b"name: caf\xe9\n", "not UTF-8 text"),
-                  ("name: x\nchanges: " + "[" * 50000 + "]" * 50000 + "\n", "nested deeper than"),
-                  (_bomb(), "YAML aliases (*name) are not accepted")]
+BROKEN_RECIPES = [
+    (None, "is neither a file nor a packaged recipe"),
+    ("- a\n- b\n", "must be a YAML mapping"),
+    ("name: [unclosed\n", "not valid YAML"),
+    (b"name: caf\xe9\n", "not UTF-8 text"),
+    ("name: x\nchanges: " + "[" * 50000 + "]" * 50000 + "\n", "nested deeper than"),
+    (_bomb(), "YAML aliases (*name) are not accepted"),
+]
 
 
 @pytest.mark.parametrize("recipe_text, message", BROKEN_RECIPES)
 def test_a_broken_recipe_is_one_line_naming_the_file(tmp_path, recipe_text, message):
     from pokernet.train.recipe import load_recipe
+
     recipe = _write(tmp_path / "broken.yaml", recipe_text)
     with pytest.raises((ValueError, FileNotFoundError)) as error:
         load_recipe(str(recipe))
@@ -112,14 +154,22 @@ def test_a_broken_recipe_is_one_line_naming_the_file(tmp_path, recipe_text, mess
 
 def test_a_broken_recipe_stops_the_dag_naming_the_key_and_the_file(tmp_path):
     recipe = _write(tmp_path / "broken.yaml", b"name: caf\xe9\n")
-    done = snakemake("-n", "--cores", "1", "fig5", "--configfile", "workflow/config/smoke.yaml",
-                     overlay(tmp_path, {"recipe": str(recipe)}))
+    done = snakemake(
+        "-n",
+        "--cores",
+        "1",
+        "fig5",
+        "--configfile",
+        "workflow/config/smoke.yaml",
+        overlay(tmp_path, {"recipe": str(recipe)}),
+    )
     assert done.returncode != 0
     out = done.stdout + done.stderr
     assert f"config key recipe: recipe {recipe}: not UTF-8 text" in out, out[-2000:]
 
 
 # ------------------------------------------------------------------------------ a rerun is a rerun
+
 
 @pytest.fixture
 def tiny_workflow(tmp_path, train_image_folder, train_tiny_recipe):
@@ -128,13 +178,28 @@ def tiny_workflow(tmp_path, train_image_folder, train_tiny_recipe):
     target = str(work / "runs/pokernet_050/seed0/metrics.json")
 
     def run(*extra: str, **config) -> Path:
-        content = {"work_dir": str(work), "results_dir": str(tmp_path / "results"), "profile_name": "hostile",
-                   "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
-                   "recipe": str(train_tiny_recipe), "epochs": 1, **config}
-        done = snakemake("--cores", "1", target, "--configfile", "workflow/config/smoke.yaml",
-                         overlay(tmp_path, content), *extra, timeout=300)
+        content = {
+            "work_dir": str(work),
+            "results_dir": str(tmp_path / "results"),
+            "profile_name": "hostile",
+            "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
+            "recipe": str(train_tiny_recipe),
+            "epochs": 1,
+            **config,
+        }
+        done = snakemake(
+            "--cores",
+            "1",
+            target,
+            "--configfile",
+            "workflow/config/smoke.yaml",
+            overlay(tmp_path, content),
+            *extra,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return Path(target).parent
+
     return run
 
 
@@ -148,6 +213,7 @@ def test_forceall_and_a_changed_config_retrain_from_scratch(tiny_workflow):
     import torch
 
     from pokernet.provenance import git_commit
+
     run_dir = tiny_workflow()
     first = _trained(run_dir)
     assert first[3] == git_commit()

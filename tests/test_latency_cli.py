@@ -1,4 +1,5 @@
 """`pokernet latency` / `pokernet profile`: JSON contract, ONNX check, bad inputs."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,28 @@ def quick_report(tmp_path_factory):
     In its own process, as users run it: OpenVINO loaded into the pytest process crashed later
     tests (SIGSEGV; see tests/test_latency_openvino.py)."""
     out = tmp_path_factory.mktemp("latency") / "latency.json"
-    done = subprocess.run([sys.executable, "-m", "pokernet", "latency", "pokernet_050", "--runtime", "all",
-                           "--threads", "1", "--quick", "--resolution", "32", "--json", "--out", str(out)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pokernet",
+            "latency",
+            "pokernet_050",
+            "--runtime",
+            "all",
+            "--threads",
+            "1",
+            "--quick",
+            "--resolution",
+            "32",
+            "--json",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout), done.stderr, out
 
@@ -41,8 +61,8 @@ def test_json_has_the_contract_keys(quick_report):
     assert report["batch"] == 1 and report["resolution"] == 32
     assert report["rewrite_choice"] == choice_note(report["hardware"]["isa"])  # Table 3 prints it
     assert {(r["model"], r["runtime"]) for r in report["results"]} == {
-        (m, rt) for m in ("pokernet_050", "ghostnet_050") for rt in ALL_RUNTIMES
-        if runtime_spec(rt).min_threads == 1}  # paper_parallel needs 2 threads: skipped, said on stderr
+        (m, rt) for m in ("pokernet_050", "ghostnet_050") for rt in ALL_RUNTIMES if runtime_spec(rt).min_threads == 1
+    }  # paper_parallel needs 2 threads: skipped, said on stderr
     for r in report["results"]:
         assert {"model", "runtime", "threads", "median_ms", "iqr_ms", "runs"} <= set(r)
         assert r["median_ms"] > 0 and r["iqr_ms"] >= 0 and r["runs"] >= 3 and r["threads"] == 1
@@ -67,14 +87,17 @@ def test_out_file_is_the_same_json(quick_report):
     assert not list(out.parent.glob(".*.tmp"))
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["latency", "no_such_model", "--quick"], "unknown model"),
-    (["latency", "pokernet_050", "--runtime", "tvm"], "invalid choice"),
-    (["latency", "pokernet_050", "--threads", "0"], "must be >= 1"),
-    (["latency", "pokernet_050", "--budget-s", "-1"], "must be > 0"),
-    (["latency"], "at least one model"),
-    (["profile", "no_such_model"], "unknown model"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["latency", "no_such_model", "--quick"], "unknown model"),
+        (["latency", "pokernet_050", "--runtime", "tvm"], "invalid choice"),
+        (["latency", "pokernet_050", "--threads", "0"], "must be >= 1"),
+        (["latency", "pokernet_050", "--budget-s", "-1"], "must be > 0"),
+        (["latency"], "at least one model"),
+        (["profile", "no_such_model"], "unknown model"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     try:
         code = main(argv)
@@ -105,12 +128,14 @@ def test_noop_slice_removal_removes_slices_and_keeps_the_graph_output():
 
     import onnx
     import onnxruntime as ort
+
     model = create_model("ghostnet_050").eval()
     x = torch.randn(1, 3, 32, 32)
     buffer = io.BytesIO()
     with torch.no_grad():
-        torch.onnx.export(model, (x,), buffer, dynamo=False, opset_version=17, input_names=["input"],
-                          output_names=["output"])
+        torch.onnx.export(
+            model, (x,), buffer, dynamo=False, opset_version=17, input_names=["input"], output_names=["output"]
+        )
     raw = buffer.getvalue()
 
     def slices(model_bytes):
@@ -137,10 +162,12 @@ def test_interleaved_timing_and_summary():
 
 
 def test_ratios_one_per_setting_and_their_spread_over_invocations():
-    results = [{"model": "pokernet_100", "runtime": "eager", "threads": 1, "median_ms": 10.0},
-               {"model": "ghostnet_100", "runtime": "eager", "threads": 1, "median_ms": 8.0},
-               {"model": "pokernet_100", "runtime": "onnxruntime", "threads": 1, "median_ms": 6.0},
-               {"model": "ghostnet_100", "runtime": "onnxruntime", "threads": 1, "median_ms": 5.0}]
+    results = [
+        {"model": "pokernet_100", "runtime": "eager", "threads": 1, "median_ms": 10.0},
+        {"model": "ghostnet_100", "runtime": "eager", "threads": 1, "median_ms": 8.0},
+        {"model": "pokernet_100", "runtime": "onnxruntime", "threads": 1, "median_ms": 6.0},
+        {"model": "ghostnet_100", "runtime": "onnxruntime", "threads": 1, "median_ms": 5.0},
+    ]
     got = {r["runtime"]: r for r in ratios(results, ["eager", "onnxruntime"])}
     assert got == {"eager": {**got["eager"], "ratio": 1.25}, "onnxruntime": {**got["onnxruntime"], "ratio": 1.2}}
     stable = ratio_spread([1.00, 1.02, 0.99, 1.01, 1.00])
@@ -150,8 +177,25 @@ def test_ratios_one_per_setting_and_their_spread_over_invocations():
 
 
 def test_invocations_run_in_separate_processes_and_combine(capsys):
-    assert main(["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick", "--resolution", "32",
-                 "--invocations", "2", "--json"]) == 0
+    assert (
+        main(
+            [
+                "latency",
+                "pokernet_050",
+                "--runtime",
+                "eager",
+                "--threads",
+                "1",
+                "--quick",
+                "--resolution",
+                "32",
+                "--invocations",
+                "2",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert len(report["invocations"]) == 2 and report["command"].endswith("--invocations 2")
     [ratio] = report["ratios"]

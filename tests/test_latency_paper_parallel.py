@@ -1,5 +1,6 @@
 """The ``paper_parallel`` runtime (§4.1's protocol): exact, forked, timed with its reference,
 and explicit about the thread counts it cannot run at."""
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,16 @@ def test_one_thread_is_refused_by_the_builder_and_skipped_by_measure():
     with pytest.raises(ValueError, match="at least 2 threads"):
         paper_parallel_call(model, x, 1, torch.contiguous_format)
     said: list[str] = []
-    report = measure(["ghostnet_050"], ["torchscript", "paper_parallel"], [1], resolution=RESOLUTION,
-                     budget_s=0.01, min_runs=2, warmup_s=0.0, log=said.append)
+    report = measure(
+        ["ghostnet_050"],
+        ["torchscript", "paper_parallel"],
+        [1],
+        resolution=RESOLUTION,
+        budget_s=0.01,
+        min_runs=2,
+        warmup_s=0.0,
+        log=said.append,
+    )
     assert {(r["runtime"], r["threads"]) for r in report["results"]} == {("torchscript", 1)}
     assert any("paper_parallel: not timed at 1 thread" in line for line in said)
 
@@ -87,8 +96,9 @@ def test_cli_threads_1_is_one_line_exit_2(capsys):
 
 @pytest.mark.skipif(available_cores() < 2, reason="the runtime is timed at >= 2 threads only")
 def test_cli_quick_json_prints_both_medians_and_the_ratio(capsys):
-    code = main(["latency", "pokernet_050", "--runtime", "paper_parallel", "--quick", "--json",
-                 "--resolution", str(RESOLUTION)])
+    code = main(
+        ["latency", "pokernet_050", "--runtime", "paper_parallel", "--quick", "--json", "--resolution", str(RESOLUTION)]
+    )
     captured = capsys.readouterr()
     assert code == 0
     report = json.loads(captured.out)

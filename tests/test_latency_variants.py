@@ -1,10 +1,11 @@
 """The Poker expansion variants and the inference path are exact rewrites of the model."""
+
 from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 from timm.models.ghostnet import GhostModule
+from torch import nn
 
 from pokernet.latency.choice import choice_note, chosen_variant, load_choice
 from pokernet.latency.equivalence import randomize_bn
@@ -22,8 +23,9 @@ def randomize(module: nn.Module, seed: int = 0) -> nn.Module:
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("m,k,act", [(4, 2, nn.ReLU6), (6, 3, nn.Hardswish), (5, 4, nn.ReLU6),
-                                     (8, 5, nn.ReLU), (3, 6, nn.Hardswish)])
+@pytest.mark.parametrize(
+    "m,k,act", [(4, 2, nn.ReLU6), (6, 3, nn.Hardswish), (5, 4, nn.ReLU6), (8, 5, nn.ReLU), (3, 6, nn.Hardswish)]
+)
 def test_expansion_variant_equals_reference_module(variant, m, k, act):
     torch.manual_seed(m * 10 + k)
     poker = randomize(PokerModule(m, m * k, act))
@@ -36,8 +38,10 @@ def test_expansion_variant_equals_reference_module(variant, m, k, act):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("m,k,out,stride,se", [(4, 3, 4, 1, True), (4, 6, 8, 2, True), (8, 2, 8, 1, False),
-                                               (6, 4, 6, 1, True), (6, 5, 10, 2, False)])
+@pytest.mark.parametrize(
+    "m,k,out,stride,se",
+    [(4, 3, 4, 1, True), (4, 6, 8, 2, True), (8, 2, 8, 1, False), (6, 4, 6, 1, True), (6, 5, 10, 2, False)],
+)
 def test_folded_permutation_keeps_bottleneck_output(variant, m, k, out, stride, se):
     """tile/split emit channels as b*M+i: folded into SE, downsample and Ghost weights."""
     torch.manual_seed(k)
@@ -123,8 +127,9 @@ def test_recorded_choice_is_the_measured_fastest():
 
 def test_choice_falls_back_to_reference_or_overall_winner():
     assert chosen_variant("eager", 1, 4, 2, 8, choice={}) == "grouped"
-    choice = {"expansion": {"choice": {"eager": {"1": {"M4_k2_s8": "tile"}}},
-                            "overall": {"eager": {"1": "interleave"}}}}
+    choice = {
+        "expansion": {"choice": {"eager": {"1": {"M4_k2_s8": "tile"}}}, "overall": {"eager": {"1": "interleave"}}}
+    }
     assert chosen_variant("eager", 1, 4, 2, 8, choice=choice) == "tile"
     assert chosen_variant("eager", 3, 4, 2, 8, choice=choice) == "tile"  # nearest thread count
     assert chosen_variant("eager", 1, 4, 2, 16, choice=choice) == "interleave"
@@ -133,6 +138,7 @@ def test_choice_falls_back_to_reference_or_overall_winner():
 def test_every_pokernet_block_folds_the_order_itself():
     """The rewrite is the block's own method: no expansion of PokerNet pays an un-permute."""
     from pokernet.latency.variants import Expansion
+
     fast, used = optimize_for_inference(create_model("pokernet_050"), "eager", resolution=None, variant="tile")
     expansions = [m for m in fast.modules() if isinstance(m, Expansion)]
     assert len(expansions) == used["tile"] == 10
@@ -155,4 +161,3 @@ def test_a_run_says_which_recorded_choice_it_applies_and_on_which_isa():
     assert "measured on AMD EPYC (AVX512, threads 1, 2)" in other and "no choice measured for AVX2" in other
     assert choice_note("AVX2", choice={}).startswith("none recorded")
     assert choice_note("AVX2", optimized=False, choice=recorded).startswith("none (--direct")
-

@@ -1,6 +1,7 @@
 """The XNNPACK runtime (ExecuTorch's XNNPACK delegate, an optional extra): its output equals
 PyTorch's with every conv delegated, its thread count is set, a missing package is one line,
 and the no-op aliases that would split the delegate are removed without changing the output."""
+
 from __future__ import annotations
 
 import contextlib
@@ -19,14 +20,17 @@ from pokernet.models import create_model
 
 RESOLUTION = 64  # the same graph as at 224, smaller activations
 HAS_EXECUTORCH = importlib.util.find_spec("executorch") is not None
-needs_executorch = pytest.mark.skipif(not HAS_EXECUTORCH, reason='executorch not installed (pip install -e ".[xnnpack]")')
+needs_executorch = pytest.mark.skipif(
+    not HAS_EXECUTORCH, reason='executorch not installed (pip install -e ".[xnnpack]")'
+)
 
 
 @pytest.fixture
 def no_executorch(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(runtimes.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "executorch" else real(name, *a))
+    monkeypatch.setattr(
+        runtimes.importlib.util, "find_spec", lambda name, *a: None if name == "executorch" else real(name, *a)
+    )
 
 
 def test_missing_executorch_is_one_line(no_executorch):
@@ -81,6 +85,7 @@ def test_xnnpack_threads_are_set():
     from executorch.extension.pybindings import portable_lib
 
     from pokernet.latency.xnnpack_runtime import set_xnnpack_threads
+
     for threads in (2, 1):
         set_xnnpack_threads(threads)
         assert portable_lib._threadpool_get_thread_count() == threads

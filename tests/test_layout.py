@@ -1,5 +1,6 @@
 """The layout: imports flow one way with no circle, a command lives in `pokernet/<pkg>/cli.py`,
 functions stay short, and the DAG declares what its jobs read (issue 11)."""
+
 from __future__ import annotations
 
 import ast
@@ -21,6 +22,7 @@ LONG_FUNCTIONS: dict[str, str] = {}
 
 # ------------------------------------------------------------------------------------ imports
 
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -39,7 +41,7 @@ def import_graph() -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
             else:
@@ -98,34 +100,49 @@ def test_no_import_circle():
 
 def test_only_the_cli_wiring_imports_a_command_module():
     entry = {"pokernet.cli", "pokernet.__main__"}
-    wrong = {(module, target) for module, targets in import_graph().items() for target in targets
-             if target.endswith(".cli") and module not in entry}
+    wrong = {
+        (module, target)
+        for module, targets in import_graph().items()
+        for target in targets
+        if target.endswith(".cli") and module not in entry
+    }
     assert wrong == set()
 
 
 def test_argument_helpers_are_for_command_modules_only():
-    wrong = {module for module, targets in import_graph().items()
-             if "pokernet.cliargs" in targets and not module.endswith(".cli")}
+    wrong = {
+        module
+        for module, targets in import_graph().items()
+        if "pokernet.cliargs" in targets and not module.endswith(".cli")
+    }
     assert wrong == set()
 
 
-@pytest.mark.parametrize("lower, upper", [
-    ("pokernet.models", ("pokernet.complexity", "pokernet.train", "pokernet.latency", "pokernet.report")),
-    ("pokernet.complexity", ("pokernet.train", "pokernet.latency", "pokernet.report")),
-    ("pokernet.train", ("pokernet.complexity", "pokernet.latency", "pokernet.report")),
-    ("pokernet.latency", ("pokernet.train", "pokernet.report")),
-    ("pokernet.datasets", ("pokernet.models", "pokernet.train", "pokernet.latency", "pokernet.report")),
-])
+@pytest.mark.parametrize(
+    "lower, upper",
+    [
+        ("pokernet.models", ("pokernet.complexity", "pokernet.train", "pokernet.latency", "pokernet.report")),
+        ("pokernet.complexity", ("pokernet.train", "pokernet.latency", "pokernet.report")),
+        ("pokernet.train", ("pokernet.complexity", "pokernet.latency", "pokernet.report")),
+        ("pokernet.latency", ("pokernet.train", "pokernet.report")),
+        ("pokernet.datasets", ("pokernet.models", "pokernet.train", "pokernet.latency", "pokernet.report")),
+    ],
+)
 def test_imports_flow_one_way(lower, upper):
     """models -> complexity / train / latency -> report -> CLI: never back."""
-    wrong = {(module, target) for module, targets in import_graph().items()
-             if module == lower or module.startswith(lower + ".")
-             for target in targets if target.startswith(upper) and not module.endswith(".cli")}
+    wrong = {
+        (module, target)
+        for module, targets in import_graph().items()
+        if module == lower or module.startswith(lower + ".")
+        for target in targets
+        if target.startswith(upper) and not module.endswith(".cli")
+    }
     assert wrong == set()
 
 
 def test_every_command_is_its_package_cli():
     from pokernet.cli import COMMANDS, command_module
+
     for name, (package, _help) in COMMANDS.items():
         module = command_module(name)
         assert module.__name__ == f"pokernet.{package}.cli"
@@ -147,9 +164,11 @@ def test_functions_are_short():
 
 # ------------------------------------------------------------------------------------ workflow
 
+
 def snakemake(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def planned_rules(output: str) -> set[str]:
@@ -182,10 +201,13 @@ def workflow_copy(tmp_path_factory) -> Path:
 REPORT_RULES = {"table2", "table3", "table4", "table5", "fig5", "fig6", "summary", "audit", "tables"}
 
 
-@pytest.mark.parametrize("hidden, rules", [
-    ("pokernet/data/paper.yaml", REPORT_RULES | {"claim_counts"}),  # pokernet claims reads Table 2's rows
-    ("pokernet/latency/expansion_choice.json", {"latency", "table3", "summary", "tables"}),
-])
+@pytest.mark.parametrize(
+    "hidden, rules",
+    [
+        ("pokernet/data/paper.yaml", REPORT_RULES | {"claim_counts"}),  # pokernet claims reads Table 2's rows
+        ("pokernet/latency/expansion_choice.json", {"latency", "table3", "summary", "tables"}),
+    ],
+)
 def test_editing_a_file_a_job_reads_replans_its_rules(workflow_copy, hidden, rules):
     path = workflow_copy / hidden
     original = path.read_text()
@@ -217,10 +239,20 @@ CODE_DIRS = ("pokernet/schemas/",)
 
 def packaged_data_files() -> list[str]:
     """Every file under pokernet/data/ and every JSON/YAML file under pokernet/ (tracked or new)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "pokernet"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    return sorted(name for name in listed if (ROOT / name).is_file() and not name.startswith(CODE_DIRS)
-                  and (name.startswith("pokernet/data/") or Path(name).suffix in (".json", ".yaml", ".yml")))
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "pokernet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return sorted(
+        name
+        for name in listed
+        if (ROOT / name).is_file()
+        and not name.startswith(CODE_DIRS)
+        and (name.startswith("pokernet/data/") or Path(name).suffix in (".json", ".yaml", ".yml"))
+    )
 
 
 def declared_readers() -> dict[Path, set[str]]:
@@ -245,12 +277,15 @@ def test_every_packaged_data_file_is_declared_by_the_rules_that_read_it():
         assert rules == READERS[name], f"{name}: declared by {sorted(rules)}, read by {sorted(READERS[name])}"
 
 
-@pytest.mark.parametrize("target", [
-    "work/default/runs/resnet50/seed0/metrics.json",
-    "work/default/runs/pokernet_050-bogus/seed0/metrics.json",
-    "work/default/runs/pokernet_050/seedX/metrics.json",
-    "work/default/complexity/pokernet_050/extra.json",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "work/default/runs/resnet50/seed0/metrics.json",
+        "work/default/runs/pokernet_050-bogus/seed0/metrics.json",
+        "work/default/runs/pokernet_050/seedX/metrics.json",
+        "work/default/complexity/pokernet_050/extra.json",
+    ],
+)
 def test_wildcards_match_only_known_variants_and_whole_seeds(target):
     result = snakemake("-n", target)
     assert result.returncode != 0
@@ -268,8 +303,10 @@ def test_lint_every_rule_has_its_conda_env_and_log():
     assert "Congratulations" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("conda") is None and shutil.which("mamba") is None,
-                    reason="no conda here: snakemake refuses --sdm conda even for a dry run")
+@pytest.mark.skipif(
+    shutil.which("conda") is None and shutil.which("mamba") is None,
+    reason="no conda here: snakemake refuses --sdm conda even for a dry run",
+)
 def test_conda_dry_run():
     result = snakemake("-n", "tables", "--forceall", "--sdm", "conda")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -282,9 +319,12 @@ def pip_requirements(path: Path) -> set[str]:
 
 
 def test_job_env_has_the_runtime_dependencies_of_environment_yml():
-    tools = {"snakemake", "pytest", "snakemake-executor-plugin-slurm"}
-    full = {r for r in pip_requirements(ROOT / "environment.yml")
-            if not any(r.startswith(t + op) for t in tools for op in ("=", ">", "<", "~", "!"))}
+    tools = {"snakemake", "pytest", "snakemake-executor-plugin-slurm", "ruff", "snakefmt"}
+    full = {
+        r
+        for r in pip_requirements(ROOT / "environment.yml")
+        if not any(r.startswith(t + op) for t in tools for op in ("=", ">", "<", "~", "!"))
+    }
     assert pip_requirements(ROOT / "workflow/envs/pokernet.yaml") == full
 
 

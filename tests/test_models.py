@@ -1,4 +1,5 @@
 """Every registry model builds and runs; PokerNet follows Table 1; options are checked."""
+
 import pytest
 import torch
 
@@ -7,9 +8,19 @@ from pokernet.models import TABLE1_BLOCKS, PokerNet
 from pokernet.paper import table
 
 REGISTRY_NAMES = [
-    "pokernet_050", "pokernet_100", "ghostnet_050", "ghostnet_100", "mobilenetv3_small_075",
-    "mobilenetv3_large_075", "shufflenetv2_050", "shufflenetv2_100", "mobilenetv2_035",
-    "mobilenetv2_060", "shufflenetv1_050_g8", "shufflenetv1_100_g3", "mobilenetv1_050",
+    "pokernet_050",
+    "pokernet_100",
+    "ghostnet_050",
+    "ghostnet_100",
+    "mobilenetv3_small_075",
+    "mobilenetv3_large_075",
+    "shufflenetv2_050",
+    "shufflenetv2_100",
+    "mobilenetv2_035",
+    "mobilenetv2_060",
+    "shufflenetv1_050_g8",
+    "shufflenetv1_100_g3",
+    "mobilenetv1_050",
 ]
 
 
@@ -40,14 +51,22 @@ def test_table1_transcription_matches_the_model_config():
     assert len(rows) == len(TABLE1_BLOCKS) == 16
     for row, block in zip(rows, TABLE1_BLOCKS):
         kind, in_chs, exp_chs, out_chs, se, stride, act = row
-        assert (block.kind, block.in_chs, block.exp_chs, block.out_chs, block.se, block.stride) == \
-            (kind, in_chs, exp_chs, out_chs, se, stride)
+        assert (block.kind, block.in_chs, block.exp_chs, block.out_chs, block.se, block.stride) == (
+            kind,
+            in_chs,
+            exp_chs,
+            out_chs,
+            se,
+            stride,
+        )
         assert block.hard_swish == (act == "hard_swish")
 
 
 def test_pokernet_structure_follows_table1():
-    from pokernet.models.layers import PokerBottleneck
     from timm.models.ghostnet import GhostBottleneck
+
+    from pokernet.models.layers import PokerBottleneck
+
     model = PokerNet(1.0)
     assert model.stem[0].out_channels == 20 and model.stem[0].stride == (2, 2)
     for block, cfg in zip(model.blocks, TABLE1_BLOCKS):
@@ -60,22 +79,32 @@ def test_pokernet_structure_follows_table1():
     assert isinstance(model.dropout, torch.nn.Dropout) and model.dropout.p == 0.2
 
 
-@pytest.mark.parametrize("act, expected", [("relu", {torch.nn.ReLU}), ("relu6", {torch.nn.ReLU6}),
-                                           ("relu6_hs", {torch.nn.ReLU6, torch.nn.Hardswish})])
+@pytest.mark.parametrize(
+    "act, expected",
+    [("relu", {torch.nn.ReLU}), ("relu6", {torch.nn.ReLU6}), ("relu6_hs", {torch.nn.ReLU6, torch.nn.Hardswish})],
+)
 def test_activation_schemes(act, expected):
     model = PokerNet(0.5, act=act)
     # SE's internal ReLU is timm's default and not part of the scheme: look outside SE only.
-    kinds = {type(m) for name, m in model.named_modules() if ".se." not in f".{name}."
-             and isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6, torch.nn.Hardswish))}
+    kinds = {
+        type(m)
+        for name, m in model.named_modules()
+        if ".se." not in f".{name}." and isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6, torch.nn.Hardswish))
+    }
     assert kinds == expected
     if act == "relu6_hs":
         last_stage = model.blocks[-4:]
-        assert all(isinstance(m, torch.nn.Hardswish) for b in last_stage for m in b.poker.pointwise
-                   if not isinstance(m, (torch.nn.Conv2d, torch.nn.BatchNorm2d)))
+        assert all(
+            isinstance(m, torch.nn.Hardswish)
+            for b in last_stage
+            for m in b.poker.pointwise
+            if not isinstance(m, (torch.nn.Conv2d, torch.nn.BatchNorm2d))
+        )
 
 
 def test_no_se_removes_poker_se_only():
     from timm.layers import SEModule
+
     with_se = sum(isinstance(m, SEModule) for m in PokerNet(1.0).modules())
     without = PokerNet(1.0, se=False)
     assert with_se == 10  # 10 P-bnecks

@@ -1,4 +1,5 @@
 """The grouped conv with channel multiplier k equals k parallel depthwise convs (Fig. 3)."""
+
 import pytest
 import torch
 from torch import nn
@@ -12,8 +13,8 @@ class LiteralKBranchExpansion(nn.Module):
     def __init__(self, channels: int, k: int, kernel: int = 3):
         super().__init__()
         self.branches = nn.ModuleList(
-            nn.Conv2d(channels, channels, kernel, padding=kernel // 2, groups=channels, bias=False)
-            for _ in range(k))
+            nn.Conv2d(channels, channels, kernel, padding=kernel // 2, groups=channels, bias=False) for _ in range(k)
+        )
 
     def forward(self, x):
         return torch.cat([branch(x) for branch in self.branches], dim=1)

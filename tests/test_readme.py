@@ -3,6 +3,7 @@
 parsed by its own parser, the quick ones run, Snakemake's are planned (`-n`) in a copy of the tree
 laid out as a fresh clone, and the HTML report is written there and must hold every table, figure
 and narrative section. CI (.ci/run) runs the set-up, the test command and the smoke target for real."""
+
 import base64
 import json
 import re
@@ -10,10 +11,10 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -51,7 +52,7 @@ def pokernet_argv(command: str) -> list[str] | None:
     if argv[0] == "pokernet":
         return argv[1:]
     if argv[0] == "torchrun" and "pokernet" in argv:
-        return argv[argv.index("pokernet") + 1:]
+        return argv[argv.index("pokernet") + 1 :]
     return None
 
 
@@ -81,6 +82,7 @@ def test_every_readme_command_is_checked():
 @pytest.mark.parametrize("command", [c for c in COMMANDS if kind(c) == "pokernet"])
 def test_pokernet_command_parses_as_written(command):
     from pokernet.cli import build_parser
+
     build_parser().parse_args(pokernet_argv(command))  # an unknown option or bad value exits 2
 
 
@@ -106,8 +108,16 @@ def fresh_tree(tmp_path_factory) -> Path:
     modification times are as a checkout leaves them), no .snakemake/, work/ or logs/."""
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: the fresh-clone layout cannot be listed")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     tree = tmp_path_factory.mktemp("fresh")
     for name in sorted(n for n in listed if n and (ROOT / n).is_file()):
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
@@ -116,8 +126,9 @@ def fresh_tree(tmp_path_factory) -> Path:
 
 
 def snakemake(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 # Jobs that only render committed numbers again (seconds, deterministic).
@@ -130,8 +141,10 @@ def test_main_command_on_a_fresh_clone_plans_no_training(fresh_tree):
     older than its inputs by microseconds. It never retrains or re-measures latency."""
     assert "bash scripts/setup.sh && snakemake --cores 8 tables" in README
     if not list(fresh_tree.glob("work/default/runs/*/seed*/metrics.json")):
-        pytest.skip("work/default/ is not committed: without the runs' metrics.json a fresh clone may plan "
-                    "the whole DAG (retraining) whenever the checkout leaves a table older than its inputs")
+        pytest.skip(
+            "work/default/ is not committed: without the runs' metrics.json a fresh clone may plan "
+            "the whole DAG (retraining) whenever the checkout leaves a table older than its inputs"
+        )
     result = snakemake(["--cores", "8", "tables", "-n"], fresh_tree)
     assert result.returncode == 0, result.stderr[-2000:]
     output = result.stdout + result.stderr
@@ -140,8 +153,10 @@ def test_main_command_on_a_fresh_clone_plans_no_training(fresh_tree):
     assert "Nothing to be done" in README and "--forceall" in README and "--unlock" in README
 
 
-@pytest.mark.parametrize("command", sorted({c.removesuffix(" -n") for c in COMMANDS if kind(c) == "snakemake"}
-                                           - {"snakemake --cores 8 tables"}))
+@pytest.mark.parametrize(
+    "command",
+    sorted({c.removesuffix(" -n") for c in COMMANDS if kind(c) == "snakemake"} - {"snakemake --cores 8 tables"}),
+)
 def test_snakemake_command_plans_as_written(command, fresh_tree):
     argv = shlex.split(command)[1:]
     if "--report" in argv:  # quick: writes the HTML report of the committed results
@@ -157,8 +172,15 @@ def test_snakemake_command_plans_as_written(command, fresh_tree):
 
 
 # What the report must carry: the paper's Tables 2-5 and Figs. 5-6, the claim summary.
-REPORTED = ["results/table2.md", "results/table3.md", "results/table4.md", "results/table5.md",
-            "results/fig5.png", "results/fig6.png", "results/summary.md"]
+REPORTED = [
+    "results/table2.md",
+    "results/table3.md",
+    "results/table4.md",
+    "results/table5.md",
+    "results/fig5.png",
+    "results/fig6.png",
+    "results/summary.md",
+]
 
 
 def embedded_file(html: str, path: str) -> bytes:
@@ -174,6 +196,7 @@ def section_ids(path: Path) -> list[str]:
     """The ids docutils gives the headings of one narrative file."""
     from docutils import nodes
     from docutils.core import publish_doctree
+
     tree = publish_doctree(path.read_text(), settings_overrides={"doctitle_xform": False, "report_level": 5})
     return [section["ids"][0] for section in tree.findall(nodes.section)]
 
@@ -184,8 +207,10 @@ def check_report(report: Path, tree: Path) -> None:
         assert embedded_file(html, path) == (tree / path).read_bytes(), f"{path} differs in the report"
     front = tree / "workflow/report/workflow.rst"
     included = [tree / name for name in re.findall(r"^\.\. include:: (\S+)$", front.read_text(), re.M)]
-    captions = re.findall(r'caption="\.\./report/([\w.]+)"',
-                          "".join(rules.read_text() for rules in (tree / "workflow/rules").glob("*.smk")))
+    captions = re.findall(
+        r'caption="\.\./report/([\w.]+)"',
+        "".join(rules.read_text() for rules in (tree / "workflow/rules").glob("*.smk")),
+    )
     orphans = {path.name for path in NARRATIVE} - {front.name, *captions, *(path.name for path in included)}
     assert not orphans, f"narrative files the report's front page does not include: {sorted(orphans)}"
     for path in [front, *included]:

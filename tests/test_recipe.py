@@ -1,12 +1,19 @@
 """Recipes: the paper's values (§4.1, §4.2), the proxies' declared changes, validation, resolution."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
 from pokernet.train.core import lr_at, lr_scheduler
-from pokernet.train.recipe import (DEFAULT_RECIPES, METADATA_KEYS, config_hash, load_recipe,
-                                   packaged_recipes, resolve_recipe)
+from pokernet.train.recipe import (
+    DEFAULT_RECIPES,
+    METADATA_KEYS,
+    config_hash,
+    load_recipe,
+    packaged_recipes,
+    resolve_recipe,
+)
 
 
 def test_imagenet_recipe_is_the_paper():
@@ -76,20 +83,23 @@ def _write(tmp_path, text: str):
     return path
 
 
-@pytest.mark.parametrize("text, message", [
-    ("derives_from: imagenet\nepochs: -3\n", "epochs must be a whole number >= 1"),
-    ("derives_from: imagenet\nepochs: 2.5\n", "epochs must be a whole number"),
-    ("derives_from: imagenet\ndata: {colour_jitter: 0.1}\n", "unknown key 'data.colour_jitter'"),
-    ("derives_from: imagenet\nwarmup: 5\n", "unknown key 'warmup'"),
-    ("derives_from: imagenet\nlabel_smoothing: 1.5\n", "label_smoothing must be in [0, 1)"),
-    ("derives_from: imagenet\nweight_decay: {per_model: {pokernet_999: 1.0e-5}}\n", "unknown model 'pokernet_999'"),
-    ("derives_from: imagenet\nlr_schedule: {milestones: [240, 160]}\n", "must be increasing"),
-    ("derives_from: imagenet\ndata: {mean: [0.5, 0.5]}\n", "data.mean must be a list of 3 numbers"),
-    ("name: alone\nepochs: 3\n", "missing key"),
-    ("derives_from: no_such_recipe\n", "no_such_recipe"),
-    ("- just\n- a list\n", "must be a YAML mapping"),
-    ("epochs: [1\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("derives_from: imagenet\nepochs: -3\n", "epochs must be a whole number >= 1"),
+        ("derives_from: imagenet\nepochs: 2.5\n", "epochs must be a whole number"),
+        ("derives_from: imagenet\ndata: {colour_jitter: 0.1}\n", "unknown key 'data.colour_jitter'"),
+        ("derives_from: imagenet\nwarmup: 5\n", "unknown key 'warmup'"),
+        ("derives_from: imagenet\nlabel_smoothing: 1.5\n", "label_smoothing must be in [0, 1)"),
+        ("derives_from: imagenet\nweight_decay: {per_model: {pokernet_999: 1.0e-5}}\n", "unknown model 'pokernet_999'"),
+        ("derives_from: imagenet\nlr_schedule: {milestones: [240, 160]}\n", "must be increasing"),
+        ("derives_from: imagenet\ndata: {mean: [0.5, 0.5]}\n", "data.mean must be a list of 3 numbers"),
+        ("name: alone\nepochs: 3\n", "missing key"),
+        ("derives_from: no_such_recipe\n", "no_such_recipe"),
+        ("- just\n- a list\n", "must be a YAML mapping"),
+        ("epochs: [1\n", "not valid YAML"),
+    ],
+)
 def test_bad_recipes_are_clear_errors_naming_the_file_and_key(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises((ValueError, FileNotFoundError)) as error:

@@ -1,13 +1,29 @@
 """Paired comparisons over seeds (pokernet.report.stats) against hand-computed numbers."""
+
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from pokernet.report.stats import (CONSISTENT, EQUIVALENT, EXCLUDED, NOT_EQUIVALENT, NOT_RESOLVED, RESOLVED_AGAINST,
-                                   RESOLVED_AS_CLAIMED, Arm, claim_verdict, compare, comparison_text, equivalence_text,
-                                   magnitude_text, paired_t_power, seeds_for_power, seeds_needed_text)
+from pokernet.report.stats import (
+    CONSISTENT,
+    EQUIVALENT,
+    EXCLUDED,
+    NOT_EQUIVALENT,
+    NOT_RESOLVED,
+    RESOLVED_AGAINST,
+    RESOLVED_AS_CLAIMED,
+    Arm,
+    claim_verdict,
+    compare,
+    comparison_text,
+    equivalence_text,
+    magnitude_text,
+    paired_t_power,
+    seeds_for_power,
+    seeds_needed_text,
+)
 
 
 def _arms(ahead: list[float], behind: list[float]) -> tuple[Arm, Arm]:
@@ -19,7 +35,7 @@ def test_paired_t_against_the_closed_form_for_two_degrees_of_freedom():
     # P(|T| > t) = 1 − t/√(2 + t²) and the 97.5% quantile is √(2q²/(1 − q²)) with q = 0.95.
     comparison = compare("A beats B", *_arms([3.0, 4.0, 5.0], [2.0, 2.0, 2.0]))
     t = 2 / (1 / math.sqrt(3))
-    critical = math.sqrt(2 * 0.95 ** 2 / (1 - 0.95 ** 2))  # 4.302653
+    critical = math.sqrt(2 * 0.95**2 / (1 - 0.95**2))  # 4.302653
     assert comparison.n == 3 and comparison.mean == pytest.approx(2.0) and comparison.std == pytest.approx(1.0)
     assert comparison.p == pytest.approx(1 - t / math.sqrt(2 + t * t), rel=1e-9)  # 0.07418
     low, high = comparison.ci
@@ -51,8 +67,10 @@ def test_one_seed_is_not_resolved_and_says_why():
     comparison = compare("A beats B", *_arms([81.0], [80.0]))
     assert comparison.verdict == f"{NOT_RESOLVED} (n < 2)" and comparison.ci is None and comparison.p is None
     assert seeds_needed_text(comparison).startswith("unknown")
-    assert comparison_text(comparison) == ("A beats B: n=1, Δ +1.00 pp → order not resolved (n < 2); seeds/arm to "
-                                           "resolve at 80% power: unknown (n < 2: no noise estimate)")
+    assert comparison_text(comparison) == (
+        "A beats B: n=1, Δ +1.00 pp → order not resolved (n < 2); seeds/arm to "
+        "resolve at 80% power: unknown (n < 2: no noise estimate)"
+    )
 
 
 def test_a_seed_missing_from_one_arm_is_an_error_naming_arm_and_seed():
@@ -66,8 +84,9 @@ def test_a_seed_missing_from_one_arm_is_an_error_naming_arm_and_seed():
 
 def test_weight_decay_difference_is_named_as_a_confound():
     ahead, behind = Arm("PokerNet 0.5×", {0: 1.0, 1: 2.0}, 1e-5), Arm("GhostNet 0.5×", {0: 1.0, 1: 1.0}, 4e-5)
-    assert compare("x", ahead, behind).notes == ("confound: weight decay 1e-05 (PokerNet 0.5×) vs 4e-05 "
-                                                 "(GhostNet 0.5×), as the paper's recipe has it",)
+    assert compare("x", ahead, behind).notes == (
+        "confound: weight decay 1e-05 (PokerNet 0.5×) vs 4e-05 (GhostNet 0.5×), as the paper's recipe has it",
+    )
 
 
 def test_a_claim_of_several_parts():
@@ -108,7 +127,7 @@ def test_tost_equivalence_by_hand():
     # the two one-sided p: P(T > (2 + 5)/se) and P(T < (2 - 5)/se); TOST p is the larger
     assert wide.tost_p == pytest.approx(max(_upper_tail_df2(7 / se), _upper_tail_df2(3 / se)), rel=1e-9)  # 0.0175
     assert wide.equivalence == EQUIVALENT
-    critical90 = math.sqrt(2 * 0.9 ** 2 / (1 - 0.9 ** 2))  # t_0.95 with df 2: 2.9200
+    critical90 = math.sqrt(2 * 0.9**2 / (1 - 0.9**2))  # t_0.95 with df 2: 2.9200
     assert wide.ci90 == pytest.approx((2 - critical90 * se, 2 + critical90 * se), rel=1e-9)
     assert wide.smallest_margin == pytest.approx(2 + critical90 * se, rel=1e-9)  # 3.686
     narrow = compare("A comparable to B", ahead, behind, margin=3.0)
@@ -116,4 +135,5 @@ def test_tost_equivalence_by_hand():
     assert narrow.equivalence == NOT_EQUIVALENT
     assert equivalence_text(narrow) == "not shown equiv. ±3 (TOST p 0.113; min δ 3.69)"
     assert compare("A beats B", ahead, behind).equivalence is None and "equivalence" not in comparison_text(
-        compare("A beats B", ahead, behind))
+        compare("A beats B", ahead, behind)
+    )

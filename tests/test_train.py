@@ -1,4 +1,5 @@
 """`pokernet train` / `pokernet evaluate`: metrics.json, resume, determinism, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -6,18 +7,38 @@ import pickle
 
 import pytest
 import torch
-
 from conftest import cli_fails, run_cli
+
 from pokernet.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from pokernet.train.core import SUBSET_DRAW
 from pokernet.train.engine import METRICS_NAME
 
 pytestmark = pytest.mark.usefixtures("train_keep_threads")
 
-METRICS_KEYS = {"model", "model_options", "top1", "top5", "loss", "epochs", "seed", "dataset",
-                "subset_per_class", "train_size", "val_size", "resolution", "wall_time_s",
-                "train_img_per_s", "recipe", "config_hash", "torch_version", "device", "num_threads",
-                "world_size", "git_commit", "timestamp"}
+METRICS_KEYS = {
+    "model",
+    "model_options",
+    "top1",
+    "top5",
+    "loss",
+    "epochs",
+    "seed",
+    "dataset",
+    "subset_per_class",
+    "train_size",
+    "val_size",
+    "resolution",
+    "wall_time_s",
+    "train_img_per_s",
+    "recipe",
+    "config_hash",
+    "torch_version",
+    "device",
+    "num_threads",
+    "world_size",
+    "git_commit",
+    "timestamp",
+}
 TIMING_KEYS = {"wall_time_s", "train_img_per_s", "timestamp", "history"}
 
 
@@ -77,8 +98,23 @@ def test_evaluate_rebuilds_the_model_from_the_checkpoint(tmp_path, train_args, t
     assert run_cli(train_args(tmp_path / "run", "--epochs", "1"), capsys)[0] == 0
     metrics = json.loads((tmp_path / "run" / METRICS_NAME).read_text())
     for target in (tmp_path / "run", tmp_path / "run" / CHECKPOINT_NAME):
-        code, out, err = run_cli(["evaluate", "--checkpoint", str(target), "--data", "imagenet", "--data-root",
-                               str(train_image_folder), "--subset", "6", "--json", "--threads", "1"], capsys)
+        code, out, err = run_cli(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(target),
+                "--data",
+                "imagenet",
+                "--data-root",
+                str(train_image_folder),
+                "--subset",
+                "6",
+                "--json",
+                "--threads",
+                "1",
+            ],
+            capsys,
+        )
         assert code == 0, err
         report = json.loads(out)
         assert report["top1"] == pytest.approx(metrics["top1"]) and report["loss"] == pytest.approx(metrics["loss"])
@@ -95,6 +131,7 @@ def test_streamed_imagefolder_training_runs_with_workers(tmp_path, train_args, c
 
 
 # ------------------------------------------------------------------ bad input: one line, exit 2
+
 
 def test_unknown_model(tmp_path, train_args, capsys):
     argv = train_args(tmp_path / "run")
@@ -134,10 +171,13 @@ def test_corrupt_image_is_named(tmp_path, train_args, train_image_folder, capsys
     assert not (tmp_path / "run" / METRICS_NAME).exists()
 
 
-@pytest.mark.parametrize("recipe, expected", [
-    ("derives_from: imagenet\nepochs: -1\n", "epochs must be a whole number >= 1"),
-    ("derives_from: imagenet\ndata: {colour_jitter: 0.4}\n", "unknown key 'data.colour_jitter'"),
-])
+@pytest.mark.parametrize(
+    "recipe, expected",
+    [
+        ("derives_from: imagenet\nepochs: -1\n", "epochs must be a whole number >= 1"),
+        ("derives_from: imagenet\ndata: {colour_jitter: 0.4}\n", "unknown key 'data.colour_jitter'"),
+    ],
+)
 def test_bad_recipe(tmp_path, train_args, capsys, recipe, expected):
     path = tmp_path / "bad_recipe.yaml"
     path.write_text(recipe)

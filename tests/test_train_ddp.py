@@ -1,4 +1,5 @@
 """DDP on CPU: 2 processes (gloo) train a few steps and end with identical weights."""
+
 from __future__ import annotations
 
 import json
@@ -25,23 +26,45 @@ def _free_port() -> int:
 
 def _rank_main(rank: int, port: int, recipe_path: str, data_root: str, out_dir: str, weights_dir: str) -> None:
     """What torchrun would start: one process per rank, told its place by the environment."""
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
-                      WORLD_SIZE=str(WORLD), LOCAL_WORLD_SIZE=str(WORLD))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(WORLD),
+        LOCAL_WORLD_SIZE=str(WORLD),
+    )
     from pokernet.train.engine import TrainConfig, train
     from pokernet.train.recipe import load_recipe, resolve_recipe
 
     recipe = resolve_recipe(load_recipe(recipe_path), "pokernet_050")
-    result = train(TrainConfig(model="pokernet_050", model_options={"width": 0.25, "head_chs": 32},
-                               recipe=recipe, dataset="imagenet", out_dir=Path(out_dir), data_root=data_root,
-                               subset=6, seed=0, threads=1, device="cpu", progress=False))
+    result = train(
+        TrainConfig(
+            model="pokernet_050",
+            model_options={"width": 0.25, "head_chs": 32},
+            recipe=recipe,
+            dataset="imagenet",
+            out_dir=Path(out_dir),
+            data_root=data_root,
+            subset=6,
+            seed=0,
+            threads=1,
+            device="cpu",
+            progress=False,
+        )
+    )
     torch.save(result.model.state_dict(), Path(weights_dir) / f"rank{rank}.pt")
 
 
 def test_two_gloo_ranks_end_with_identical_weights(tmp_path, train_image_folder, train_tiny_recipe):
     run_dir, weights_dir = tmp_path / "run", tmp_path / "weights"
     weights_dir.mkdir()
-    mp.spawn(_rank_main, args=(_free_port(), str(train_tiny_recipe), str(train_image_folder), str(run_dir),
-                               str(weights_dir)), nprocs=WORLD, join=True)
+    mp.spawn(
+        _rank_main,
+        args=(_free_port(), str(train_tiny_recipe), str(train_image_folder), str(run_dir), str(weights_dir)),
+        nprocs=WORLD,
+        join=True,
+    )
 
     ranks = [torch.load(weights_dir / f"rank{r}.pt", weights_only=True) for r in range(WORLD)]
     for name, tensor in ranks[0].items():  # parameters and BN statistics

@@ -1,5 +1,6 @@
 """The Variant: one type for an arm (model + ablation), used by the workflow, the CLI flags,
 the study, latency and the report."""
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ def test_options_flags_and_reference():
 
 
 def test_every_ablation_builds_the_model_it_names():
-    for suffix, ablation in ABLATIONS.items():
+    for suffix in ABLATIONS:
         variant = Variant("pokernet_050", suffix)
         model = create_model(variant.model, **variant.options, num_classes=10)
         assert Variant.from_options(variant.model, {**variant.options, "num_classes": 10}) == variant
@@ -43,7 +44,9 @@ def test_every_ablation_builds_the_model_it_names():
 
 
 def test_from_options_ignores_defaults_and_data_options_but_not_changes():
-    assert Variant.from_options("pokernet_050", {"se": True, "num_classes": 10, "in_chans": 1}) == Variant("pokernet_050")
+    assert Variant.from_options("pokernet_050", {"se": True, "num_classes": 10, "in_chans": 1}) == Variant(
+        "pokernet_050"
+    )
     assert Variant.from_options("pokernet_050", {"se": False}) == Variant("pokernet_050", "no_se")
     with pytest.raises(ValueError, match="no known variant"):
         Variant.from_options("pokernet_050", {"se": False, "act": "relu"})
@@ -75,12 +78,18 @@ def test_adding_an_ablation_is_one_line_and_the_dag_plans_it(tmp_path):
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / part)
     variant_file = tmp_path / "pokernet/models/variant.py"
     text = variant_file.read_text()
-    anchor = '    "act_relu6": Ablation("table5", MappingProxyType({"act": "relu6"}), "Act: ReLU6"),\n'
-    assert anchor in text
-    added = '    "act_relu6_relu": Ablation("table5", MappingProxyType({"act": "relu"}), "Act: ReLU (copy)"),\n'
+    anchor = next(line for line in text.splitlines(keepends=True) if line.lstrip().startswith('"act_relu6": Ablation('))
+    indent = anchor[: len(anchor) - len(anchor.lstrip())]
+    added = f'{indent}"act_relu6_relu": Ablation("table5", MappingProxyType({{"act": "relu"}}), "Act: ReLU (copy)"),\n'
     variant_file.write_text(text.replace(anchor, anchor + added))
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "ablation_nl", "--forceall"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "ablation_nl", "--forceall"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "work/default/runs/pokernet_050-act_relu6_relu/seed0/metrics.json" in result.stdout

@@ -1,5 +1,6 @@
 """The Snakemake DAG: config validation, variant de-duplication, profiles (dry runs; CI runs
 the smoke target for real, locally and through SLURM)."""
+
 import re
 import subprocess
 import sys
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def snakemake(*args, cwd=ROOT):
     # The snakemake of this interpreter (the set-up's environment): a missing install fails
     # here, loudly, instead of skipping the module.
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_snakemake_and_the_slurm_plugin_are_installed():
@@ -38,8 +40,12 @@ def test_default_tables_trains_each_variant_once():
     paired = [m for m in config["models"] if m.startswith(("pokernet_", "ghostnet_"))]
     runs = {(m, s) for m in config["models"] for s in config["table2_seeds"]}
     runs |= {(m, s) for m in paired for s in config.get("table2_paired_seeds", [])}
-    runs |= {(f"{m}{suffix}", s) for m in config["ablation_models"] for s in config["seeds"]
-             for suffix in ("", "-no_se", "-act_relu", "-act_relu6")}
+    runs |= {
+        (f"{m}{suffix}", s)
+        for m in config["ablation_models"]
+        for s in config["seeds"]
+        for suffix in ("", "-no_se", "-act_relu", "-act_relu6")
+    }
     assert counts["train"] == len(runs)
     assert counts["latency"] == 1
 
@@ -52,16 +58,20 @@ def test_profiles_dry_run(profile):
 
 def test_config_runtimes_are_the_registry():
     from pokernet.latency.runtimes import RUNTIMES
+
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     assert schema["properties"]["latency"]["properties"]["runtime"]["enum"] == [*RUNTIMES, "all"]
 
 
-@pytest.mark.parametrize("override, key", [
-    ({"epochs": -1}, "epochs"),
-    ({"dataset": {"name": "mnist", "root": None, "subset_per_class": 3}}, "mnist"),
-    ({"seeds": []}, "seeds"),
-    ({"latency": {"models": ["ghostnet_100"], "runtime": "tensorrt", "threads": 1, "budget_s": 1}}, "tensorrt"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ({"epochs": -1}, "epochs"),
+        ({"dataset": {"name": "mnist", "root": None, "subset_per_class": 3}}, "mnist"),
+        ({"seeds": []}, "seeds"),
+        ({"latency": {"models": ["ghostnet_100"], "runtime": "tensorrt", "threads": 1, "budget_s": 1}}, "tensorrt"),
+    ],
+)
 def test_bad_config_stops_before_any_job(tmp_path, override, key):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(override))
@@ -71,10 +81,13 @@ def test_bad_config_stops_before_any_job(tmp_path, override, key):
     assert key in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("override, message", [
-    ({"models": ["resnet50"]}, "config key models: unknown model 'resnet50'"),
-    ({"ablation_models": ["ghostnet_050"]}, "config key ablation_models: 'ghostnet_050' is not a PokerNet"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"models": ["resnet50"]}, "config key models: unknown model 'resnet50'"),
+        ({"ablation_models": ["ghostnet_050"]}, "config key ablation_models: 'ghostnet_050' is not a PokerNet"),
+    ],
+)
 def test_model_names_are_checked_against_the_registry(tmp_path, override, message):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(override))
@@ -85,9 +98,15 @@ def test_model_names_are_checked_against_the_registry(tmp_path, override, messag
 
 def test_missing_dataset_root_is_named(tmp_path):
     path = tmp_path / "missing.yaml"
-    path.write_text(yaml.safe_dump({"dataset": {"name": "cifar10", "root": str(tmp_path / "nope"),
-                                                "subset_per_class": None},
-                                    "work_dir": str(tmp_path / "work"), "results_dir": str(tmp_path / "res")}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "dataset": {"name": "cifar10", "root": str(tmp_path / "nope"), "subset_per_class": None},
+                "work_dir": str(tmp_path / "work"),
+                "results_dir": str(tmp_path / "res"),
+            }
+        )
+    )
     result = snakemake("--cores", "1", "train_all", "--configfile", str(path))
     assert result.returncode != 0
     assert "dataset.root" in result.stderr + result.stdout
@@ -105,8 +124,10 @@ def flatten(mapping, prefix=""):
 
 
 def test_ci_slurm_profile_differs_from_the_users_only_in_site_settings():
-    users, ci = (flatten(yaml.safe_load((ROOT / f"workflow/profiles/{name}/config.yaml").read_text()))
-                 for name in ("slurm", "slurm-ci"))
+    users, ci = (
+        flatten(yaml.safe_load((ROOT / f"workflow/profiles/{name}/config.yaml").read_text()))
+        for name in ("slurm", "slurm-ci")
+    )
     differing = {key for key in users.keys() | ci.keys() if users.get(key) != ci.get(key)}
     site = {key for key in differing if key.endswith(("slurm_partition", "slurm_account", "slurm-no-account"))}
     assert differing - site == {"configfile", "config", "set-threads.latency"}  # the study (file, name); latency cores

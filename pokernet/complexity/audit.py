@@ -1,10 +1,12 @@
 """Architecture audit (results/architecture_audit.md): the choices Table 1 leaves open,
 counted for every plausible reading, beside the paper's Table 2/4 figures."""
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torchvision.models as tvm
 from tabulate import tabulate
@@ -46,9 +48,16 @@ def targets() -> list[Target]:
     for row in tbl["rows"]:
         width = 0.5 if row["model"] == "pokernet_050" else 1.0
         for column in ("params", "madds"):
-            found.append(Target(width, row["se"], column, row[column],
-                                row_setting(row, tbl, "tolerance", column),
-                                row_setting(row, tbl, "precision", column)))
+            found.append(
+                Target(
+                    width,
+                    row["se"],
+                    column,
+                    row[column],
+                    row_setting(row, tbl, "tolerance", column),
+                    row_setting(row, tbl, "precision", column),
+                )
+            )
     return found
 
 
@@ -59,8 +68,7 @@ def _millions(model: nn.Module) -> dict[str, float]:
 
 def pokernet_readings() -> list[dict[str, Any]]:
     rows = []
-    for (plan, head), width, se in itertools.product(
-            itertools.product(DW_PLANS, HEADS), (0.5, 1.0), (True, False)):
+    for (plan, head), width, se in itertools.product(itertools.product(DW_PLANS, HEADS), (0.5, 1.0), (True, False)):
         counts = _millions(PokerNet(width, se=se, dw_kernels=plan, head_chs=HEADS[head](width)))
         rows.append({"dw_kernels": plan, "head": head, "width": width, "se": se, **counts})
     return rows
@@ -86,9 +94,11 @@ def readings_table(rows: list[dict[str, Any]]) -> tuple[str, dict[tuple[str, str
         mean_deviation = 100 * sum(deviations) / len(deviations)
         meets[(plan, head)] = (required_ok, mean_deviation)
         body.append([DW_PLANS[plan], head, *cells, "yes" if required_ok else "no", f"{mean_deviation:.1f}%"])
-    headers = ["stride-2/shortcut dw kernel", "head"] + [
-        f"{t.width}× {'SE' if t.se else 'no SE'} {t.column} (paper {t.paper})" for t in all_targets
-    ] + ["meets all required figures", "mean |deviation|, all 8 figures"]
+    headers = (
+        ["stride-2/shortcut dw kernel", "head"]
+        + [f"{t.width}× {'SE' if t.se else 'no SE'} {t.column} (paper {t.paper})" for t in all_targets]
+        + ["meets all required figures", "mean |deviation|, all 8 figures"]
+    )
     return tabulate(body, headers=headers, tablefmt="github"), meets
 
 
@@ -100,23 +110,49 @@ def se_table() -> str:
         without = _millions(PokerNet(width, se=False))
         for ratio in (0.25, 0.125, 1 / 16):
             with_se = _millions(PokerNet(width, se=True, se_ratio=ratio))
-            body.append([f"{width}×", f"1/{round(1 / ratio)}",
-                         f"{with_se['params'] - without['params']:.3f}",
-                         f"{tbl[(name, True)]['params'] - tbl[(name, False)]['params']:.2f}",
-                         f"{with_se['madds'] - without['madds']:.2f}",
-                         f"{tbl[(name, True)]['madds'] - tbl[(name, False)]['madds']:.1f}"])
-    return tabulate(body, headers=["width", "SE reduction", "SE Params (M), ours", "paper (Table 4 gap)",
-                                   "SE MAdds (M), ours", "paper (Table 4 gap)"], tablefmt="github")
+            body.append(
+                [
+                    f"{width}×",
+                    f"1/{round(1 / ratio)}",
+                    f"{with_se['params'] - without['params']:.3f}",
+                    f"{tbl[(name, True)]['params'] - tbl[(name, False)]['params']:.2f}",
+                    f"{with_se['madds'] - without['madds']:.2f}",
+                    f"{tbl[(name, True)]['madds'] - tbl[(name, False)]['madds']:.1f}",
+                ]
+            )
+    return tabulate(
+        body,
+        headers=[
+            "width",
+            "SE reduction",
+            "SE Params (M), ours",
+            "paper (Table 4 gap)",
+            "SE MAdds (M), ours",
+            "paper (Table 4 gap)",
+        ],
+        tablefmt="github",
+    )
 
 
 # Library definitions of the rows that deviate, to show where the paper's figure could come from.
 BASELINE_ALTERNATIVES: dict[str, dict[str, Callable[[], nn.Module]]] = {
-    "mobilenetv2_060": {f"torchvision width 0.6, channels rounded to {r}":
-                        (lambda r=r: tvm.mobilenet_v2(width_mult=0.6, round_nearest=r)) for r in (8, 4, 1)},
-    "mobilenetv2_035": {f"torchvision width 0.35, channels rounded to {r}":
-                        (lambda r=r: tvm.mobilenet_v2(width_mult=0.35, round_nearest=r)) for r in (8, 4, 1)},
-    "mobilenetv3_small_075": {"torchvision mobilenet_v3_small(width_mult=0.75) (narrows the head)":
-                              lambda: tvm.mobilenet_v3_small(width_mult=0.75)},
+    "mobilenetv2_060": {
+        f"torchvision width 0.6, channels rounded to {r}": (
+            lambda r=r: tvm.mobilenet_v2(width_mult=0.6, round_nearest=r)
+        )
+        for r in (8, 4, 1)
+    },
+    "mobilenetv2_035": {
+        f"torchvision width 0.35, channels rounded to {r}": (
+            lambda r=r: tvm.mobilenet_v2(width_mult=0.35, round_nearest=r)
+        )
+        for r in (8, 4, 1)
+    },
+    "mobilenetv3_small_075": {
+        "torchvision mobilenet_v3_small(width_mult=0.75) (narrows the head)": lambda: tvm.mobilenet_v3_small(
+            width_mult=0.75
+        )
+    },
 }
 
 
@@ -146,61 +182,93 @@ def render(command: str) -> str:
     table_md, meets = readings_table(readings)
     baselines = baseline_rows()
     return AUDIT_TEMPLATE.format(
-        command=command, provenance=provenance_markdown(), readings_table=table_md, se_table=se_table(),
-        baseline_table=baseline_table(baselines), deviations="".join(f"{line}\n" for line in deviation_notes(baselines)),
-        noted_deviation_pct=NOTED_DEVIATION_PCT, kept_se_params=kept_se_params(),
-        **table4_settings(), **reading_summary(readings, meets))
+        command=command,
+        provenance=provenance_markdown(),
+        readings_table=table_md,
+        se_table=se_table(),
+        baseline_table=baseline_table(baselines),
+        deviations="".join(f"{line}\n" for line in deviation_notes(baselines)),
+        noted_deviation_pct=NOTED_DEVIATION_PCT,
+        kept_se_params=kept_se_params(),
+        **table4_settings(),
+        **reading_summary(readings, meets),
+    )
 
 
 def table4_settings() -> dict[str, Any]:
     """paper.yaml's Table 4 tolerances and its 0.5× Params, as the prose quotes them."""
     tbl = table("table4")
     rows = {(r["model"], r["se"]): r for r in tbl["rows"]}
-    return {"table4_params_tolerance": f"{100 * tbl['tolerance']['params']:g}%",
-            "table4_madds_tolerance": f"{100 * tbl['tolerance']['madds']:g}%",
-            "paper_se": rows[("pokernet_050", True)]["params"], "paper_no_se": rows[("pokernet_050", False)]["params"]}
+    return {
+        "table4_params_tolerance": f"{100 * tbl['tolerance']['params']:g}%",
+        "table4_madds_tolerance": f"{100 * tbl['tolerance']['madds']:g}%",
+        "paper_se": rows[("pokernet_050", True)]["params"],
+        "paper_no_se": rows[("pokernet_050", False)]["params"],
+    }
 
 
 def reading_summary(readings: list[dict[str, Any]], meets: dict[tuple[str, str], tuple[bool, float]]) -> dict[str, Any]:
     """The readings that meet the required figures, the adopted one, and the 0.5× Params of three heads."""
     passing = sorted((dev, f"{DW_PLANS[p]} / head {h}") for (p, h), (ok, dev) in meets.items() if ok)
     adopted_ok, adopted_dev = meets[(ADOPTED["dw_kernels"], ADOPTED["head"])]
-    params_050 = {f"{name}_{'se' if se else 'no_se'}": _find(readings, "3", head, 0.5, se)
-                  for name, head in (("adopted", ADOPTED["head"]), ("scaled", "1280·α"),
-                                     ("fitted", "1024 (post-hoc fit)")) for se in (True, False)}
-    return {"n_figures": len(targets()),
-            "passing": "; ".join(f"{name} ({dev:.1f}%)" for dev, name in passing) or "none",
-            "adopted_meets": "meets" if adopted_ok else "does NOT meet", "adopted_deviation": adopted_dev,
-            "closest": passing[0][1] if passing else "none", **params_050}
+    params_050 = {
+        f"{name}_{'se' if se else 'no_se'}": _find(readings, "3", head, 0.5, se)
+        for name, head in (("adopted", ADOPTED["head"]), ("scaled", "1280·α"), ("fitted", "1024 (post-hoc fit)"))
+        for se in (True, False)
+    }
+    return {
+        "n_figures": len(targets()),
+        "passing": "; ".join(f"{name} ({dev:.1f}%)" for dev, name in passing) or "none",
+        "adopted_meets": "meets" if adopted_ok else "does NOT meet",
+        "adopted_deviation": adopted_dev,
+        "closest": passing[0][1] if passing else "none",
+        **params_050,
+    }
 
 
 def kept_se_params() -> float:
     """Params (M) of the SE modules the no-SE ablation keeps (those of the G-bnecks), at 1.0×."""
     model = PokerNet(1.0, se=False)
-    return sum(p.numel() for name, module in model.named_modules() if name.endswith(".se")
-               for p in module.parameters()) / 1e6
+    return (
+        sum(p.numel() for name, module in model.named_modules() if name.endswith(".se") for p in module.parameters())
+        / 1e6
+    )
 
 
 def baseline_table(baselines: list[dict[str, Any]]) -> str:
-    return tabulate([[b["label"], b["model"], f"{b['params']:.3f}", b["paper_params"], f"{b['params_diff_pct']:+.1f}%",
-                      "✓" if b["params_ok"] else "✗", f"{b['madds']:.1f}", b["paper_madds"],
-                      f"{b['madds_diff_pct']:+.1f}%", "✓" if b["madds_ok"] else "✗"] for b in baselines],
-                    headers=["Table 2 row", "registry name", "Params (M)", "paper", "diff", "",
-                             "MAdds (M)", "paper", "diff", ""], tablefmt="github")
+    return tabulate(
+        [
+            [
+                b["label"],
+                b["model"],
+                f"{b['params']:.3f}",
+                b["paper_params"],
+                f"{b['params_diff_pct']:+.1f}%",
+                "✓" if b["params_ok"] else "✗",
+                f"{b['madds']:.1f}",
+                b["paper_madds"],
+                f"{b['madds_diff_pct']:+.1f}%",
+                "✓" if b["madds_ok"] else "✗",
+            ]
+            for b in baselines
+        ],
+        headers=["Table 2 row", "registry name", "Params (M)", "paper", "diff", "", "MAdds (M)", "paper", "diff", ""],
+        tablefmt="github",
+    )
 
 
 def deviation_notes(baselines: list[dict[str, Any]]) -> list[str]:
     """One line per baseline figure off by more than NOTED_DEVIATION_PCT, with its cause."""
     precision = table("table2")["precision"]
-    within_print = (f"within the precision Table 2 prints ({precision['params']:g}M / "
-                    f"{precision['madds']:g}M).")
+    within_print = f"within the precision Table 2 prints ({precision['params']:g}M / {precision['madds']:g}M)."
     lines = []
     for b in baselines:
         causes = b["known_deviation"] or {}
         big = [c for c in ("params", "madds") if abs(b[f"{c}_diff_pct"]) > NOTED_DEVIATION_PCT]
         for column in big:
-            lines.append(f"- **{b['label']}**, {column} {b[f'{column}_diff_pct']:+.1f}%: "
-                         f"{causes.get(column, within_print)}")
+            lines.append(
+                f"- **{b['label']}**, {column} {b[f'{column}_diff_pct']:+.1f}%: {causes.get(column, within_print)}"
+            )
         for label, build in BASELINE_ALTERNATIVES.get(b["model"], {}).items() if big else ():
             alt = _millions(build())
             lines.append(f"  - {label}: {alt['params']:.3f}M Params, {alt['madds']:.1f}M MAdds")
@@ -208,5 +276,6 @@ def deviation_notes(baselines: list[dict[str, Any]]) -> list[str]:
 
 
 def _find(rows: list[dict[str, Any]], plan: str, head: str, width: float, se: bool) -> float:
-    return next(r["params"] for r in rows
-                if (r["dw_kernels"], r["head"], r["width"], r["se"]) == (plan, head, width, se))
+    return next(
+        r["params"] for r in rows if (r["dw_kernels"], r["head"], r["width"], r["se"]) == (plan, head, width, se)
+    )

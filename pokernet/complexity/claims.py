@@ -9,11 +9,13 @@ conv included); "depthwise" is a k×k conv with one group per input channel (cha
 allowed: the Poker expansion); "dense" is any other k×k conv (the stems); "linear" the
 classifiers.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,6 +31,7 @@ KINDS = ("pointwise", "depthwise", "dense", "linear")
 
 
 # --- Eqs. 1 and 2 (§3.1.1, §4.3) --------------------------------------------------------
+
 
 def ghost_module_cost(m: float, k: float, d: int = KERNEL, h: int = 1, w: int = 1) -> float:
     """Eq. 1: pointwise m -> km/2, then a d×d depthwise conv on those km/2 channels."""
@@ -47,6 +50,7 @@ def eq3_as_printed(m: float, k: float, d: int = KERNEL) -> float:
 
 
 # --- counting by layer kind ---------------------------------------------------------------
+
 
 def layer_kind(module: nn.Module) -> str | None:
     if isinstance(module, nn.Linear):
@@ -80,8 +84,10 @@ def macs_by_kind(module: nn.Module, input_shape: tuple[int, ...]) -> dict[str, i
     for layer in module.modules():
         kind = layer_kind(layer)
         if kind is not None:
+
             def hook(layer: nn.Module, _inputs, output: torch.Tensor, kind: str = kind) -> None:
                 totals[kind] += _weight_macs(layer, output)
+
             handles.append(layer.register_forward_hook(hook))
     module.eval()
     try:
@@ -113,16 +119,20 @@ def table2_models() -> list[str]:
 
 def pointwise_shares(models: list[str] | None = None, resolution: int = RESOLUTION) -> list[CostShares]:
     """Claim ``pointwise_share``: the MACs of every Table 2 model (1000 classes, 3×224×224) by kind."""
-    return [CostShares(name, macs_by_kind(build_on_meta(lambda: create_model(name)), (3, resolution, resolution)))
-            for name in (models or table2_models())]
+    return [
+        CostShares(name, macs_by_kind(build_on_meta(lambda: create_model(name)), (3, resolution, resolution)))  # noqa: B023
+        for name in (models or table2_models())
+    ]
 
 
 # --- cost against the width multiplier -------------------------------------------------------
+
 
 def _ghostnet(width: float) -> nn.Module:
     # timm registers GhostNet only at 0.5/1.0/1.3; its (private) factory takes any width, with
     # the layout and rounding of the registered models.
     from timm.models.ghostnet import _create_ghostnet
+
     return _create_ghostnet("ghostnet_100", width=width)
 
 
@@ -153,17 +163,21 @@ def width_fits(widths: tuple[float, ...] = WIDTHS, resolution: int = RESOLUTION)
     """Claim ``width_exponent``: MAdds of each family at every α, and the fitted exponent."""
     fits = []
     for family, build in WIDTH_FAMILIES.items():
-        madds = tuple(sum(macs_by_kind(build_on_meta(lambda: build(width)), (3, resolution, resolution)).values())
-                      for width in widths)
+        madds = tuple(
+            sum(macs_by_kind(build_on_meta(lambda: build(width)), (3, resolution, resolution)).values())  # noqa: B023
+            for width in widths
+        )
         fits.append(WidthFit(family, tuple(widths), madds))
     return fits
 
 
 # --- the Ghost/Poker selection criterion -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SelectionRow:
     """One body row of Table 1 with the cost of both expansion choices at its position."""
+
     block: int  # 1-based row of Table 1's body
     kind: str  # Table 1's choice: "G" or "P"
     m: int  # input channels of the expansion (#in)
@@ -190,8 +204,9 @@ class SelectionRow:
 
 def _block_input_sizes(model: PokerNet, resolution: int) -> list[int]:
     sizes: list[int] = []
-    handles = [block.register_forward_pre_hook(lambda _m, inputs: sizes.append(inputs[0].shape[-1]))
-               for block in model.blocks]
+    handles = [
+        block.register_forward_pre_hook(lambda _m, inputs: sizes.append(inputs[0].shape[-1])) for block in model.blocks
+    ]
     model.eval()
     with torch.no_grad():
         model(torch.zeros(1, 3, resolution, resolution, device=next(model.parameters()).device))
@@ -201,23 +216,31 @@ def _block_input_sizes(model: PokerNet, resolution: int) -> list[int]:
 
 
 def _bottleneck_macs(blocks: tuple[BlockConfig, ...], index: int, kind: str, size: int) -> int:
-    flipped = blocks[:index] + (replace(blocks[index], kind=kind),) + blocks[index + 1:]
+    flipped = blocks[:index] + (replace(blocks[index], kind=kind),) + blocks[index + 1 :]
     block = build_on_meta(lambda: PokerNet(blocks=flipped)).blocks[index]
     return sum(macs_by_kind(block, (blocks[index].in_chs, size, size)).values())
 
 
-def selection_rows(blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS,
-                   resolution: int = RESOLUTION) -> list[SelectionRow]:
+def selection_rows(blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS, resolution: int = RESOLUTION) -> list[SelectionRow]:
     """Claim ``selection_criterion``: Eqs. 1-2 and the counted bottlenecks at every row of Table 1
     (PokerNet-1.0×, where each block's input channels are Table 1's #in)."""
     sizes = _block_input_sizes(build_on_meta(lambda: PokerNet(blocks=blocks)), resolution)
     rows = []
     for index, (cfg, size) in enumerate(zip(blocks, sizes)):
         m, k = cfg.in_chs, cfg.exp_chs / cfg.in_chs
-        rows.append(SelectionRow(index + 1, cfg.kind, m, k, size,
-                                 ghost_module_cost(m, k, h=size, w=size), poker_module_cost(m, k, h=size, w=size),
-                                 _bottleneck_macs(blocks, index, "G", size),
-                                 _bottleneck_macs(blocks, index, "P", size)))
+        rows.append(
+            SelectionRow(
+                index + 1,
+                cfg.kind,
+                m,
+                k,
+                size,
+                ghost_module_cost(m, k, h=size, w=size),
+                poker_module_cost(m, k, h=size, w=size),
+                _bottleneck_macs(blocks, index, "G", size),
+                _bottleneck_macs(blocks, index, "P", size),
+            )
+        )
     return rows
 
 
@@ -226,7 +249,9 @@ def count_claims(resolution: int = RESOLUTION, widths: tuple[float, ...] = WIDTH
     return {
         "resolution": resolution,
         "pointwise_share": [asdict(shares) for shares in pointwise_shares(resolution=resolution)],
-        "width_exponent": [{**asdict(fit), "widths": list(fit.widths), "madds": list(fit.madds)}
-                           for fit in width_fits(widths, resolution)],
+        "width_exponent": [
+            {**asdict(fit), "widths": list(fit.widths), "madds": list(fit.madds)}
+            for fit in width_fits(widths, resolution)
+        ],
         "selection_criterion": [asdict(row) for row in selection_rows(resolution=resolution)],
     }

@@ -1,18 +1,24 @@
 """``pokernet complexity``: Params and MAdds of registered models; ``pokernet audit``: the
 architecture audit (results/architecture_audit.md); ``pokernet claims``: the counts behind three
 claims of the text (pokernet.complexity.claims)."""
+
 import argparse
 
 from tabulate import tabulate
 
-from pokernet.cliargs import (add_model_options, model_options_from_args, options_for, positive_int, resolution,
-                              resolve_models)
 from pokernet import schemas
+from pokernet.cliargs import (
+    add_model_options,
+    model_options_from_args,
+    options_for,
+    resolution,
+    resolve_models,
+)
 from pokernet.fileio import atomic_write_text, check_output_file
 from pokernet.models import create_model
 
-from .counting import complexity
 from .audit import render
+from .counting import complexity
 
 
 def configure_complexity(parser: argparse.ArgumentParser) -> None:
@@ -30,14 +36,32 @@ def run_complexity(args: argparse.Namespace) -> int:
     for name in names:
         options = options_for(name, given, strict=not args.all)
         result = complexity(create_model(name, **options), args.resolution)
-        rows.append({"model": name, "params": result.params, "madds": result.madds,
-                     "resolution": args.resolution, "options": options})
+        rows.append(
+            {
+                "model": name,
+                "params": result.params,
+                "madds": result.madds,
+                "resolution": args.resolution,
+                "options": options,
+            }
+        )
     if args.json:
         print(schemas.dumps("complexity", rows, "pokernet complexity --json"), end="")
     else:
-        print(tabulate([(r["model"], f"{r['params'] / 1e6:.3f}", f"{r['madds'] / 1e6:.2f}",
-                         " ".join(f"{k}={v}" for k, v in r["options"].items())) for r in rows],
-                       headers=["model", "Params (M)", f"MAdds (M) @{args.resolution}", "options"]))
+        print(
+            tabulate(
+                [
+                    (
+                        r["model"],
+                        f"{r['params'] / 1e6:.3f}",
+                        f"{r['madds'] / 1e6:.2f}",
+                        " ".join(f"{k}={v}" for k, v in r["options"].items()),
+                    )
+                    for r in rows
+                ],
+                headers=["model", "Params (M)", f"MAdds (M) @{args.resolution}", "options"],
+            )
+        )
     return 0
 
 
@@ -58,6 +82,7 @@ def configure_claims(parser: argparse.ArgumentParser) -> None:
 
 def run_claims(args: argparse.Namespace) -> int:
     from .claims import count_claims
+
     check_output_file(args.out, "--out")
     path = atomic_write_text(args.out, schemas.dumps("claims", count_claims(), "pokernet claims"))
     print(f"wrote {path}")

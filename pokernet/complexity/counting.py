@@ -6,6 +6,7 @@ that gives GhostNet-1.0× 141M. ptflops' aten backend counts exactly those ops
 cross-check; it counts 2 FLOPs per MAC and ignores bias adds, which ptflops counts as
 one MAC per output element of a biased conv (``bias_madds`` gives that share).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ def count_madds(model: nn.Module, resolution: int = 224, in_chans: int = 3) -> i
     """MACs of conv and linear layers for one in_chans×R×R image (ptflops, aten backend)."""
     model.eval()
     with torch.no_grad():
-        macs, _ = get_model_complexity_info(model, (in_chans, resolution, resolution), backend="aten",
-                                            as_strings=False, print_per_layer_stat=False)
+        macs, _ = get_model_complexity_info(
+            model, (in_chans, resolution, resolution), backend="aten", as_strings=False, print_per_layer_stat=False
+        )
     return int(macs)
 
 
@@ -53,8 +55,7 @@ def bias_madds(model: nn.Module, resolution: int = 224, in_chans: int = 3) -> in
         if getattr(module, "bias", None) is not None:
             total += output.numel()
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     model.eval()
     with torch.no_grad():
         model(torch.zeros(1, in_chans, resolution, resolution))

@@ -12,6 +12,7 @@ train/ and val/, unless the data root declares itself a subset (a file ``IMAGENE
 whose text says what the subset is); its figures are then described by ``describe_subset`` and
 are not ImageNet's.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,13 +31,16 @@ IMAGE_SUFFIX = ".JPEG"
 
 # --------------------------------------------------------------------------- ground truth
 
+
 def read_kaggle_solution(path: Path) -> dict[str, str]:
     """Image id (file stem) -> wnid, from Kaggle's LOC_val_solution.csv."""
     with open(path, newline="") as file:
         reader = csv.DictReader(file)
         if not reader.fieldnames or not {"ImageId", "PredictionString"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: expected the columns ImageId and PredictionString "
-                             f"(Kaggle's LOC_val_solution.csv), found {reader.fieldnames}")
+            raise ValueError(
+                f"{path}: expected the columns ImageId and PredictionString "
+                f"(Kaggle's LOC_val_solution.csv), found {reader.fieldnames}"
+            )
         truth = {}
         for line, row in enumerate(reader, start=2):
             words = (row["PredictionString"] or "").split()
@@ -50,12 +54,14 @@ def read_id_to_wnid(path: Path) -> dict[int, str]:
     """ILSVRC2012_ID -> wnid from the devkit's meta.mat, or from a text file of "ID wnid" lines."""
     if path.suffix == ".mat":
         from scipy.io import loadmat
+
         try:
             synsets = loadmat(str(path), squeeze_me=True)["synsets"]
             return {int(s["ILSVRC2012_ID"]): str(s["WNID"]) for s in synsets}
         except (KeyError, ValueError, TypeError, IndexError) as error:
-            raise ValueError(f"{path} is not the devkit's meta.mat (synsets with ILSVRC2012_ID and WNID): "
-                             f"{error}") from None
+            raise ValueError(
+                f"{path} is not the devkit's meta.mat (synsets with ILSVRC2012_ID and WNID): {error}"
+            ) from None
     mapping = {}
     for line, text in enumerate(path.read_text().splitlines(), start=1):
         words = text.split()
@@ -85,12 +91,14 @@ def read_ground_truth(path: Path, meta: Path | None) -> dict[str, str]:
     if path.suffix == ".csv":
         return read_kaggle_solution(path)
     if meta is None:
-        raise ValueError(f"{path} holds ILSVRC2012_IDs: give --meta with the devkit's meta.mat "
-                         f"(or a text file of 'ID wnid' lines)")
+        raise ValueError(
+            f"{path} holds ILSVRC2012_IDs: give --meta with the devkit's meta.mat (or a text file of 'ID wnid' lines)"
+        )
     return read_devkit_truth(path, read_id_to_wnid(meta))
 
 
 # --------------------------------------------------------------------------- sorting
+
 
 @dataclass
 class SortPlan:
@@ -106,15 +114,19 @@ def plan_sort(val_dir: Path, truth: dict[str, str]) -> SortPlan:
     flat = sorted(p.stem for p in val_dir.iterdir() if p.is_file() and VAL_IMAGE.fullmatch(p.stem))
     unlisted = [stem for stem in flat if stem not in truth]
     if unlisted:
-        raise ValueError(f"the ground truth does not cover {len(unlisted)} image(s) of {val_dir} "
-                         f"(first: {unlisted[0]}{IMAGE_SUFFIX}); nothing moved")
+        raise ValueError(
+            f"the ground truth does not cover {len(unlisted)} image(s) of {val_dir} "
+            f"(first: {unlisted[0]}{IMAGE_SUFFIX}); nothing moved"
+        )
     moves, in_place = [], 0
     for stem, wnid in sorted(truth.items()):
         source, target = val_dir / f"{stem}{IMAGE_SUFFIX}", val_dir / wnid / f"{stem}{IMAGE_SUFFIX}"
         if not source.is_file():
             if not target.is_file():
-                raise ValueError(f"{source.name} is listed in the ground truth but is neither in {val_dir} "
-                                 f"nor in {target.parent}; nothing moved")
+                raise ValueError(
+                    f"{source.name} is listed in the ground truth but is neither in {val_dir} "
+                    f"nor in {target.parent}; nothing moved"
+                )
             in_place += 1
         elif target.exists() and not filecmp.cmp(source, target, shallow=False):
             raise ValueError(f"{target} exists with other content than {source}; nothing moved")
@@ -130,6 +142,7 @@ def apply_sort(plan: SortPlan) -> None:
 
 
 # --------------------------------------------------------------------------- the 1000 classes
+
 
 def describe_subset(classes, images) -> str:
     """The header line of a run on a declared subset (``classes``/``images``: counts or collections)."""
@@ -158,12 +171,14 @@ def check_imagenet_classes(root: Path, split_dirs: list[Path]) -> None:
             raise ValueError(
                 f"{folder} has {len(classes)} class folders{f' (not wnids: {odd[0]}, ...)' if odd else ''}, "
                 f"ImageNet has {IMAGENET_CLASSES} wnid-named ones; for a subset write a file {SUBSET_MARKER} "
-                f"into {root} saying what it is (its figures are then not compared with the paper's)")
+                f"into {root} saying what it is (its figures are then not compared with the paper's)"
+            )
     first, *others = sets.values()
     for folder, classes in zip(list(sets)[1:], others):
         if classes != first:
-            raise ValueError(f"{folder} has other classes than {split_dirs[0]} "
-                             f"(e.g. {sorted(set(classes) ^ set(first))[0]})")
+            raise ValueError(
+                f"{folder} has other classes than {split_dirs[0]} (e.g. {sorted(set(classes) ^ set(first))[0]})"
+            )
 
 
 def subset_record(dataset: str, root: str, classes, images) -> dict[str, str | None]:

@@ -2,10 +2,11 @@
 benchmarks/poker_expansion_variants.py from measurements): which Poker expansion variant and
 which whole-model options (memory format, Ghost padding) are fastest per runtime, memory
 format, thread count and layer shape. Nothing recorded: the model as trained."""
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ CHOICE_FILE = Path(__file__).with_name("expansion_choice.json")
 RECORDED_FOR = {"openvino": "onnxruntime", "paper_parallel": "torchscript"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_choice(path: str) -> dict:
     try:
         return json.loads(Path(path).read_text())
@@ -41,12 +42,16 @@ def choice_note(isa_here: str, optimized: bool = True, choice: dict | None = Non
         return f"none recorded ({CHOICE_FILE.name} absent): every model as trained, contiguous, Ghost padding 1"
     made = choice.get("hardware", {})
     isa = made.get("isa", "unknown ISA")
-    source = (f"{CHOICE_FILE.name}, measured on {made.get('cpu', 'an unknown CPU')} ({isa}, threads "
-              f"{', '.join(map(str, made.get('threads', []))) or '?'}) on {str(choice.get('date', '?'))[:10]}")
+    source = (
+        f"{CHOICE_FILE.name}, measured on {made.get('cpu', 'an unknown CPU')} ({isa}, threads "
+        f"{', '.join(map(str, made.get('threads', []))) or '?'}) on {str(choice.get('date', '?'))[:10]}"
+    )
     if isa == isa_here:
         return f"{source}: this CPU's ISA"
-    return (f"{source}, applied as recorded on this {isa_here} CPU: no choice measured for {isa_here} "
-            f"(python benchmarks/poker_expansion_variants.py measures one)")
+    return (
+        f"{source}, applied as recorded on this {isa_here} CPU: no choice measured for {isa_here} "
+        f"(python benchmarks/poker_expansion_variants.py measures one)"
+    )
 
 
 def shape_key(m: int, k: int, size: int) -> str:
@@ -75,8 +80,7 @@ def by_threads(table: dict, threads: int):
     return table[min(table, key=lambda t: (abs(int(t) - threads), -int(t)))]
 
 
-def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None,
-                   choice: dict | None = None) -> str:
+def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None, choice: dict | None = None) -> str:
     """Variant recorded for this runtime config/threads/shape; the config's overall winner
     for a shape not measured; ``grouped`` (the module as trained) when nothing is recorded."""
     expansion = (load_choice() if choice is None else choice).get("expansion", {})

@@ -6,6 +6,7 @@ width, measured in the same interleaved run. A missing GhostNet reference is add
 per-layer profile, time per module type beside its MAdds share and MAC rate
 (see :mod:`pokernet.latency.profile`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,17 @@ from pathlib import Path
 from tabulate import tabulate
 
 from pokernet import schemas
-from pokernet.cliargs import (MIN_RUNS_LIMIT, batch_size, bounded_float, bounded_int, min_runs,
-                              positive_int, resolution, resolve_models, thread_count)
+from pokernet.cliargs import (
+    MIN_RUNS_LIMIT,
+    batch_size,
+    bounded_float,
+    bounded_int,
+    min_runs,
+    positive_int,
+    resolution,
+    resolve_models,
+    thread_count,
+)
 from pokernet.fileio import WriteError, atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
@@ -38,24 +48,40 @@ INVOCATIONS_LIMIT = 50
 def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
     parser.add_argument("--all", action="store_true", help="every registered model")
-    parser.add_argument("--runtime", choices=[*RUNTIMES, "all"], default="onnxruntime",
-                        help="runtime to time in (default onnxruntime; all = every one but xnnpack, an optional extra)")
-    parser.add_argument("--threads", type=thread_count,
-                        help=f"pin one thread count (default: 1 and all cores = {available_cores()})")
+    parser.add_argument(
+        "--runtime",
+        choices=[*RUNTIMES, "all"],
+        default="onnxruntime",
+        help="runtime to time in (default onnxruntime; all = every one but xnnpack, an optional extra)",
+    )
+    parser.add_argument(
+        "--threads", type=thread_count, help=f"pin one thread count (default: 1 and all cores = {available_cores()})"
+    )
     parser.add_argument("--batch", type=batch_size, default=1)
     parser.add_argument("--resolution", type=resolution, default=224)
-    parser.add_argument("--budget-s", type=bounded_float(0, BUDGET_LIMIT_S), default=2.0,
-                        help=f"seconds of timed runs per model, runtime and thread count, in "
-                             f"(0, {BUDGET_LIMIT_S:g}] (default 2)")
-    parser.add_argument("--min-runs", type=min_runs, default=20,
-                        help=f"timed runs at least, at most {MIN_RUNS_LIMIT} (default 20)")
+    parser.add_argument(
+        "--budget-s",
+        type=bounded_float(0, BUDGET_LIMIT_S),
+        default=2.0,
+        help=f"seconds of timed runs per model, runtime and thread count, in (0, {BUDGET_LIMIT_S:g}] (default 2)",
+    )
+    parser.add_argument(
+        "--min-runs", type=min_runs, default=20, help=f"timed runs at least, at most {MIN_RUNS_LIMIT} (default 20)"
+    )
     parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
-    parser.add_argument("--invocations", type=bounded_int(1, INVOCATIONS_LIMIT), default=1,
-                        help="separate processes to run the whole measurement in; each ratio then carries "
-                             f"its min-max over them and a stability verdict (default 1, at most {INVOCATIONS_LIMIT})")
-    parser.add_argument("--direct", action="store_true",
-                        help="time the models as built: no Poker expansion variant, no BN fusion in "
-                             "eager, no memory-format choice, no ONNX graph clean-up")
+    parser.add_argument(
+        "--invocations",
+        type=bounded_int(1, INVOCATIONS_LIMIT),
+        default=1,
+        help="separate processes to run the whole measurement in; each ratio then carries "
+        f"its min-max over them and a stability verdict (default 1, at most {INVOCATIONS_LIMIT})",
+    )
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="time the models as built: no Poker expansion variant, no BN fusion in "
+        "eager, no memory-format choice, no ONNX graph clean-up",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     parser.add_argument("--out", type=Path, help="also write the JSON report to this file (atomically)")
 
@@ -93,11 +119,12 @@ def run_latency(args: argparse.Namespace) -> int:
         runtime_spec(runtime)  # unknown or not installed: one line, before any invocation
     if args.invocations > 1:
         argv = shlex.split(command_line(args))[2:]
-        argv = argv[:argv.index("--invocations")]
+        argv = argv[: argv.index("--invocations")]
         reports = run_invocations(argv, args.invocations, log)
     else:
-        reports = [measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct,
-                           log=log, **timing)]
+        reports = [
+            measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct, log=log, **timing)
+        ]
     report = combine(reports)
     report["command"] = command_line(args)
     report["added_references"] = added
@@ -112,16 +139,42 @@ def run_latency(args: argparse.Namespace) -> int:
                 print(text, end="", flush=True)
             raise ValueError(f"--out {args.out}: {error}; the report is on stdout") from None
     if not args.json:
-        print(tabulate([(r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
-                        for r in report["results"]],
-                       headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"]))
+        print(
+            tabulate(
+                [
+                    (r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
+                    for r in report["results"]
+                ],
+                headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"],
+            )
+        )
         if report["ratios"]:
             print()
-            print(tabulate([(r["model"], r["reference"], r["runtime"], r["threads"], f"{r['ratio']:.3f}",
-                             f"{r['ratio_min']:.3f}–{r['ratio_max']:.3f}", STABILITY[r["stable"]])
-                            for r in report["ratios"]],
-                           headers=["model", "reference", "runtime", "threads", "ratio", "min–max over invocations",
-                                    f"stable (±{100 * STABILITY_TOLERANCE:g}%)"]))
+            print(
+                tabulate(
+                    [
+                        (
+                            r["model"],
+                            r["reference"],
+                            r["runtime"],
+                            r["threads"],
+                            f"{r['ratio']:.3f}",
+                            f"{r['ratio_min']:.3f}–{r['ratio_max']:.3f}",
+                            STABILITY[r["stable"]],
+                        )
+                        for r in report["ratios"]
+                    ],
+                    headers=[
+                        "model",
+                        "reference",
+                        "runtime",
+                        "threads",
+                        "ratio",
+                        "min–max over invocations",
+                        f"stable (±{100 * STABILITY_TOLERANCE:g}%)",
+                    ],
+                )
+            )
     return 0
 
 
@@ -137,16 +190,32 @@ def configure_profile(parser: argparse.ArgumentParser) -> None:
 
 def run_profile(args: argparse.Namespace) -> int:
     names = resolve_models(args.models, False)
-    reports = profile_models([(name, not args.direct) for name in names], args.runtime, args.threads,
-                             args.resolution, args.runs)
+    reports = profile_models(
+        [(name, not args.direct) for name in names], args.runtime, args.threads, args.resolution, args.runs
+    )
     if args.json:
         print(json.dumps(reports, indent=2))
         return 0
     for report in reports:
-        print(f"{report['model']} ({report['runtime']}, {report['threads']} thread(s), "
-              f"{'optimized' if report['optimized'] else 'direct'}): {report['total_ms']:.2f} ms profiled")
-        print(tabulate([(r["category"], f"{r['ms']:.3f}", f"{100 * r['time_share']:.1f}%", f"{r['madds'] / 1e6:.1f}",
-                         f"{100 * r['madds_share']:.1f}%", r["gmacs_per_s"] or "-") for r in report["categories"]],
-                       headers=["module type", "ms", "time %", "MAdds (M)", "MAdds %", "GMAC/s"]))
+        print(
+            f"{report['model']} ({report['runtime']}, {report['threads']} thread(s), "
+            f"{'optimized' if report['optimized'] else 'direct'}): {report['total_ms']:.2f} ms profiled"
+        )
+        print(
+            tabulate(
+                [
+                    (
+                        r["category"],
+                        f"{r['ms']:.3f}",
+                        f"{100 * r['time_share']:.1f}%",
+                        f"{r['madds'] / 1e6:.1f}",
+                        f"{100 * r['madds_share']:.1f}%",
+                        r["gmacs_per_s"] or "-",
+                    )
+                    for r in report["categories"]
+                ],
+                headers=["module type", "ms", "time %", "MAdds (M)", "MAdds %", "GMAC/s"],
+            )
+        )
         print()
     return 0

@@ -1,5 +1,6 @@
 """Exactness checks: a rewritten or exported model must give the output of the model as
 trained, within float32 reordering tolerance, before it is timed."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,9 @@ class OutputMismatch(ValueError):
     """A runtime's output differs from PyTorch eager: its timing would be meaningless."""
 
 
-def check_equal(what: str, got: np.ndarray | torch.Tensor, reference: torch.Tensor,
-                rtol: float = RTOL, atol: float = ATOL) -> float:
+def check_equal(
+    what: str, got: np.ndarray | torch.Tensor, reference: torch.Tensor, rtol: float = RTOL, atol: float = ATOL
+) -> float:
     """Raise OutputMismatch unless ``got`` equals ``reference`` within float tolerance."""
     got_t = torch.as_tensor(np.asarray(got)).float()
     reference = reference.float()

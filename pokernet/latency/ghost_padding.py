@@ -1,12 +1,13 @@
 """Ghost module padding for ONNX Runtime's blocked kernels (an inference rewrite of timm's
 GhostModule, which this project does not own; exact, tested in tests/test_latency_variants.py)."""
+
 from __future__ import annotations
 
 import copy
 
 import torch
-from torch import nn
 from timm.models.ghostnet import GhostModule
+from torch import nn
 
 from .variants import fold_bn
 
@@ -34,15 +35,15 @@ class PaddedGhostModule(nn.Module):
             with torch.no_grad():
                 conv.weight.zero_()
                 conv.bias.zero_()
-                conv.weight[:self.init] = weight
-                conv.bias[:self.init] = bias
+                conv.weight[: self.init] = weight
+                conv.bias[: self.init] = bias
         self.act1, self.act2 = copy.deepcopy(act1), copy.deepcopy(act2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = self.act1(self.primary(x))
         x2 = self.act2(self.cheap(x1))
-        out = torch.cat([x1[:, :self.init], x2[:, :self.new]], 1)
-        return out if self.init + self.new == self.out else out[:, :self.out]
+        out = torch.cat([x1[:, : self.init], x2[:, : self.new]], 1)
+        return out if self.init + self.new == self.out else out[:, : self.out]
 
 
 def pad_ghost_modules(model: nn.Module, multiple: int) -> int:
@@ -53,8 +54,11 @@ def pad_ghost_modules(model: nn.Module, multiple: int) -> int:
     count = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if (isinstance(child, GhostModule) and child.primary_conv[0].out_channels % multiple
-                    and child.cheap_operation[0].groups == child.cheap_operation[0].in_channels):
+            if (
+                isinstance(child, GhostModule)
+                and child.primary_conv[0].out_channels % multiple
+                and child.cheap_operation[0].groups == child.cheap_operation[0].in_channels
+            ):
                 setattr(parent, name, PaddedGhostModule(child, multiple))
                 count += 1
     return count

@@ -4,6 +4,7 @@ Why separate processes: what varies between two runs of a whole measurement on a
 (allocator state, thread-pool placement, a neighbour's load) does not vary inside one, so the
 spread that decides whether a ratio is stable must come from invocations, not from the timed
 runs of one invocation. The combined report keeps each invocation's medians and ratios."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .ratios import ratio_spread
 
@@ -34,8 +36,10 @@ def run_invocations(argv: list[str], count: int, log: Callable[[str], None]) -> 
         report = run_invocation(argv)
         report["wall_s"] = round(time.perf_counter() - started, 1)
         reports.append(report)
-        log(f"invocation {index + 1}/{count} (load {load:.2f}, {report['wall_s']:.0f} s): " +
-            ", ".join(f"{r['model']}/{r['runtime']}/t{r['threads']}={r['ratio']:.3f}" for r in report["ratios"]))
+        log(
+            f"invocation {index + 1}/{count} (load {load:.2f}, {report['wall_s']:.0f} s): "
+            + ", ".join(f"{r['model']}/{r['runtime']}/t{r['threads']}={r['ratio']:.3f}" for r in report["ratios"])
+        )
     return reports
 
 
@@ -47,11 +51,18 @@ def _combined_results(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     combined = []
     for (model, runtime, threads), per_invocation in rows.items():
         medians = [r["median_ms"] for r in per_invocation]
-        combined.append({"model": model, "runtime": runtime, "threads": threads,
-                         "median_ms": round(statistics.median(medians), 4),
-                         "iqr_ms": round(statistics.median(r["iqr_ms"] for r in per_invocation), 4),
-                         "runs": sum(r["runs"] for r in per_invocation), "invocation_median_ms": medians,
-                         "optimizations": per_invocation[0].get("optimizations", {})})
+        combined.append(
+            {
+                "model": model,
+                "runtime": runtime,
+                "threads": threads,
+                "median_ms": round(statistics.median(medians), 4),
+                "iqr_ms": round(statistics.median(r["iqr_ms"] for r in per_invocation), 4),
+                "runs": sum(r["runs"] for r in per_invocation),
+                "invocation_median_ms": medians,
+                "optimizations": per_invocation[0].get("optimizations", {}),
+            }
+        )
     return combined
 
 
@@ -68,8 +79,15 @@ def combine(reports: list[dict[str, Any]]) -> dict[str, Any]:
         raise ValueError(f"ratio {short[0]} is missing from some invocations")
     combined = {key: value for key, value in reports[0].items() if key not in ("results", "ratios", "wall_s")}
     combined["results"] = _combined_results(reports)
-    combined["ratios"] = [{"model": m, "reference": ref, "runtime": rt, "threads": th, **ratio_spread(values)}
-                          for (m, ref, rt, th), values in series.items()]
-    combined["invocations"] = [{"load_avg_1m_start": r["hardware"].get("load_avg_1m_start"),
-                                **({"wall_s": r["wall_s"]} if "wall_s" in r else {})} for r in reports]
+    combined["ratios"] = [
+        {"model": m, "reference": ref, "runtime": rt, "threads": th, **ratio_spread(values)}
+        for (m, ref, rt, th), values in series.items()
+    ]
+    combined["invocations"] = [
+        {
+            "load_avg_1m_start": r["hardware"].get("load_avg_1m_start"),
+            **({"wall_s": r["wall_s"]} if "wall_s" in r else {}),
+        }
+        for r in reports
+    ]
     return combined

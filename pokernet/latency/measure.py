@@ -9,6 +9,7 @@ in turns (A B, B A, A B, ...) until a time budget is spent and every model has a
 ``min_runs`` runs. What matters is the ratio of two models timed in the same turns: load
 from other processes hits both alike.
 """
+
 from __future__ import annotations
 
 import gc
@@ -17,7 +18,8 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,16 +28,27 @@ from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
 from .choice import choice_note
-from .paper_parallel import RUNTIME as PAPER_PARALLEL, interop_threads as paper_interop_threads
+from .paper_parallel import RUNTIME as PAPER_PARALLEL
+from .paper_parallel import interop_threads as paper_interop_threads
 from .paper_parallel import use_interop_threads
 from .ratios import ratios
 from .runtimes import make_runner, ort_global_threads, runtime_spec, torch_threads, use_ort_global_pool
 from .timing import summarize, time_interleaved
 
 
-def measure_group(models: list[str], built: dict[str, nn.Module], expected: dict[str, torch.Tensor],
-                  x: torch.Tensor, runtime: str, threads: int, budget_s: float, min_runs: int,
-                  warmup_s: float, optimize: bool, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def measure_group(
+    models: list[str],
+    built: dict[str, nn.Module],
+    expected: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    runtime: str,
+    threads: int,
+    budget_s: float,
+    min_runs: int,
+    warmup_s: float,
+    optimize: bool,
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
     """Prepare every model for one runtime and thread count, then time them in turns."""
     with torch_threads(threads):
         started = time.perf_counter()
@@ -44,11 +57,18 @@ def measure_group(models: list[str], built: dict[str, nn.Module], expected: dict
         times = time_interleaved({r.model: r.call for r in runners}, budget_s, min_runs, warmup_s=warmup_s)
     rows = []
     for runner in runners:
-        row = {"model": runner.model, "runtime": runtime, "threads": threads,
-               **summarize(times[runner.model]), "optimizations": runner.notes}
+        row = {
+            "model": runner.model,
+            "runtime": runtime,
+            "threads": threads,
+            **summarize(times[runner.model]),
+            "optimizations": runner.notes,
+        }
         rows.append(row)
-        log(f"{runner.model:14s} {runtime:12s} threads={threads}  median {row['median_ms']:8.3f} ms"
-            f"  IQR {row['iqr_ms']:.3f}  runs {row['runs']}")
+        log(
+            f"{runner.model:14s} {runtime:12s} threads={threads}  median {row['median_ms']:8.3f} ms"
+            f"  IQR {row['iqr_ms']:.3f}  runs {row['runs']}"
+        )
     log(f"  ({runtime}, {threads} thread(s): prepared in {prepared_s:.1f} s)")
     return rows
 
@@ -77,23 +97,49 @@ def _group_worker() -> None:
     PER_PROCESS_SETUP[job["runtime"]][0](job["threads"])
     x, built, expected = _build(job["models"], job["batch"], job["resolution"], job["model_options"])
     log = (lambda m: print(m, file=sys.stderr, flush=True)) if job["verbose"] else (lambda m: None)
-    rows = measure_group(job["models"], built, expected, x, job["runtime"], job["threads"], job["budget_s"],
-                         job["min_runs"], job["warmup_s"], job["optimize"], log)
+    rows = measure_group(
+        job["models"],
+        built,
+        expected,
+        x,
+        job["runtime"],
+        job["threads"],
+        job["budget_s"],
+        job["min_runs"],
+        job["warmup_s"],
+        job["optimize"],
+        log,
+    )
     json.dump(rows, sys.stdout)
 
 
 def _group_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
-    done = subprocess.run([sys.executable, "-c", "from pokernet.latency.measure import _group_worker as w; w()"],
-                          input=json.dumps(job), stdout=subprocess.PIPE, stderr=None, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "from pokernet.latency.measure import _group_worker as w; w()"],
+        input=json.dumps(job),
+        stdout=subprocess.PIPE,
+        stderr=None,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the {job['runtime']} timing process failed (exit code {done.returncode})")
     return json.loads(done.stdout)
 
 
-def measure(models: list[str], runtimes: list[str], threads: list[int], batch: int = 1,
-            resolution: int = 224, budget_s: float = 2.0, min_runs: int = 20, warmup_s: float = 0.3,
-            optimize: bool = True, log: Callable[[str], None] | None = None,
-            model_options: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def measure(
+    models: list[str],
+    runtimes: list[str],
+    threads: list[int],
+    batch: int = 1,
+    resolution: int = 224,
+    budget_s: float = 2.0,
+    min_runs: int = 20,
+    warmup_s: float = 0.3,
+    optimize: bool = True,
+    log: Callable[[str], None] | None = None,
+    model_options: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Time every model in every runtime at every thread count; the JSON report.
 
     ONNX Runtime with more than one thread runs in a child process whose sessions share
@@ -103,25 +149,50 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
     if any(t < 1 for t in threads):
         raise ValueError("threads must be >= 1")
     if not any(t >= runtime_spec(runtime).min_threads for runtime in runtimes for t in threads):
-        raise ValueError(f"runtime {runtimes[0]!r} needs at least {runtime_spec(runtimes[0]).min_threads} "
-                         f"threads, not {max(threads)}")
+        raise ValueError(
+            f"runtime {runtimes[0]!r} needs at least {runtime_spec(runtimes[0]).min_threads} "
+            f"threads, not {max(threads)}"
+        )
     x, built, expected = _build(models, batch, resolution, model_options)
     load_before = os.getloadavg()[0]
     results: list[dict[str, Any]] = []
     for runtime in runtimes:
         for n_threads in threads:
             if n_threads < runtime_spec(runtime).min_threads:
-                (log or (lambda message: None))(f"{runtime}: not timed at {n_threads} thread(s): it needs "
-                                                f"at least {runtime_spec(runtime).min_threads}")
+                (log or (lambda message: None))(
+                    f"{runtime}: not timed at {n_threads} thread(s): it needs "
+                    f"at least {runtime_spec(runtime).min_threads}"
+                )
                 continue
-            job = {"runtime": runtime, "models": models, "threads": n_threads, "batch": batch, "resolution": resolution,
-                   "model_options": model_options, "budget_s": budget_s, "min_runs": min_runs,
-                   "warmup_s": warmup_s, "optimize": optimize, "verbose": log is not None}
+            job = {
+                "runtime": runtime,
+                "models": models,
+                "threads": n_threads,
+                "batch": batch,
+                "resolution": resolution,
+                "model_options": model_options,
+                "budget_s": budget_s,
+                "min_runs": min_runs,
+                "warmup_s": warmup_s,
+                "optimize": optimize,
+                "verbose": log is not None,
+            }
             if runtime in PER_PROCESS_SETUP and PER_PROCESS_SETUP[runtime][1](n_threads):
                 results += _group_in_child(job)
             else:
-                results += measure_group(models, built, expected, x, runtime, n_threads, budget_s, min_runs,
-                                         warmup_s, optimize, log or (lambda message: None))
+                results += measure_group(
+                    models,
+                    built,
+                    expected,
+                    x,
+                    runtime,
+                    n_threads,
+                    budget_s,
+                    min_runs,
+                    warmup_s,
+                    optimize,
+                    log or (lambda message: None),
+                )
             gc.collect()
     hardware = hardware_info(threads)
     hardware["load_avg_1m_start"] = round(load_before, 2)
@@ -132,10 +203,14 @@ def measure(models: list[str], runtimes: list[str], threads: list[int], batch: i
         "resolution": resolution,
         "optimized": optimize,
         "rewrite_choice": choice_note(hardware["isa"], optimize),
-        "timing": {"budget_s_per_model": budget_s, "min_runs": min_runs, "warmup_s": warmup_s,
-                   "order": "interleaved A B, B A, ... per runtime and thread count",
-                   "clock": "time.perf_counter, gc disabled",
-                   "onnxruntime_threads": "1 thread: per-session; more: one shared pool (child process)"},
+        "timing": {
+            "budget_s_per_model": budget_s,
+            "min_runs": min_runs,
+            "warmup_s": warmup_s,
+            "order": "interleaved A B, B A, ... per runtime and thread count",
+            "clock": "time.perf_counter, gc disabled",
+            "onnxruntime_threads": "1 thread: per-session; more: one shared pool (child process)",
+        },
         "results": results,
         "ratios": ratios(results, runtimes),
     }

@@ -3,9 +3,11 @@
 ``openvino`` is imported inside the functions: without the package, the registry's
 ``runtime_spec`` gives the one-line error before anything here runs.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,6 +47,7 @@ def openvino_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.m
 
     def call() -> np.ndarray:
         return request.infer(feed, share_inputs=True)[0]
+
     return call
 
 
@@ -63,8 +66,11 @@ def executed_node_info(compiled) -> dict[str, dict[str, Any]]:
     info: dict[str, dict[str, Any]] = {}
     for op in compiled.get_runtime_model().get_ordered_ops():
         layer_type = op.get_rt_info()["layerType"].astype(str)
-        shapes = [[d.get_length() for d in port.get_partial_shape()] for port in op.inputs()
-                  if port.get_partial_shape().is_static]
+        shapes = [
+            [d.get_length() for d in port.get_partial_shape()]
+            for port in op.inputs()
+            if port.get_partial_shape().is_static
+        ]
         weight = None
         if layer_type in ("Convolution", "GroupConvolution") and len(shapes) > 1:
             weight = _weight_shape(shapes[1])

@@ -15,10 +15,12 @@ inter-op work, so this runtime is timed in a child process that sets it
 (measure.py's PER_PROCESS_SETUP). With 1 thread no branch can run beside another: the
 runtime is not timed there (``min_threads`` of its registry entry; measure says so).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, List
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -42,7 +44,7 @@ class _ForkedBranches(nn.Module):
         self.branches = branches
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        futures: List[torch.jit.Future[torch.Tensor]] = []
+        futures: list[torch.jit.Future[torch.Tensor]] = []
         for index, branch in enumerate(self.branches):
             if index > 0:
                 futures.append(torch.jit.fork(branch, x))
@@ -88,12 +90,15 @@ def trace_and_freeze(module: nn.Module, x: torch.Tensor) -> torch.jit.ScriptModu
 
 
 def threads_error(threads: int) -> str:
-    return (f"runtime {RUNTIME!r} runs the k branches of each Poker module concurrently: it needs "
-            f"at least {MIN_THREADS} threads, not {threads}")
+    return (
+        f"runtime {RUNTIME!r} runs the k branches of each Poker module concurrently: it needs "
+        f"at least {MIN_THREADS} threads, not {threads}"
+    )
 
 
-def paper_parallel_call(module: nn.Module, x: torch.Tensor, threads: int,
-                        fmt: torch.memory_format) -> Callable[[], Any]:
+def paper_parallel_call(
+    module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format
+) -> Callable[[], Any]:
     """The runtime's builder (RuntimeSpec.build): forks the branches, then trace + freeze.
 
     The callable carries ``notes`` (branches and threads), which make_runner records."""
@@ -106,10 +111,17 @@ def paper_parallel_call(module: nn.Module, x: torch.Tensor, threads: int,
     def call() -> torch.Tensor:
         with torch.inference_mode():
             return scripted(x.contiguous(memory_format=fmt))
-    call.notes = {"paper_parallel": {  # type: ignore[attr-defined]
-        "poker_modules": len(ks), "branches_per_module": ks, "forked_per_module": [k - 1 for k in ks],
-        "intra_op_threads": threads, "inter_op_threads": torch.get_num_interop_threads(),
-        "base": "torchscript (trace + freeze)"}}
+
+    call.notes = {
+        "paper_parallel": {  # type: ignore[attr-defined]
+            "poker_modules": len(ks),
+            "branches_per_module": ks,
+            "forked_per_module": [k - 1 for k in ks],
+            "intra_op_threads": threads,
+            "inter_op_threads": torch.get_num_interop_threads(),
+            "base": "torchscript (trace + freeze)",
+        }
+    }
     return call
 
 
@@ -123,5 +135,3 @@ def use_interop_threads(threads: int) -> None:
     global _INTEROP_THREADS
     torch.set_num_interop_threads(threads)
     _INTEROP_THREADS = threads
-
-

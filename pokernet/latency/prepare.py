@@ -2,6 +2,7 @@
 the memory format and Ghost padding recorded fastest for it); a model with Poker modules also
 gets the Poker expansion recorded fastest (:func:`pokernet.latency.variants.optimize_for_inference`).
 ``optimize=False`` leaves the model as built ("direct")."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,9 +19,16 @@ from .variants import Expansion, optimize_for_inference
 FIXED_EXPANSION = {"paper_parallel": "split"}
 
 
-def prepare_module(name: str, model: nn.Module, runtime: str, threads: int, resolution: int,
-                   optimize: bool = True, options: dict[str, Any] | None = None,
-                   choice: dict | None = None) -> tuple[nn.Module, dict[str, Any]]:
+def prepare_module(
+    name: str,
+    model: nn.Module,
+    runtime: str,
+    threads: int,
+    resolution: int,
+    optimize: bool = True,
+    options: dict[str, Any] | None = None,
+    choice: dict | None = None,
+) -> tuple[nn.Module, dict[str, Any]]:
     """The eval-mode module to run in ``runtime`` and a record of what was done to it.
 
     ``options`` (memory_format, ghost_pad) overrides the recorded whole-model choice."""
@@ -28,11 +36,15 @@ def prepare_module(name: str, model: nn.Module, runtime: str, threads: int, reso
     notes: dict[str, Any] = {"optimized": optimize}
     if not optimize:
         return model, notes
-    options = {"memory_format": "contiguous", "ghost_pad": 1,
-               **(options if options is not None else model_choice(name, runtime, threads, choice))}
+    options = {
+        "memory_format": "contiguous",
+        "ghost_pad": 1,
+        **(options if options is not None else model_choice(name, runtime, threads, choice)),
+    }
     fmt = options["memory_format"] if runtime in ("eager", "torchscript", "paper_parallel") else "contiguous"
-    model, used = optimize_for_inference(model, runtime, threads, resolution, variant=FIXED_EXPANSION.get(runtime),
-                                         choice=choice, memory_format=fmt)
+    model, used = optimize_for_inference(
+        model, runtime, threads, resolution, variant=FIXED_EXPANSION.get(runtime), choice=choice, memory_format=fmt
+    )
     if used:
         notes["poker_expansion"] = used
     padded = pad_ghost_modules(model, int(options.get("ghost_pad", 1)))

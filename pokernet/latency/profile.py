@@ -24,6 +24,7 @@ Poker expansion counts there), else in "other"; so do its Slice/Concat/Broadcast
 and pooling. Its counters hold whole microseconds per node and run: nodes of 1-2 µs are
 undercounted, so the profiled total is below the whole run (``run_ms``).
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def _segments(name: str) -> list[str]:
     return [s for s in name.replace("/", ".").split(".") if s]
 
 
-def category_of(name: str, module: nn.Module | None = None, weight_shape: list[int] | None = None,
-                op: str | None = None) -> str:
+def category_of(
+    name: str, module: nn.Module | None = None, weight_shape: list[int] | None = None, op: str | None = None
+) -> str:
     """Category of a module (by qualified name and type) or ONNX node (by name, op, weight)."""
     parts = _segments(name)
     if "se" in parts:
@@ -81,6 +83,7 @@ def madds_by(model: nn.Module, resolution: int = 224) -> dict[str, dict[Any, int
     hooks = []
     for name, module in model.named_modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
+
             def hook(mod, inputs, output, name=name):
                 if isinstance(mod, nn.Conv2d):
                     macs = output.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
@@ -89,6 +92,7 @@ def madds_by(model: nn.Module, resolution: int = 224) -> dict[str, dict[Any, int
                     macs, size = output.numel() * mod.in_features, 1
                 by_category[category_of(name, mod)] += macs
                 by_resolution[size] += macs
+
             hooks.append(module.register_forward_hook(hook))
     try:
         with torch.no_grad():
@@ -118,8 +122,12 @@ def _ort_node_times(events: list[dict], warm: int) -> dict[str, Any]:
         by_category[category_of(node, weight_shape=weight, op=op)] += per_run
         by_resolution[size] += per_run
     runs = sorted(e["dur"] for e in events if e.get("cat") == "Session" and e["name"] == "model_run")[warm:]
-    return {"category": dict(by_category), "resolution": dict(by_resolution), "nodes_per_run": len(nodes),
-            "run_ms": runs[len(runs) // 2] / 1e3 if runs else None}
+    return {
+        "category": dict(by_category),
+        "resolution": dict(by_resolution),
+        "nodes_per_run": len(nodes),
+        "run_ms": runs[len(runs) // 2] / 1e3 if runs else None,
+    }
 
 
 def profile_onnxruntime(modules: dict[str, nn.Module], x: torch.Tensor, threads: int, runs: int) -> dict[str, dict]:
@@ -127,8 +135,10 @@ def profile_onnxruntime(modules: dict[str, nn.Module], x: torch.Tensor, threads:
     profiler; the sessions run in turns so that load from other processes hits all alike."""
     warm = max(3, runs // 10)
     with tempfile.TemporaryDirectory() as tmp:
-        sessions = {key: ort_session(export_onnx(m, x), threads, profile_prefix=os.path.join(tmp, f"ort{i}"))
-                    for i, (key, m) in enumerate(modules.items())}
+        sessions = {
+            key: ort_session(export_onnx(m, x), threads, profile_prefix=os.path.join(tmp, f"ort{i}"))
+            for i, (key, m) in enumerate(modules.items())
+        }
         feed = {"input": x.numpy()}
         for _ in range(warm + runs):  # the warm-up runs are profiled too: dropped below
             for session in sessions.values():
@@ -140,8 +150,9 @@ def profile_onnxruntime(modules: dict[str, nn.Module], x: torch.Tensor, threads:
     return out
 
 
-def _openvino_node_times(info: dict[str, dict], before: dict[str, float], after: dict[str, float],
-                         warm: int, runs: int) -> dict[str, Any]:
+def _openvino_node_times(
+    info: dict[str, dict], before: dict[str, float], after: dict[str, float], warm: int, runs: int
+) -> dict[str, Any]:
     """Mean time per timed run (ms) by category and input size, from the running means of
     OpenVINO's counters after ``warm`` and after ``warm + runs`` inferences."""
     by_category: dict[str, float] = defaultdict(float)
@@ -175,8 +186,9 @@ def profile_openvino(modules: dict[str, nn.Module], x: torch.Tensor, threads: in
             whole[key].append(time.perf_counter() - started)
     out = {}
     for key, request in requests.items():
-        out[key] = _openvino_node_times(executed_node_info(compiled[key]), before[key], node_mean_us(request),
-                                        warm, runs)
+        out[key] = _openvino_node_times(
+            executed_node_info(compiled[key]), before[key], node_mean_us(request), warm, runs
+        )
         out[key]["run_ms"] = sorted(whole[key])[runs // 2] * 1e3
     return out
 
@@ -203,6 +215,7 @@ def profile_eager(modules: dict[str, nn.Module], inputs: dict[str, torch.Tensor]
     hooks = []
     for key, module in modules.items():
         for mod, label in _eager_labels(module):
+
             def enter(m, args, label=f"cat::{key}::{label}"):
                 rf = record_function(label)
                 rf.__enter__()
@@ -210,6 +223,7 @@ def profile_eager(modules: dict[str, nn.Module], inputs: dict[str, torch.Tensor]
 
             def leave(m, args, out):
                 stack.pop().__exit__(None, None, None)
+
             hooks += [mod.register_forward_pre_hook(enter), mod.register_forward_hook(leave)]
     try:
         with torch.inference_mode():
@@ -238,29 +252,57 @@ def profile_eager(modules: dict[str, nn.Module], inputs: dict[str, torch.Tensor]
     return out
 
 
-def _report(name: str, runtime: str, threads: int, optimize: bool, notes: dict, times: dict,
-            macs: dict) -> dict[str, Any]:
+def _report(
+    name: str, runtime: str, threads: int, optimize: bool, notes: dict, times: dict, macs: dict
+) -> dict[str, Any]:
     total_ms = sum(times["category"].values())
     total_macs = sum(macs["category"].values())
     rows = []
     for category in CATEGORIES:
         ms, mac = times["category"].get(category, 0.0), macs["category"].get(category, 0)
-        rows.append({"category": category, "ms": round(ms, 4), "time_share": round(ms / total_ms, 4) if total_ms else 0,
-                     "madds": mac, "madds_share": round(mac / total_macs, 4) if total_macs else 0,
-                     "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None})
+        rows.append(
+            {
+                "category": category,
+                "ms": round(ms, 4),
+                "time_share": round(ms / total_ms, 4) if total_ms else 0,
+                "madds": mac,
+                "madds_share": round(mac / total_macs, 4) if total_macs else 0,
+                "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None,
+            }
+        )
     by_res = []
     for size in sorted(set(times["resolution"]) | set(macs["resolution"]), reverse=True):
         ms, mac = times["resolution"].get(size, 0.0), macs["resolution"].get(size, 0)
-        by_res.append({"input_size": size, "ms": round(ms, 4), "madds": mac,
-                       "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None})
-    return {"model": name, "runtime": runtime, "threads": threads, "optimized": optimize,
-            "optimizations": notes, "total_ms": round(total_ms, 4), "total_madds": total_macs,
-            "run_ms": round(times["run_ms"], 4) if times.get("run_ms") else None,
-            "nodes_per_run": times.get("nodes_per_run"), "categories": rows, "resolutions": by_res}
+        by_res.append(
+            {
+                "input_size": size,
+                "ms": round(ms, 4),
+                "madds": mac,
+                "gmacs_per_s": round(mac / (ms * 1e-3) / 1e9, 2) if ms > 0 and mac else None,
+            }
+        )
+    return {
+        "model": name,
+        "runtime": runtime,
+        "threads": threads,
+        "optimized": optimize,
+        "optimizations": notes,
+        "total_ms": round(total_ms, 4),
+        "total_madds": total_macs,
+        "run_ms": round(times["run_ms"], 4) if times.get("run_ms") else None,
+        "nodes_per_run": times.get("nodes_per_run"),
+        "categories": rows,
+        "resolutions": by_res,
+    }
 
 
-def profile_models(entries: list[tuple[str, bool]], runtime: str = "onnxruntime", threads: int = 1,
-                   resolution: int = 224, runs: int = 50) -> list[dict[str, Any]]:
+def profile_models(
+    entries: list[tuple[str, bool]],
+    runtime: str = "onnxruntime",
+    threads: int = 1,
+    resolution: int = 224,
+    runs: int = 50,
+) -> list[dict[str, Any]]:
     """Profile each (model name, optimized?) entry, all in turns in one profiling session.
 
     Per entry: time and MAdds per category (and per input resolution for ORT and OpenVINO)."""
@@ -284,11 +326,19 @@ def profile_models(entries: list[tuple[str, bool]], runtime: str = "onnxruntime"
             times = profile_openvino(modules, x, threads, runs)
         else:
             times = profile_eager(modules, inputs, runs)
-    return [_report(name, runtime, threads, optimize, notes[key], times[key], macs[key])
-            for (name, optimize), key in zip(entries, modules)]
+    return [
+        _report(name, runtime, threads, optimize, notes[key], times[key], macs[key])
+        for (name, optimize), key in zip(entries, modules)
+    ]
 
 
-def profile_model(name: str, runtime: str = "onnxruntime", threads: int = 1, optimize: bool = True,
-                  resolution: int = 224, runs: int = 50) -> dict[str, Any]:
+def profile_model(
+    name: str,
+    runtime: str = "onnxruntime",
+    threads: int = 1,
+    optimize: bool = True,
+    resolution: int = 224,
+    runs: int = 50,
+) -> dict[str, Any]:
     """Time and MAdds per category (and per resolution for ORT) of one model."""
     return profile_models([(name, optimize)], runtime, threads, resolution, runs)[0]

@@ -1,9 +1,11 @@
 """Table 3's ratios: every PokerNet over GhostNet at the same width, timed in the same turns,
 and their spread over separate invocations (:func:`ratio_spread`)."""
+
 from __future__ import annotations
 
 import statistics
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pokernet.models.variant import Variant
 
@@ -38,8 +40,15 @@ def ratios(results: list[dict[str, Any]], runtimes: Iterable[str]) -> list[dict[
         for threads in threads_seen:
             for runtime in runtimes:
                 if (model, runtime, threads) in table and (ref, runtime, threads) in table:
-                    out.append({"model": model, "reference": ref, "runtime": runtime, "threads": threads,
-                                "ratio": round(table[model, runtime, threads] / table[ref, runtime, threads], 4)})
+                    out.append(
+                        {
+                            "model": model,
+                            "reference": ref,
+                            "runtime": runtime,
+                            "threads": threads,
+                            "ratio": round(table[model, runtime, threads] / table[ref, runtime, threads], 4),
+                        }
+                    )
     return out
 
 
@@ -48,6 +57,11 @@ def ratio_spread(values: list[float], tolerance: float = STABILITY_TOLERANCE) ->
     deviation from the median, and whether it is stable (None: one invocation, not checked)."""
     median = statistics.median(values)
     deviation = max(abs(v / median - 1) for v in values) if median > 0 else 0.0
-    return {"ratio": round(median, 4), "invocation_ratios": [round(v, 4) for v in values],
-            "ratio_min": round(min(values), 4), "ratio_max": round(max(values), 4),
-            "max_deviation": round(deviation, 4), "stable": deviation <= tolerance if len(values) > 1 else None}
+    return {
+        "ratio": round(median, 4),
+        "invocation_ratios": [round(v, 4) for v in values],
+        "ratio_min": round(min(values), 4),
+        "ratio_max": round(max(values), 4),
+        "max_deviation": round(deviation, 4),
+        "stable": deviation <= tolerance if len(values) > 1 else None,
+    }

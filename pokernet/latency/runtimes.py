@@ -12,12 +12,14 @@
 * ``paper_parallel`` the paper's protocol (§4.1): TorchScript with the k depthwise branches of
                   each Poker module run concurrently on the inter-op pool (:mod:`.paper_parallel`).
 """
+
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +28,8 @@ from torch import nn
 from .equivalence import check_equal
 from .onnx_export import export_onnx, quiet
 from .openvino_runtime import openvino_call
-from .paper_parallel import MIN_THREADS as PAPER_PARALLEL_MIN_THREADS, paper_parallel_call
+from .paper_parallel import MIN_THREADS as PAPER_PARALLEL_MIN_THREADS
+from .paper_parallel import paper_parallel_call
 from .prepare import prepare_module
 from .xnnpack_runtime import xnnpack_call
 
@@ -42,16 +45,20 @@ def use_ort_global_pool(threads: int) -> None:
     other needs (measured 2-4× slower). Must run before the first session is created."""
     global _ORT_GLOBAL_THREADS
     import onnxruntime.capi._pybind_state as ort_c
+
     ort_c.set_global_thread_pool_sizes(threads, 1)
     _ORT_GLOBAL_THREADS = threads
 
 
 def ort_session(model_bytes: bytes, threads: int, profile_prefix: str | None = None):
     import onnxruntime as ort
+
     options = ort.SessionOptions()
     if _ORT_GLOBAL_THREADS is not None:
         if threads != _ORT_GLOBAL_THREADS:
-            raise ValueError(f"this process runs ORT with a global pool of {_ORT_GLOBAL_THREADS} threads, not {threads}")
+            raise ValueError(
+                f"this process runs ORT with a global pool of {_ORT_GLOBAL_THREADS} threads, not {threads}"
+            )
         options.use_per_session_threads = False
     else:
         options.intra_op_num_threads = threads
@@ -73,6 +80,7 @@ def ort_global_threads() -> int | None:
 @dataclass
 class Runner:
     """One model ready to run in one runtime at one thread count."""
+
     model: str
     runtime: str
     threads: int
@@ -84,6 +92,7 @@ def _eager_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.mem
     def call() -> torch.Tensor:
         with torch.inference_mode():
             return module(x.contiguous(memory_format=fmt))
+
     return call
 
 
@@ -94,6 +103,7 @@ def _torchscript_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: tor
     def call() -> torch.Tensor:
         with torch.inference_mode():
             return scripted(x.contiguous(memory_format=fmt))
+
     return call
 
 
@@ -103,6 +113,7 @@ def _onnxruntime_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: tor
 
     def call() -> np.ndarray:
         return session.run(None, feed)[0]
+
     return call
 
 
@@ -115,6 +126,7 @@ class RuntimeSpec:
     ``--runtime all`` (False for a runtime of an optional extra); ``min_threads``: the fewest
     threads it runs with (measure skips smaller counts, saying so). A builder may attach
     ``notes`` (a dict) to its callable: make_runner records them."""
+
     name: str
     build: Callable[[nn.Module, torch.Tensor, int, torch.memory_format], Callable[[], Any]]
     package: str | None = None
@@ -124,14 +136,17 @@ class RuntimeSpec:
 
 
 # The registry: a new runtime is one builder function (in its own module) and one entry here.
-RUNTIME_SPECS: dict[str, RuntimeSpec] = {spec.name: spec for spec in (
-    RuntimeSpec("eager", _eager_call),
-    RuntimeSpec("torchscript", _torchscript_call),
-    RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
-    RuntimeSpec("openvino", openvino_call, "openvino"),
-    RuntimeSpec("paper_parallel", paper_parallel_call, min_threads=PAPER_PARALLEL_MIN_THREADS),
-    RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False, install='pip install -e ".[xnnpack]"'),
-)}
+RUNTIME_SPECS: dict[str, RuntimeSpec] = {
+    spec.name: spec
+    for spec in (
+        RuntimeSpec("eager", _eager_call),
+        RuntimeSpec("torchscript", _torchscript_call),
+        RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
+        RuntimeSpec("openvino", openvino_call, "openvino"),
+        RuntimeSpec("paper_parallel", paper_parallel_call, min_threads=PAPER_PARALLEL_MIN_THREADS),
+        RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False, install='pip install -e ".[xnnpack]"'),
+    )
+}
 RUNTIMES = tuple(RUNTIME_SPECS)
 ALL_RUNTIMES = tuple(name for name, spec in RUNTIME_SPECS.items() if spec.in_all)  # --runtime all
 
@@ -142,13 +157,16 @@ def runtime_spec(runtime: str) -> RuntimeSpec:
         raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
     spec = RUNTIME_SPECS[runtime]
     if spec.package and importlib.util.find_spec(spec.package.replace("-", "_")) is None:
-        raise ValueError(f"runtime {runtime!r} needs the Python package {spec.package!r}, which is not "
-                         f"installed ({spec.install or 'pip install ' + spec.package})")
+        raise ValueError(
+            f"runtime {runtime!r} needs the Python package {spec.package!r}, which is not "
+            f"installed ({spec.install or 'pip install ' + spec.package})"
+        )
     return spec
 
 
-def build_call(runtime: str, module: nn.Module, x: torch.Tensor, threads: int,
-               memory_format: str = "contiguous") -> Callable[[], Any]:
+def build_call(
+    runtime: str, module: nn.Module, x: torch.Tensor, threads: int, memory_format: str = "contiguous"
+) -> Callable[[], Any]:
     """A no-argument callable that runs ``module`` on ``x`` in ``runtime``.
 
     The input conversion to channels_last, when used, is inside the call (it is paid)."""
@@ -156,9 +174,17 @@ def build_call(runtime: str, module: nn.Module, x: torch.Tensor, threads: int,
     return runtime_spec(runtime).build(module, x, threads, fmt)
 
 
-def make_runner(name: str, model: nn.Module, runtime: str, threads: int, x: torch.Tensor,
-                reference: torch.Tensor, optimize: bool = True, options: dict[str, Any] | None = None,
-                choice: dict | None = None) -> Runner:
+def make_runner(
+    name: str,
+    model: nn.Module,
+    runtime: str,
+    threads: int,
+    x: torch.Tensor,
+    reference: torch.Tensor,
+    optimize: bool = True,
+    options: dict[str, Any] | None = None,
+    choice: dict | None = None,
+) -> Runner:
     """Prepare ``model`` for ``runtime`` and check its output equals ``reference``
     (raises :class:`OutputMismatch` otherwise: a wrong model is not timed)."""
     runtime_spec(runtime)

@@ -1,14 +1,22 @@
 """Timing: models run in turns (A B, B A, ...) under one clock; medians and IQRs."""
+
 from __future__ import annotations
 
 import gc
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
-def time_interleaved(calls: dict[str, Callable[[], Any]], budget_s: float, min_runs: int = 10,
-                     max_runs: int = 100_000, warmup_s: float = 0.3, warmup_runs: int = 3) -> dict[str, list[float]]:
+def time_interleaved(
+    calls: dict[str, Callable[[], Any]],
+    budget_s: float,
+    min_runs: int = 10,
+    max_runs: int = 100_000,
+    warmup_s: float = 0.3,
+    warmup_runs: int = 3,
+) -> dict[str, list[float]]:
     """Seconds per call of each callable, run in turns (A B, B A, ...) until
     ``budget_s`` × len(calls) is spent and each has ``min_runs``."""
     keys = list(calls)
@@ -43,5 +51,11 @@ def time_interleaved(calls: dict[str, Callable[[], Any]], budget_s: float, min_r
 def summarize(seconds: list[float]) -> dict[str, float]:
     ms = sorted(s * 1e3 for s in seconds)
     q1, _, q3 = statistics.quantiles(ms, n=4, method="inclusive") if len(ms) > 1 else (ms[0],) * 3
-    return {"median_ms": round(statistics.median(ms), 4), "iqr_ms": round(q3 - q1, 4),
-            "p25_ms": round(q1, 4), "p75_ms": round(q3, 4), "min_ms": round(ms[0], 4), "runs": len(ms)}
+    return {
+        "median_ms": round(statistics.median(ms), 4),
+        "iqr_ms": round(q3 - q1, 4),
+        "p25_ms": round(q1, 4),
+        "p75_ms": round(q3, 4),
+        "min_ms": round(ms[0], 4),
+        "runs": len(ms),
+    }

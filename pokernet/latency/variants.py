@@ -23,10 +23,11 @@ The variant used per runtime/thread count/layer shape is read from
 ``expansion_choice.json`` (:mod:`.choice`), which ``benchmarks/poker_expansion_variants.py``
 writes from measurements.
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -50,8 +51,9 @@ def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Te
 
 def _depthwise(weight: torch.Tensor, bias: torch.Tensor, like: nn.Conv2d) -> nn.Conv2d:
     channels = weight.shape[0]
-    conv = nn.Conv2d(channels, channels, like.kernel_size, like.stride, like.padding,
-                     like.dilation, groups=channels, bias=True)
+    conv = nn.Conv2d(
+        channels, channels, like.kernel_size, like.stride, like.padding, like.dilation, groups=channels, bias=True
+    )
     with torch.no_grad():
         conv.weight.copy_(weight)
         conv.bias.copy_(bias)
@@ -66,6 +68,7 @@ def tile_order(m: int, k: int) -> torch.Tensor:
 class Expansion(nn.Module):
     """Base of the variants: ``order`` is the permutation of the output channels
     (None = the reference order i*k + b); ``restore`` undoes it at run time."""
+
     order: torch.Tensor | None = None
 
     def __init__(self, act: nn.Module):
@@ -84,8 +87,16 @@ class GroupedExpansion(Expansion):
     def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d, act: nn.Module):
         super().__init__(act)
         weight, bias = fold_bn(conv, bn)
-        self.conv = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                              conv.padding, conv.dilation, groups=conv.groups, bias=True)
+        self.conv = nn.Conv2d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            conv.stride,
+            conv.padding,
+            conv.dilation,
+            groups=conv.groups,
+            bias=True,
+        )
         with torch.no_grad():
             self.conv.weight.copy_(weight)
             self.conv.bias.copy_(bias)
@@ -130,8 +141,12 @@ class SplitExpansion(Expansion):
         return self._finish(torch.cat([branch(x) for branch in self.branches], 1))
 
 
-_CLASSES = {"grouped": GroupedExpansion, "interleave": InterleaveExpansion,
-            "tile": TileExpansion, "split": SplitExpansion}
+_CLASSES = {
+    "grouped": GroupedExpansion,
+    "interleave": InterleaveExpansion,
+    "tile": TileExpansion,
+    "split": SplitExpansion,
+}
 
 
 def make_expansion(expand: nn.Sequential, variant: str, restore_order: bool = True) -> Expansion:
@@ -160,8 +175,10 @@ def poker_modules(model: nn.Module) -> Iterator[tuple[nn.Module, str, PokerModul
 def poker_input_sizes(model: nn.Module, resolution: int, in_chans: int = 3) -> dict[int, int]:
     """id(PokerModule) -> spatial size of its input for one resolution×resolution image."""
     sizes: dict[int, int] = {}
-    hooks = [m.register_forward_pre_hook(lambda mod, args: sizes.__setitem__(id(mod), args[0].shape[-1]))
-             for _, _, m in poker_modules(model)]
+    hooks = [
+        m.register_forward_pre_hook(lambda mod, args: sizes.__setitem__(id(mod), args[0].shape[-1]))
+        for _, _, m in poker_modules(model)
+    ]
     try:
         with torch.no_grad():
             model.eval()(torch.zeros(1, in_chans, resolution, resolution))
@@ -190,10 +207,15 @@ def replace_expansions(model: nn.Module, pick) -> dict[str, int]:
     return used
 
 
-def optimize_for_inference(model: nn.Module, runtime: str, threads: int = 1,
-                           resolution: int | None = 224, variant: str | None = None,
-                           choice: dict | None = None, memory_format: str = "contiguous",
-                           ) -> tuple[nn.Module, dict[str, int]]:
+def optimize_for_inference(
+    model: nn.Module,
+    runtime: str,
+    threads: int = 1,
+    resolution: int | None = 224,
+    variant: str | None = None,
+    choice: dict | None = None,
+    memory_format: str = "contiguous",
+) -> tuple[nn.Module, dict[str, int]]:
     """A copy of ``model`` (eval mode) whose Poker expansions use the recorded fastest
     formulation for ``runtime`` (in ``memory_format``) and ``threads``, or ``variant`` for all.
 

@@ -12,11 +12,13 @@ Lowering is slow (about 2 min per 224×224 model on a loaded 2-core machine), so
 kept per module content and input shape for the life of the process (the thread counts of one
 ``pokernet latency`` run reuse it).
 """
+
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -71,6 +73,7 @@ def lower_to_xnnpack(module: nn.Module, x: torch.Tensor) -> tuple[bytes, dict[st
     if key not in _PROGRAMS:
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
         from executorch.exir import to_edge_transform_and_lower
+
         with quiet(), torch.no_grad():
             program = torch.export.export(module.eval(), (x,))
             aliases = strip_aliases(program)
@@ -87,6 +90,7 @@ def set_xnnpack_threads(threads: int) -> None:
     """XNNPACK's threads: ExecuTorch's one process-wide threadpool, resized (the models of one
     runtime/thread count are built, then timed, with the same count)."""
     from executorch.extension.pybindings import portable_lib
+
     if portable_lib._threadpool_get_thread_count() != threads:
         portable_lib._unsafe_reset_threadpool(threads)
 
@@ -95,6 +99,7 @@ def xnnpack_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.me
     """The builder of RUNTIME_SPECS["xnnpack"]: the program loaded once, its forward method
     run on the same (contiguous) input every call."""
     from executorch.runtime import Runtime
+
     buffer, summary = lower_to_xnnpack(module, x.contiguous())
     set_xnnpack_threads(threads)
     method = Runtime.get().load_program(buffer).load_method("forward")
@@ -102,5 +107,6 @@ def xnnpack_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.me
 
     def call() -> torch.Tensor:
         return method.execute(inputs)[0]
+
     call.notes = {"xnnpack": summary}  # how the graph split: make_runner records it
     return call

@@ -1,4 +1,5 @@
 """``pokernet models``: the registered models, their Table 2 row and implementation."""
+
 import argparse
 
 from pokernet.models import get_entry, list_models

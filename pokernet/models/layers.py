@@ -4,14 +4,13 @@ The Ghost module and the Ghost bottleneck are reused from timm (its GhostNet is
 the reference implementation PokerNet builds on); only the Poker module and the
 Poker bottleneck, which no library has, are written here.
 """
+
 from __future__ import annotations
 
-from typing import Type
-
 import torch
-from torch import nn
 from timm.layers import SEModule
 from timm.models.ghostnet import GhostModule
+from torch import nn
 
 # SE as GhostNet defines it: reduction 4, reduced width rounded to a multiple of 4,
 # hard-sigmoid gate. PokerNet follows GhostNet; the paper does not say otherwise.
@@ -23,8 +22,9 @@ def make_se(channels: int, ratio: float = SE_RATIO) -> nn.Module:
     return SEModule(channels, rd_ratio=ratio, rd_divisor=SE_DIVISOR, gate_layer="hard_sigmoid")
 
 
-def conv_bn(in_chs: int, out_chs: int, kernel: int, stride: int = 1, groups: int = 1,
-            act_layer: Type[nn.Module] | None = None) -> nn.Sequential:
+def conv_bn(
+    in_chs: int, out_chs: int, kernel: int, stride: int = 1, groups: int = 1, act_layer: type[nn.Module] | None = None
+) -> nn.Sequential:
     """Conv (no bias) + BatchNorm (+ activation): every conv of §4.2 is followed by BN."""
     layers: list[nn.Module] = [
         nn.Conv2d(in_chs, out_chs, kernel, stride, kernel // 2, groups=groups, bias=False),
@@ -62,7 +62,8 @@ def expansion_factor(in_chs: int, exp_chs: int, name: str = "Poker module") -> i
     if in_chs <= 0 or exp_chs <= 0 or exp_chs % in_chs:
         raise ValueError(
             f"{name}: cannot expand {in_chs} -> {exp_chs} channels with depthwise convs: "
-            f"the expansion factor k = {exp_chs}/{in_chs} must be a positive whole number")
+            f"the expansion factor k = {exp_chs}/{in_chs} must be a positive whole number"
+        )
     return exp_chs // in_chs
 
 
@@ -75,9 +76,16 @@ class PokerModule(nn.Module):
     operator up to that permutation (tests/test_poker_module.py proves it).
     """
 
-    def __init__(self, in_chs: int, exp_chs: int, act_layer: Type[nn.Module] = nn.ReLU6,
-                 dw_kernel: int = 3, use_se: bool = True, se_ratio: float = SE_RATIO,
-                 name: str = "Poker module"):
+    def __init__(
+        self,
+        in_chs: int,
+        exp_chs: int,
+        act_layer: type[nn.Module] = nn.ReLU6,
+        dw_kernel: int = 3,
+        use_se: bool = True,
+        se_ratio: float = SE_RATIO,
+        name: str = "Poker module",
+    ):
         super().__init__()
         self.k = expansion_factor(in_chs, exp_chs, name)
         self.pointwise = conv_bn(in_chs, in_chs, 1, act_layer=act_layer)
@@ -114,13 +122,21 @@ class PokerBottleneck(nn.Module):
     """Fig. 4 (a)-(c): Poker module expands, [depthwise stride-2 conv + BN], Ghost module
     (BN, no activation, §4.2) narrows; shortcut per :func:`shortcut`."""
 
-    def __init__(self, in_chs: int, exp_chs: int, out_chs: int, stride: int = 1,
-                 act_layer: Type[nn.Module] = nn.ReLU6, dw_kernel: int = 3,
-                 use_se: bool = True, se_ratio: float = SE_RATIO, name: str = "P-bneck"):
+    def __init__(
+        self,
+        in_chs: int,
+        exp_chs: int,
+        out_chs: int,
+        stride: int = 1,
+        act_layer: type[nn.Module] = nn.ReLU6,
+        dw_kernel: int = 3,
+        use_se: bool = True,
+        se_ratio: float = SE_RATIO,
+        name: str = "P-bneck",
+    ):
         super().__init__()
         self.poker = PokerModule(in_chs, exp_chs, act_layer, use_se=use_se, se_ratio=se_ratio, name=name)
-        self.downsample = (conv_bn(exp_chs, exp_chs, dw_kernel, stride, groups=exp_chs)
-                           if stride > 1 else nn.Identity())
+        self.downsample = conv_bn(exp_chs, exp_chs, dw_kernel, stride, groups=exp_chs) if stride > 1 else nn.Identity()
         self.ghost = GhostModule(exp_chs, out_chs, act_layer=nn.Identity)
         self.shortcut = shortcut(in_chs, out_chs, stride, dw_kernel)
 

@@ -1,19 +1,19 @@
 """PokerNet-α× (paper §3.3, Table 1): one block-config record read by one network class."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Type
 
 import torch
-from torch import nn
 from timm.layers import make_divisible
 from timm.models.ghostnet import GhostBottleneck
+from torch import nn
 
 from .layers import SE_RATIO, PokerBottleneck, conv_bn
 
 # Activation schemes of Table 5: (activation of ReLU6 rows, activation of HS rows of Table 1).
-ACT_SCHEMES: dict[str, tuple[Type[nn.Module], Type[nn.Module]]] = {
+ACT_SCHEMES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
     "relu": (nn.ReLU, nn.ReLU),
     "relu6": (nn.ReLU6, nn.ReLU6),
     "relu6_hs": (nn.ReLU6, nn.Hardswish),
@@ -29,6 +29,7 @@ DW_KERNEL_PLANS = ("ghostnet", "3", "5")
 @dataclass(frozen=True)
 class BlockConfig:
     """One row of Table 1's body, at width 1.0."""
+
     kind: str  # "P" (Poker bottleneck) or "G" (Ghost bottleneck)
     in_chs: int
     exp_chs: int
@@ -39,24 +40,27 @@ class BlockConfig:
 
 
 # Table 1, body rows in order: kind, #in, #exp, #out, SE, stride, HS.
-TABLE1_BLOCKS: tuple[BlockConfig, ...] = tuple(BlockConfig(*row) for row in (
-    ("G", 20, 20, 20, False, 1, False),
-    ("G", 20, 40, 20, False, 2, False),
-    ("G", 20, 60, 20, False, 1, False),
-    ("G", 20, 120, 40, False, 2, False),
-    ("P", 40, 120, 40, True, 1, False),
-    ("P", 40, 240, 80, True, 2, False),
-    ("P", 80, 160, 80, True, 1, False),
-    ("G", 80, 160, 80, True, 1, False),
-    ("G", 80, 160, 80, True, 1, False),
-    ("P", 80, 240, 120, True, 1, False),
-    ("P", 120, 480, 120, True, 1, False),
-    ("P", 120, 720, 160, True, 2, False),
-    ("P", 160, 960, 160, True, 1, True),
-    ("P", 160, 960, 160, True, 1, True),
-    ("P", 160, 960, 160, True, 1, True),
-    ("P", 160, 960, 160, True, 1, True),
-))
+TABLE1_BLOCKS: tuple[BlockConfig, ...] = tuple(
+    BlockConfig(*row)
+    for row in (
+        ("G", 20, 20, 20, False, 1, False),
+        ("G", 20, 40, 20, False, 2, False),
+        ("G", 20, 60, 20, False, 1, False),
+        ("G", 20, 120, 40, False, 2, False),
+        ("P", 40, 120, 40, True, 1, False),
+        ("P", 40, 240, 80, True, 2, False),
+        ("P", 80, 160, 80, True, 1, False),
+        ("G", 80, 160, 80, True, 1, False),
+        ("G", 80, 160, 80, True, 1, False),
+        ("P", 80, 240, 120, True, 1, False),
+        ("P", 120, 480, 120, True, 1, False),
+        ("P", 120, 720, 160, True, 2, False),
+        ("P", 160, 960, 160, True, 1, True),
+        ("P", 160, 960, 160, True, 1, True),
+        ("P", 160, 960, 160, True, 1, True),
+        ("P", 160, 960, 160, True, 1, True),
+    )
+)
 STEM_CHS = 20
 LAST_CONV_CHS = 960
 
@@ -76,8 +80,10 @@ def width_problem(width: object) -> str | None:
         return f"must be > 0, got {width:g}"
     low, high = WIDTH_RANGE
     if width < low:
-        return (f"must be at least {low:g}, got {width:g} (below {low:g} the {STEM_CHS}-channel layers of "
-                f"Table 1 floor at 4 channels, so the model stops scaling with the width)")
+        return (
+            f"must be at least {low:g}, got {width:g} (below {low:g} the {STEM_CHS}-channel layers of "
+            f"Table 1 floor at 4 channels, so the model stops scaling with the width)"
+        )
     if width > high:
         return f"must be at most {high:g}, got {width:g}"
     return None
@@ -99,10 +105,19 @@ class PokerNet(nn.Module):
     expansion factor k = #exp/#in of Table 1 is kept at every width, so k stays whole.
     """
 
-    def __init__(self, width: float = 1.0, num_classes: int = 1000, in_chans: int = 3,
-                 se: bool = True, act: str = "relu6_hs", dw_kernels: str = "3",
-                 head_chs: int = 1280, drop_rate: float = 0.2, se_ratio: float = SE_RATIO,
-                 blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS):
+    def __init__(
+        self,
+        width: float = 1.0,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        se: bool = True,
+        act: str = "relu6_hs",
+        dw_kernels: str = "3",
+        head_chs: int = 1280,
+        drop_rate: float = 0.2,
+        se_ratio: float = SE_RATIO,
+        blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS,
+    ):
         super().__init__()
         if problem := width_problem(width):
             raise ValueError(f"PokerNet width multiplier {problem}")
@@ -116,8 +131,7 @@ class PokerNet(nn.Module):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"PokerNet {name} must be a positive integer, got {value!r}")
         base_act, hs_act = ACT_SCHEMES[act]
-        kernels = (GHOSTNET_DW_KERNELS if dw_kernels == "ghostnet"
-                   else (int(dw_kernels),) * len(blocks))
+        kernels = GHOSTNET_DW_KERNELS if dw_kernels == "ghostnet" else (int(dw_kernels),) * len(blocks)
 
         stem_chs = scale(STEM_CHS, width)
         self.stem = conv_bn(in_chans, stem_chs, 3, 2, act_layer=base_act)
@@ -128,13 +142,31 @@ class PokerNet(nn.Module):
             out = scale(cfg.out_chs, width)
             if cfg.kind == "P":
                 exp = prev * (cfg.exp_chs // cfg.in_chs) if cfg.exp_chs % cfg.in_chs == 0 else scale(cfg.exp_chs, width)
-                layers.append(PokerBottleneck(prev, exp, out, cfg.stride, act_layer, kernel,
-                                              use_se=se and cfg.se, se_ratio=se_ratio,
-                                              name=f"block {index} (P-bneck)"))
+                layers.append(
+                    PokerBottleneck(
+                        prev,
+                        exp,
+                        out,
+                        cfg.stride,
+                        act_layer,
+                        kernel,
+                        use_se=se and cfg.se,
+                        se_ratio=se_ratio,
+                        name=f"block {index} (P-bneck)",
+                    )
+                )
             else:
-                layers.append(GhostBottleneck(prev, scale(cfg.exp_chs, width), out, kernel,
-                                              cfg.stride, act_layer=act_layer,
-                                              se_ratio=SE_RATIO if cfg.se else 0.0))
+                layers.append(
+                    GhostBottleneck(
+                        prev,
+                        scale(cfg.exp_chs, width),
+                        out,
+                        kernel,
+                        cfg.stride,
+                        act_layer=act_layer,
+                        se_ratio=SE_RATIO if cfg.se else 0.0,
+                    )
+                )
             prev = out
         self.blocks = nn.Sequential(*layers)
         last_chs = scale(LAST_CONV_CHS, width)

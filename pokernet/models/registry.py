@@ -3,12 +3,14 @@
 A leaf: it imports no model file. The model files register their builders on import, and
 ``pokernet/models/__init__.py`` imports them all (timm's ``_registry.py`` layout).
 """
+
 from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from torch import nn
 
@@ -30,6 +32,7 @@ def register(name: str, paper_row: str, source: str, family: str, width: float |
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         _REGISTRY[name] = ModelEntry(name, builder, paper_row, source, family, width)
         return builder
+
     return wrap
 
 
@@ -83,8 +86,9 @@ def create_model(name: str, **options: Any) -> nn.Module:
     defaults = option_defaults(name)
     unknown = sorted(set(options) - set(defaults))
     if unknown:
-        raise ValueError(f"model {name!r} does not take option(s) {', '.join(unknown)}; "
-                         f"it takes: {', '.join(defaults)}")
+        raise ValueError(
+            f"model {name!r} does not take option(s) {', '.join(unknown)}; it takes: {', '.join(defaults)}"
+        )
     for option, value in options.items():
         if problem := _option_problem(defaults[option], value):
             raise ModelOptionError(name, option, problem)

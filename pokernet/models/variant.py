@@ -5,11 +5,13 @@ knows its options, its `pokernet` flags and its reference arm (GhostNet of the s
 Adding an ablation is one line in ``ABLATIONS``; adding a width is one ``register`` call
 with ``width=`` and ``family=`` (``zoo.py``, ``baselines/``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from .registry import get_entry, list_models, option_defaults
 
@@ -30,11 +32,13 @@ class Ablation:
 
 
 # The one table of ablations: suffix -> what it changes. Only PokerNet takes these options.
-ABLATIONS: Mapping[str, Ablation] = MappingProxyType({
-    "no_se": Ablation("table4", MappingProxyType({"se": False}), "SE: No"),
-    "act_relu": Ablation("table5", MappingProxyType({"act": "relu"}), "Act: ReLU"),
-    "act_relu6": Ablation("table5", MappingProxyType({"act": "relu6"}), "Act: ReLU6"),
-})
+ABLATIONS: Mapping[str, Ablation] = MappingProxyType(
+    {
+        "no_se": Ablation("table4", MappingProxyType({"se": False}), "SE: No"),
+        "act_relu": Ablation("table5", MappingProxyType({"act": "relu"}), "Act: ReLU"),
+        "act_relu6": Ablation("table5", MappingProxyType({"act": "relu6"}), "Act: ReLU6"),
+    }
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -45,17 +49,16 @@ class Variant:
     def __post_init__(self) -> None:
         get_entry(self.model)  # unknown model: the registry's message lists the known ones
         if self.ablation and self.ablation not in ABLATIONS:
-            raise ValueError(f"unknown ablation {self.ablation!r} in {self.name!r}; "
-                             f"known: {', '.join(ABLATIONS)}")
+            raise ValueError(f"unknown ablation {self.ablation!r} in {self.name!r}; known: {', '.join(ABLATIONS)}")
 
     @classmethod
-    def parse(cls, name: str) -> "Variant":
+    def parse(cls, name: str) -> Variant:
         """``pokernet_050`` or ``pokernet_050-no_se`` (the workflow's run folder names)."""
         model, _, ablation = name.partition(SEPARATOR)
         return cls(model, ablation)
 
     @classmethod
-    def from_options(cls, model: str, options: Mapping[str, Any]) -> "Variant":
+    def from_options(cls, model: str, options: Mapping[str, Any]) -> Variant:
         """The variant a (model, options) record is: options at their defaults and the data
         options are ignored; what is left must be exactly one ablation's options (or none)."""
         defaults = option_defaults(model)
@@ -68,8 +71,10 @@ class Variant:
         for suffix, ablation in ABLATIONS.items():
             if changed == dict(ablation.options):
                 return cls(model, suffix)
-        raise ValueError(f"model {model!r} with options {changed} is no known variant "
-                         f"(ablations: {', '.join(f'{k} = {dict(a.options)}' for k, a in ABLATIONS.items())})")
+        raise ValueError(
+            f"model {model!r} with options {changed} is no known variant "
+            f"(ablations: {', '.join(f'{k} = {dict(a.options)}' for k, a in ABLATIONS.items())})"
+        )
 
     @property
     def name(self) -> str:
@@ -92,13 +97,19 @@ class Variant:
         return get_entry(self.model).family
 
     @property
-    def reference(self) -> "Variant | None":
+    def reference(self) -> Variant | None:
         """PokerNet's reference arm: GhostNet of the same width, as published (Tables 2 and 3).
         None for every other family (the paper pairs only PokerNet with GhostNet)."""
         if self.family != POKERNET_FAMILY:
             return None
-        return next((Variant(m) for m in list_models()
-                     if get_entry(m).family == REFERENCE_FAMILY and get_entry(m).width == self.width), None)
+        return next(
+            (
+                Variant(m)
+                for m in list_models()
+                if get_entry(m).family == REFERENCE_FAMILY and get_entry(m).width == self.width
+            ),
+            None,
+        )
 
     def cli_flags(self) -> list[str]:
         """The `pokernet train/complexity` flags that select this variant's options."""

@@ -2,6 +2,7 @@
 and summary.md (table2/4/5 and summary also write their numbers to a .csv beside the .md) from
 the JSON the other commands write. Every input is loaded and checked
 before anything is written, and every output is written atomically."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,13 +16,23 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _complexity(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--complexity", nargs="+", required=True, metavar="FILE",
-                        help="JSON from `pokernet complexity ... --json` (several files may be given)")
+    parser.add_argument(
+        "--complexity",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="JSON from `pokernet complexity ... --json` (several files may be given)",
+    )
 
 
 def _runs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs", nargs="*", default=[], metavar="METRICS_JSON",
-                        help="metrics.json of the training runs (every seed of every variant)")
+    parser.add_argument(
+        "--runs",
+        nargs="*",
+        default=[],
+        metavar="METRICS_JSON",
+        help="metrics.json of the training runs (every seed of every variant)",
+    )
 
 
 def _out(parser: argparse.ArgumentParser, default: str) -> None:
@@ -30,8 +41,11 @@ def _out(parser: argparse.ArgumentParser, default: str) -> None:
 
 def configure_report(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="artifact", required=True, metavar="ARTIFACT")
-    for name, what in (("table2", "Table 2: Params, MAdds, Top-1/5 of every model"),
-                       ("table4", "Table 4: SE ablation"), ("table5", "Table 5: nonlinearity ablation")):
+    for name, what in (
+        ("table2", "Table 2: Params, MAdds, Top-1/5 of every model"),
+        ("table4", "Table 4: SE ablation"),
+        ("table5", "Table 5: nonlinearity ablation"),
+    ):
         command = sub.add_parser(name, help=what, description=what)
         _complexity(command)
         _runs(command)
@@ -49,17 +63,23 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
     _complexity(command)
     _runs(command)
     command.add_argument("--latency", metavar="FILE", help="latency JSON (without it the latency claim is —)")
-    command.add_argument("--claims", metavar="FILE",
-                         help="JSON of `pokernet claims` (without it the three counted claims are —)")
-    command.add_argument("--tables", nargs="*", default=[], metavar="FILE",
-                         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; "
-                              "default: those names next to --out")
+    command.add_argument(
+        "--claims", metavar="FILE", help="JSON of `pokernet claims` (without it the three counted claims are —)"
+    )
+    command.add_argument(
+        "--tables",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
+    )
     _out(command, "results/summary.md")
 
 
 def _evidence_links(files: list[str], out: Path) -> dict[str, str]:
     """Artifact stem (table2, fig5, ...) -> its path relative to the summary."""
     from .summary import EVIDENCE
+
     links = {}
     for name in files:
         path = Path(name)
@@ -81,6 +101,7 @@ def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
 def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
     """The markdown (long prose lines wrapped) and, beside it (same name, .csv), its numbers."""
     from .tables import wrap_markdown
+
     csv_path = Path(out).with_suffix(".csv")
     if csv_path == Path(out):
         raise ValueError(f"--out {out}: the markdown must not end in .csv (its numbers go to that name)")
@@ -106,8 +127,8 @@ def _as_list(value: Any) -> list[str]:
 
 def run_report(args: argparse.Namespace) -> int:
     from . import figures, tables
-    from .inputs import load_complexity, load_latency, load_runs
     from .claims_counted import load_claim_counts
+    from .inputs import load_complexity, load_latency, load_runs
     from .summary import summary
     from .table3 import table3
 
@@ -122,9 +143,14 @@ def run_report(args: argparse.Namespace) -> int:
         written = write_all({args.out: tables.wrap_markdown(table3(load_latency(args.latency), command).markdown)})
     elif args.artifact == "summary":
         links = _evidence_links(args.tables, Path(args.out).absolute())
-        result = summary(load_complexity(args.complexity), load_runs(args.runs),
-                         load_latency(args.latency) if args.latency else None, links, command,
-                         load_claim_counts(args.claims) if args.claims else None)
+        result = summary(
+            load_complexity(args.complexity),
+            load_runs(args.runs),
+            load_latency(args.latency) if args.latency else None,
+            links,
+            command,
+            load_claim_counts(args.claims) if args.claims else None,
+        )
         written = _with_csv(args.out, result.markdown, result.csv)
     else:
         build = {"table2": tables.table2, "table4": tables.table4, "table5": tables.table5}[args.artifact]

@@ -6,12 +6,13 @@ the named constant below: a top-1/top-5 reproduces when |ours − paper| ≤ 0.5
 points, and only on ImageNet at 224×224. Order claims ("A beats B") are comparisons paired by
 seed, in pokernet.report.stats.
 """
+
 from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from pokernet.paper import within_tolerance
 
@@ -23,6 +24,7 @@ HOLDS, FAILS, NOT_COMPARABLE = "✓", "✗", "—"
 @dataclass(frozen=True)
 class Stat:
     """Mean and sample standard deviation (ddof=1; nan for one value) over seeds."""
+
     mean: float
     std: float
     n: int

@@ -2,10 +2,11 @@
 forward hooks on the blocks of the built model (not computed by hand): at a proxy
 resolution the last stages may shrink to 2×2 or 1×1, where a 3×3 depthwise expansion is
 little more than a per-channel scale and SE pools a single pixel."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -25,15 +26,19 @@ class Stage:
         return f"stage {self.index} {self.size[0]}×{self.size[1]} ({' '.join(self.kinds)})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def pokernet_stages(resolution: int) -> tuple[Stage, ...]:
     """Consecutive blocks whose outputs have one spatial size form a stage."""
     model = create_model(MODEL).eval()
     seen: list[tuple[str, tuple[int, int]]] = []
-    hooks = [block.register_forward_hook(
-        lambda module, _, output: seen.append(("P" if isinstance(module, PokerBottleneck) else "G",
-                                               tuple(output.shape[-2:]))))
-             for block in model.blocks]
+    hooks = [
+        block.register_forward_hook(
+            lambda module, _, output: seen.append(
+                ("P" if isinstance(module, PokerBottleneck) else "G", tuple(output.shape[-2:]))
+            )
+        )
+        for block in model.blocks
+    ]
     try:
         with torch.no_grad():
             model(torch.zeros(1, 3, resolution, resolution))
@@ -54,7 +59,8 @@ def stages_line(resolution: int) -> str:
     stages = pokernet_stages(resolution)
     poker = [s for s in stages if "P" in s.kinds]
     smallest = min(poker, key=lambda s: s.size[0] * s.size[1]) if poker else None
-    tail = (f"; the smallest map a Poker stage outputs is {smallest.size[0]}×{smallest.size[1]}"
-            if smallest else "")
-    return (f"- feature maps at {resolution}×{resolution} (PokerNet's block outputs, measured with forward "
-            f"hooks; GhostNet has the same strides): " + ", ".join(s.text() for s in stages) + tail)
+    tail = f"; the smallest map a Poker stage outputs is {smallest.size[0]}×{smallest.size[1]}" if smallest else ""
+    return (
+        f"- feature maps at {resolution}×{resolution} (PokerNet's block outputs, measured with forward "
+        f"hooks; GhostNet has the same strides): " + ", ".join(s.text() for s in stages) + tail
+    )

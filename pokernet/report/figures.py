@@ -5,11 +5,13 @@ side names and that Eqs. 1 and 2 give: C_g/C_p = k/2·(m + d²)/(m + k·d²). On
 matches the text ("less than 1 only for k = 2 and small m, k"; "1.5× to 3× fewer" = k/2
 for k = 3..6 as m ≫ d²) and the counted modules, so Fig. 5 plots it and says so.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import matplotlib
 
@@ -19,10 +21,8 @@ import numpy as np  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
+from pokernet.complexity.claims import KERNEL  # noqa: E402
 from pokernet.fileio import write_all  # noqa: E402
-from pokernet.complexity.claims import KERNEL, eq3_as_printed  # noqa: E402
-from pokernet.complexity.claims import ghost_module_cost as ghost_cost  # noqa: E402  (Eq. 1)
-from pokernet.complexity.claims import poker_module_cost as poker_cost  # noqa: E402  (Eq. 2)
 from pokernet.paper import load_paper, table  # noqa: E402
 
 from .inputs import Complexity, Run, variant_key  # noqa: E402
@@ -46,14 +46,16 @@ def measured_ratio(m: int, k: int, size: int = FEATURE_SIZE) -> float:
 
     from pokernet.complexity import count_madds
     from pokernet.models.layers import PokerModule
+
     ghost = count_madds(GhostModule(m, k * m, dw_size=KERNEL), size, in_chans=m)
     poker = count_madds(PokerModule(m, k * m, dw_kernel=KERNEL, use_se=False), size, in_chans=m)
     return ghost / poker
 
 
-@lru_cache(maxsize=None)
-def measured_points(ms: tuple[int, ...] = MEASURED_M,
-                    ks: tuple[int, ...] = K_VALUES) -> tuple[tuple[int, int, float], ...]:
+@cache
+def measured_points(
+    ms: tuple[int, ...] = MEASURED_M, ks: tuple[int, ...] = K_VALUES
+) -> tuple[tuple[int, int, float], ...]:
     """(m, k, counted C_g / C_p) for every m and k."""
     return tuple((m, k, measured_ratio(m, k)) for k in ks for m in ms)
 
@@ -66,9 +68,16 @@ def table1_poker_modules() -> list[tuple[int, int]]:
 def save_figure(fig: plt.Figure, paths: Iterable[str | Path]) -> list[Path]:
     """Every format of the figure, all-or-nothing (fileio.write_all: no reader sees a half-written
     figure, and a failure leaves no output)."""
+
     def render(target: Path) -> Any:
-        return lambda handle: fig.savefig(handle, format=target.suffix.lstrip("."), dpi=150, bbox_inches="tight",
-                                          metadata={"Date": None} if target.suffix == ".svg" else None)
+        return lambda handle: fig.savefig(
+            handle,
+            format=target.suffix.lstrip("."),
+            dpi=150,
+            bbox_inches="tight",
+            metadata={"Date": None} if target.suffix == ".svg" else None,
+        )
+
     try:
         return write_all({Path(p): render(Path(p)) for p in paths})
     finally:
@@ -76,6 +85,7 @@ def save_figure(fig: plt.Figure, paths: Iterable[str | Path]) -> list[Path]:
 
 
 # --- Fig. 5 ---------------------------------------------------------------------------
+
 
 def fig5(out: str | Path) -> list[Path]:
     claim = next(c for c in load_paper()["claims"] if c["id"] == "module_cost_ratio")
@@ -88,21 +98,38 @@ def fig5(out: str | Path) -> list[Path]:
         ms = [m for m, kk, _ in points if kk == k]
         ax.scatter(ms, [r for _, kk, r in points if kk == k], color=color, edgecolor="black", zorder=3, s=28)
     shapes = table1_poker_modules()
-    ax.scatter([m for m, _ in shapes], [ghost_to_poker_ratio(m, k) for m, k in shapes], marker="x",
-               color="crimson", s=60, zorder=4, label="Poker modules of PokerNet-1.0× (Table 1)")
+    ax.scatter(
+        [m for m, _ in shapes],
+        [ghost_to_poker_ratio(m, k) for m, k in shapes],
+        marker="x",
+        color="crimson",
+        s=60,
+        zorder=4,
+        label="Poker modules of PokerNet-1.0× (Table 1)",
+    )
     ax.scatter([], [], color="white", edgecolor="black", label=f"counted (ptflops, {FEATURE_SIZE}×{FEATURE_SIZE})")
     ax.axhline(1, color="gray", linestyle="--", linewidth=1)
-    ax.axhspan(claim["low"], claim["high"], color="orange", alpha=0.12,
-               label=f"claimed range {claim['low']:g}×–{claim['high']:g}×")
+    ax.axhspan(
+        claim["low"],
+        claim["high"],
+        color="orange",
+        alpha=0.12,
+        label=f"claimed range {claim['low']:g}×–{claim['high']:g}×",
+    )
     ax.set_xscale("log")
     ax.set_xlim(*M_RANGE)
     ax.set_xlabel("m (input channels of the module)")
     ax.set_ylabel("C_g / C_p  (Ghost cost / Poker cost)")
     ax.set_title(f"Fig. 5: Ghost vs Poker module cost, d = {KERNEL}, n = k·m", fontsize=11)
-    fig.text(0.01, -0.04, "Curves: C_g/C_p = k/2·(m+d²)/(m+k·d²) from Eqs. 1–2; "
-             "Eq. 3 as printed is its reciprocal.\n"
-             "Points: MACs of timm GhostModule(m, km) / PokerModule(m, km, no SE), BN and activations excluded.",
-             fontsize=7.5, va="top")
+    fig.text(
+        0.01,
+        -0.04,
+        "Curves: C_g/C_p = k/2·(m+d²)/(m+k·d²) from Eqs. 1–2; "
+        "Eq. 3 as printed is its reciprocal.\n"
+        "Points: MACs of timm GhostModule(m, km) / PokerModule(m, km, no SE), BN and activations excluded.",
+        fontsize=7.5,
+        va="top",
+    )
     ax.legend(fontsize=7, loc="upper left", ncol=2)
     ax.grid(True, which="both", alpha=0.3)
     return save_figure(fig, [out])
@@ -133,8 +160,15 @@ def _place_labels(ax: plt.Axes, points: list[Point]) -> None:
     leader = {"arrowstyle": "-", "lw": 0.4, "color": "0.55", "shrinkA": 0, "shrinkB": 3}
     for x, y, text, _ in sorted(points, key=lambda p: -p[1]):
         for attempt, offset in enumerate(LABEL_OFFSETS + LABEL_OFFSETS[-1:]):  # all overlap: the farthest
-            label = ax.annotate(text, (x, y), textcoords="offset points", xytext=offset, fontsize=6.5,
-                                ha="left" if offset[0] >= 0 else "right", arrowprops=leader)
+            label = ax.annotate(
+                text,
+                (x, y),
+                textcoords="offset points",
+                xytext=offset,
+                fontsize=6.5,
+                ha="left" if offset[0] >= 0 else "right",
+                arrowprops=leader,
+            )
             label.update_positions(renderer)
             box = Text.get_window_extent(label, renderer).expanded(1.04, 1.1)  # the text, not its leader
             if attempt == len(LABEL_OFFSETS) or not any(box.overlaps(other) for other in placed):
@@ -147,14 +181,21 @@ def _paper_points(ax: plt.Axes, filled: bool = True) -> list[Point]:
     rows = table("table2")["rows"]
     for row in rows:
         poker = row["model"].startswith("pokernet")
-        ax.scatter(row["madds"], row["top1"], marker="*" if poker else "o", s=120 if poker else 36,
-                   facecolor=("crimson" if poker else "tab:blue") if filled else "none",
-                   edgecolor="crimson" if poker else "tab:blue", zorder=3)
+        ax.scatter(
+            row["madds"],
+            row["top1"],
+            marker="*" if poker else "o",
+            s=120 if poker else 36,
+            facecolor=("crimson" if poker else "tab:blue") if filled else "none",
+            edgecolor="crimson" if poker else "tab:blue",
+            zorder=3,
+        )
     return [(r["madds"], r["top1"], r["label"], 0.0) for r in rows]
 
 
-def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet,
-                beside_paper: bool) -> tuple[list[Point], dict[int, int]]:
+def _our_points(
+    ax: plt.Axes, complexity: Complexity, runset: RunSet, beside_paper: bool
+) -> tuple[list[Point], dict[int, int]]:
     """Our means with ± sample std bars over the seeds; the labels and how many models have n seeds."""
     labels, counts = [], {}
     for row in table("table2")["rows"]:
@@ -163,10 +204,24 @@ def _our_points(ax: plt.Axes, complexity: Complexity, runset: RunSet,
             continue
         madds = complexity.get(row["model"]).madds_m
         poker = row["model"].startswith("pokernet")
-        ax.errorbar(madds, top1.mean, yerr=None if top1.n < 2 else top1.std, fmt="*" if poker else "o",
-                    markersize=11 if poker else 6, color="crimson" if poker else "tab:green", capsize=3, zorder=4)
-        labels.append((madds, top1.mean, f"{row['label']}{' (ours)' if beside_paper else ''} n={top1.n}",
-                       0.0 if top1.n < 2 else top1.std))
+        ax.errorbar(
+            madds,
+            top1.mean,
+            yerr=None if top1.n < 2 else top1.std,
+            fmt="*" if poker else "o",
+            markersize=11 if poker else 6,
+            color="crimson" if poker else "tab:green",
+            capsize=3,
+            zorder=4,
+        )
+        labels.append(
+            (
+                madds,
+                top1.mean,
+                f"{row['label']}{' (ours)' if beside_paper else ''} n={top1.n}",
+                0.0 if top1.n < 2 else top1.std,
+            )
+        )
         counts[top1.n] = counts.get(top1.n, 0) + 1
     return labels, counts
 
@@ -179,7 +234,9 @@ def diverged_line(runset: RunSet) -> str:
 
 
 def _seeds_title(counts: dict[int, int]) -> str:
-    parts = [f"n={n} seeds: {count} model{'s' if count > 1 else ''}" for n, count in sorted(counts.items(), reverse=True)]
+    parts = [
+        f"n={n} seeds: {count} model{'s' if count > 1 else ''}" for n, count in sorted(counts.items(), reverse=True)
+    ]
     return "; ".join(parts) + " (bars: ± sample std over the seeds, none where n=1)"
 
 
@@ -190,15 +247,21 @@ def _proxy_panels(complexity: Complexity, runset: RunSet, madds_label: str) -> p
     paper_ax.set_ylabel("Top-1 (%), ImageNet")
     our_labels, counts = _our_points(ours_ax, complexity, runset, beside_paper=False)
     left_out = diverged_line(runset)
-    ours_ax.set_title(f"Ours (proxy): {runset.setting.describe()}\n{_seeds_title(counts)}"
-                      + (f"\n{left_out}" if left_out else ""), fontsize=9)
+    ours_ax.set_title(
+        f"Ours (proxy): {runset.setting.describe()}\n{_seeds_title(counts)}" + (f"\n{left_out}" if left_out else ""),
+        fontsize=9,
+    )
     ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")
     for ax in (paper_ax, ours_ax):
         ax.set_xlabel(madds_label + ("" if ax is paper_ax else " (architecture as in Table 2)"))
         ax.grid(alpha=0.3)
         ax.margins(x=0.2, y=0.1)
-    fig.suptitle("Fig. 6: MAdds vs Top-1. Proxy accuracies are not comparable in absolute value with "
-                 "ImageNet; compare the order.", fontsize=10, y=1.04)
+    fig.suptitle(
+        "Fig. 6: MAdds vs Top-1. Proxy accuracies are not comparable in absolute value with "
+        "ImageNet; compare the order.",
+        fontsize=10,
+        y=1.04,
+    )
     fig.canvas.draw()
     _place_labels(paper_ax, paper_labels)
     _place_labels(ours_ax, our_labels)
@@ -219,9 +282,14 @@ def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]
     fig, ax = plt.subplots(figsize=(7.5, 5))
     labels = _paper_points(ax, filled=runset.setting is None)
     ours, counts = _our_points(ax, complexity, runset, beside_paper=True)
-    ax.set_title("Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled)\n" + _seeds_title(counts)
-                 + (f"; {diverged_line(runset)}" if runset.diverged else "")
-                 if ours else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)", fontsize=9)
+    ax.set_title(
+        "Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled)\n"
+        + _seeds_title(counts)
+        + (f"; {diverged_line(runset)}" if runset.diverged else "")
+        if ours
+        else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)",
+        fontsize=9,
+    )
     ax.set_xlabel(madds_label)
     ax.set_ylabel("Top-1 (%), ImageNet")
     ax.grid(alpha=0.3)

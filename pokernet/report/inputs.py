@@ -13,18 +13,21 @@ NaN and Infinity are refused.
 A model variant is identified by (model, options) where options equal to the builder's
 defaults are dropped, so ``{}`` and ``{"se": true}`` name the same PokerNet-0.5×.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pokernet import schemas
 from pokernet.models.registry import option_defaults
 from pokernet.models.variant import DATA_OPTIONS
 from pokernet.train.divergence import divergence_reason
 from pokernet.train.runcheck import check_run, check_run_location, same_runs
+
 # drop_rate changes no parameter and no MAdd, so a complexity entry may carry it.
 COUNT_NEUTRAL_OPTIONS = ("drop_rate",)
 
@@ -57,6 +60,7 @@ def _number(value: Any, where: str, name: str, low: float = -math.inf, high: flo
 
 # --- complexity ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ComplexityEntry:
     model: str
@@ -78,6 +82,7 @@ class ComplexityEntry:
 @dataclass
 class Complexity:
     """Every entry of the given complexity files, looked up by variant and resolution."""
+
     files: list[Path]
     entries: dict[tuple[VariantKey, int], ComplexityEntry] = field(default_factory=dict)
 
@@ -87,7 +92,8 @@ class Complexity:
             raise ValueError(
                 f"no complexity entry for {describe_variant(key)} at resolution {resolution} in "
                 f"{', '.join(map(str, self.files)) or 'no file'}; run `pokernet complexity "
-                f"{model} --json` with those options and pass its output with --complexity")
+                f"{model} --json` with those options and pass its output with --complexity"
+            )
         return self.entries[(key, resolution)]
 
 
@@ -101,12 +107,15 @@ def load_complexity(paths: Iterable[str | Path]) -> Complexity:
                 key = variant_key(item["model"], item["options"], COUNT_NEUTRAL_OPTIONS)
             except ValueError as error:
                 raise ValueError(f"{where}: {error}") from None
-            entry = ComplexityEntry(item["model"], item["options"], item["params"], item["madds"],
-                                    item["resolution"], path)
+            entry = ComplexityEntry(
+                item["model"], item["options"], item["params"], item["madds"], item["resolution"], path
+            )
             previous = table.entries.get((key, entry.resolution))
             if previous and (previous.params, previous.madds) != (entry.params, entry.madds):
-                raise ValueError(f"{path}: {describe_variant(key)} contradicts {previous.source} "
-                                 f"({entry.params}/{entry.madds} vs {previous.params}/{previous.madds} params/MAdds)")
+                raise ValueError(
+                    f"{path}: {describe_variant(key)} contradicts {previous.source} "
+                    f"({entry.params}/{entry.madds} vs {previous.params}/{previous.madds} params/MAdds)"
+                )
             table.entries[(key, entry.resolution)] = entry
     return table
 
@@ -117,6 +126,7 @@ def load_complexity(paths: Iterable[str | Path]) -> Complexity:
 @dataclass(frozen=True)
 class Setting:
     """What produced an accuracy: the same for every run compared in one table."""
+
     dataset: str
     resolution: int
     epochs: int
@@ -126,8 +136,12 @@ class Setting:
     @property
     def comparable_with_paper(self) -> bool:
         """Only the full ImageNet at 224×224 gives accuracies comparable with the paper's."""
-        return (self.dataset.lower() == "imagenet" and self.resolution == 224 and self.subset_per_class is None
-                and self.imagenet_subset is None)
+        return (
+            self.dataset.lower() == "imagenet"
+            and self.resolution == 224
+            and self.subset_per_class is None
+            and self.imagenet_subset is None
+        )
 
     def describe(self) -> str:
         subset = f", {self.subset_per_class} images per class" if self.subset_per_class else ""
@@ -187,9 +201,21 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
     setting = Setting(data["dataset"], data["resolution"], data["epochs"], subset, data.get("imagenet_subset"))
-    return Run(path, key, float(data["top1"]), float(data["top5"]), data["seed"], setting, data["config_hash"],
-               data.get("git_commit"), data.get("device"), data.get("torch_version"),
-               data.get("val_size") or None, _weight_decay(data, where), _diverged(data))
+    return Run(
+        path,
+        key,
+        float(data["top1"]),
+        float(data["top5"]),
+        data["seed"],
+        setting,
+        data["config_hash"],
+        data.get("git_commit"),
+        data.get("device"),
+        data.get("torch_version"),
+        data.get("val_size") or None,
+        _weight_decay(data, where),
+        _diverged(data),
+    )
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:
@@ -200,8 +226,10 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
     for run in runs:
         other = seen.setdefault((run.key, run.seed, run.setting), run)
         if other is not run:
-            raise ValueError(f"{run.source}: same variant {describe_variant(run.key)}, seed {run.seed} and "
-                             f"setting as {other.source}; give each run once")
+            raise ValueError(
+                f"{run.source}: same variant {describe_variant(run.key)}, seed {run.seed} and "
+                f"setting as {other.source}; give each run once"
+            )
     return runs
 
 
@@ -210,12 +238,12 @@ def common_setting(runs: list[Run]) -> Setting | None:
     settings = {run.setting: run.source for run in runs}
     if len(settings) > 1:
         listed = "; ".join(f"{s.describe()} ({source})" for s, source in settings.items())
-        raise ValueError(f"runs compared in one table must share dataset, resolution, epochs and "
-                         f"subset; got {listed}")
+        raise ValueError(f"runs compared in one table must share dataset, resolution, epochs and subset; got {listed}")
     return next(iter(settings), None)
 
 
 # --- latency -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Latency:
@@ -233,6 +261,7 @@ class Latency:
 class MeasuredRatio:
     """A PokerNet/GhostNet ratio: median over invocations, their min–max, and stability
     (None when one invocation: not checked)."""
+
     ratio: float
     low: float
     high: float
@@ -271,8 +300,13 @@ class LatencyReport:
 
 def _measured_ratio(item: dict[str, Any]) -> MeasuredRatio:
     values = item.get("invocation_ratios", [item["ratio"]])
-    return MeasuredRatio(float(item["ratio"]), float(item.get("ratio_min", min(values))),
-                         float(item.get("ratio_max", max(values))), len(values), item.get("stable"))
+    return MeasuredRatio(
+        float(item["ratio"]),
+        float(item.get("ratio_min", min(values))),
+        float(item.get("ratio_max", max(values))),
+        len(values),
+        item.get("stable"),
+    )
 
 
 LATENCY_KEYS = ("hardware", "versions", "batch", "resolution", "results", "ratios")
@@ -284,11 +318,32 @@ def load_latency(path: str | Path) -> LatencyReport:
     results = []
     for item in data["results"]:
         medians = item.get("invocation_median_ms", [item["median_ms"]])
-        results.append(Latency(item["model"], item["runtime"], item["threads"], float(item["median_ms"]),
-                               float(item["iqr_ms"]), item["runs"], float(min(medians)), float(max(medians))))
+        results.append(
+            Latency(
+                item["model"],
+                item["runtime"],
+                item["threads"],
+                float(item["median_ms"]),
+                float(item["iqr_ms"]),
+                item["runs"],
+                float(min(medians)),
+                float(max(medians)),
+            )
+        )
     # "best" (each model in its fastest runtime), written by earlier versions, repeats a measured
     # setting: it is not read, so that no setting is counted twice.
-    ratios = {(item["model"], item["reference"], item["runtime"], item["threads"]): _measured_ratio(item)
-              for item in data["ratios"] if item["runtime"] != "best"}
-    return LatencyReport(path, data["hardware"], data["versions"], data["batch"], data["resolution"], results,
-                         ratios, {k: v for k, v in data.items() if k not in LATENCY_KEYS})
+    ratios = {
+        (item["model"], item["reference"], item["runtime"], item["threads"]): _measured_ratio(item)
+        for item in data["ratios"]
+        if item["runtime"] != "best"
+    }
+    return LatencyReport(
+        path,
+        data["hardware"],
+        data["versions"],
+        data["batch"],
+        data["resolution"],
+        results,
+        ratios,
+        {k: v for k, v in data.items() if k not in LATENCY_KEYS},
+    )

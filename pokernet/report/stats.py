@@ -21,11 +21,12 @@ data order and the same augmented batches, so pairing removes the data-order noi
   p < 0.05, i.e. when the 90% CI lies inside [−δ, +δ]. The smallest margin the data support is the
   larger end of that 90% CI in absolute value.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import pandas as pd
 from scipy import stats as sps
@@ -44,14 +45,16 @@ VOCABULARY = (
     "the paper's side; ✗ resolved = on the other side; not resolved = it contains 0 (or n < 2), with the seeds "
     "per arm a paired t-test needs to resolve the observed gap at 80% power. *Magnitude*: consistent = the "
     "paper's gap lies inside our 95% CI; excluded = outside it (p: one-sample t-test of the differences against "
-    "the paper's gap). *Equivalence* (claims the paper words \"comparable\"): equivalent within ±δ = both "
+    'the paper\'s gap). *Equivalence* (claims the paper words "comparable"): equivalent within ±δ = both '
     "one-sided t-tests (TOST, α = 0.05) reject |Δ| ≥ δ, i.e. the 90% CI lies in [−δ, +δ] (δ from paper.yaml); "
-    "min δ = the smallest margin the data would support.")
+    "min δ = the smallest margin the data would support."
+)
 
 
 @dataclass(frozen=True)
 class Arm:
     """One side of a comparison: a label and top-1 (or any score) per seed."""
+
     label: str
     scores: Mapping[int, float]
     weight_decay: float | None = None  # the training recipe's, to name a confound
@@ -59,7 +62,8 @@ class Arm:
 
 @dataclass(frozen=True)
 class Comparison:
-    """"``ahead`` beats ``behind``" as the paper claims it, checked on paired seeds."""
+    """ "``ahead`` beats ``behind``" as the paper claims it, checked on paired seeds."""
+
     claim: str
     ahead: Arm
     behind: Arm
@@ -173,14 +177,29 @@ class Comparison:
     def row(self) -> dict[str, object]:
         """The numbers of this comparison, as the tables, the summary and the CSVs print them."""
         low, high = self.ci or (math.nan, math.nan)
-        return {"claim": self.claim, "ahead": self.ahead.label, "behind": self.behind.label, "n": self.n,
-                "seeds": " ".join(map(str, self.seeds)), "mean_ahead": _mean(self.ahead, self.seeds),
-                "mean_behind": _mean(self.behind, self.seeds), "mean_difference": self.mean,
-                "ci95_low": low, "ci95_high": high, "p": self.p if self.p is not None else math.nan,
-                "verdict": self.verdict, "seeds_needed_80pct": self.seeds_needed,
-                "paper_gap": self.paper_gap, "magnitude": self.magnitude, "p_vs_paper": _nan(self.p_vs_paper),
-                "equivalence_margin": self.margin, "tost_p": _nan(self.tost_p), "equivalence": self.equivalence,
-                "smallest_margin": _nan(self.smallest_margin), "notes": "; ".join(self.notes)}
+        return {
+            "claim": self.claim,
+            "ahead": self.ahead.label,
+            "behind": self.behind.label,
+            "n": self.n,
+            "seeds": " ".join(map(str, self.seeds)),
+            "mean_ahead": _mean(self.ahead, self.seeds),
+            "mean_behind": _mean(self.behind, self.seeds),
+            "mean_difference": self.mean,
+            "ci95_low": low,
+            "ci95_high": high,
+            "p": self.p if self.p is not None else math.nan,
+            "verdict": self.verdict,
+            "seeds_needed_80pct": self.seeds_needed,
+            "paper_gap": self.paper_gap,
+            "magnitude": self.magnitude,
+            "p_vs_paper": _nan(self.p_vs_paper),
+            "equivalence_margin": self.margin,
+            "tost_p": _nan(self.tost_p),
+            "equivalence": self.equivalence,
+            "smallest_margin": _nan(self.smallest_margin),
+            "notes": "; ".join(self.notes),
+        }
 
 
 def _nan(value: float | None) -> float:
@@ -220,29 +239,40 @@ def seeds_for_power(mean: float, std: float, power: float = POWER) -> int | None
     return high
 
 
-def compare(claim: str, ahead: Arm, behind: Arm, paper_gap: float | None = None,
-            seeds: Iterable[int] | None = None, margin: float | None = None) -> Comparison:
+def compare(
+    claim: str,
+    ahead: Arm,
+    behind: Arm,
+    paper_gap: float | None = None,
+    seeds: Iterable[int] | None = None,
+    margin: float | None = None,
+) -> Comparison:
     """Pair ``ahead`` and ``behind`` by seed. ``seeds``: the seeds to pair on (default: every
     seed of either arm); each must have a run in both arms, or the error names arm and seed."""
     wanted = sorted(set(seeds) if seeds is not None else set(ahead.scores) | set(behind.scores))
     for arm in (ahead, behind):
         missing = [s for s in wanted if s not in arm.scores]
         if missing:
-            raise ValueError(f"comparison {claim!r}: arm {arm.label!r} has no run with seed "
-                             f"{', '.join(map(str, missing))} (seeds of {ahead.label!r}: "
-                             f"{sorted(ahead.scores)}, of {behind.label!r}: {sorted(behind.scores)}); "
-                             f"train the missing run(s) or pair on fewer seeds")
+            raise ValueError(
+                f"comparison {claim!r}: arm {arm.label!r} has no run with seed "
+                f"{', '.join(map(str, missing))} (seeds of {ahead.label!r}: "
+                f"{sorted(ahead.scores)}, of {behind.label!r}: {sorted(behind.scores)}); "
+                f"train the missing run(s) or pair on fewer seeds"
+            )
     if not wanted:
         raise ValueError(f"comparison {claim!r}: no seeds to compare")
     notes = []
     if None not in (ahead.weight_decay, behind.weight_decay) and ahead.weight_decay != behind.weight_decay:
-        notes.append(f"confound: weight decay {ahead.weight_decay:g} ({ahead.label}) vs "
-                     f"{behind.weight_decay:g} ({behind.label}), as the paper's recipe has it")
+        notes.append(
+            f"confound: weight decay {ahead.weight_decay:g} ({ahead.label}) vs "
+            f"{behind.weight_decay:g} ({behind.label}), as the paper's recipe has it"
+        )
     differences = tuple(ahead.scores[s] - behind.scores[s] for s in wanted)
     return Comparison(claim, ahead, behind, tuple(wanted), differences, paper_gap, tuple(notes), margin)
 
 
 # --- formatting: one text per comparison, used by the tables and the summary ----------
+
 
 def format_p(p: float | None) -> str:
     if p is None:

@@ -6,26 +6,46 @@ claims: the comparison objects of the table that supports them (pokernet.report.
 with the same function as in the table, so a claim shows the same numbers in both: ✓ resolved /
 ✗ resolved / not resolved, never a ✓ on a gap inside the seed noise.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
-
-from pokernet.paper import load_paper, paper_order_conflicts, table
+from typing import Any
 
 import pandas as pd
 
+from pokernet.paper import load_paper, paper_order_conflicts, table
+
+from .claims_counted import COUNTED_CLAIMS, ClaimCounts
 from .compare import overall
 from .figures import K_VALUES, ghost_to_poker_ratio, measured_points, table1_poker_modules
 from .inputs import Complexity, LatencyReport, Run
-from .claims_counted import COUNTED_CLAIMS, ClaimCounts
-from .stats import (CONSISTENT, EQUIVALENT, EXCLUDED, NOT_RESOLVED, RESOLVED_AGAINST, RESOLVED_AS_CLAIMED, VOCABULARY,
-                    Comparison, claim_verdict, comparison_text, comparisons_frame, format_p)
+from .stats import (
+    CONSISTENT,
+    EQUIVALENT,
+    EXCLUDED,
+    NOT_RESOLVED,
+    RESOLVED_AGAINST,
+    RESOLVED_AS_CLAIMED,
+    VOCABULARY,
+    Comparison,
+    claim_verdict,
+    comparison_text,
+    comparisons_frame,
+    format_p,
+)
 from .table3 import LatencyResult, table3
 from .tables import TableResult, github, header, model_labels, paired_reference, table2, table4, table5
 
-EVIDENCE = {"table2": "table2.md", "table3": "table3.md", "table4": "table4.md", "table5": "table5.md",
-            "fig5": "fig5.png", "fig6": "fig6.png"}
+EVIDENCE = {
+    "table2": "table2.md",
+    "table3": "table3.md",
+    "table4": "table4.md",
+    "table5": "table5.md",
+    "fig5": "fig5.png",
+    "fig6": "fig6.png",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,7 @@ class ClaimStatus:
 @dataclass
 class Inputs:
     """Everything the claims are checked against (the tables are built once)."""
+
     complexity: Complexity
     table2: TableResult
     table4: TableResult
@@ -66,7 +87,9 @@ def _madds_reduction(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     return ClaimStatus(
         f"{reduction:.1f}% ({ours:.1f}M vs {ghost:.1f}M for {labels[reference]}); paper {claim['value']}%. "
         f"Rule: fewer MAdds, and both MAdds within Table 2's tolerance ({'yes' if both_ok else 'no'})",
-        status, [EVIDENCE["table2"]])
+        status,
+        [EVIDENCE["table2"]],
+    )
 
 
 def _module_cost_ratio(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
@@ -82,27 +105,40 @@ def _module_cost_ratio(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
         status = "✓ holds" if len(inside) == len(expanding) else "partly"
     limits = [k / 2 for k in K_VALUES if k >= 3]
     costlier = [f"m={m}, k={k}: {r:.2f}" for m, k, r in shapes if r < 1]
-    ours = (f"counted modules {'equal' if exact else 'DIFFER from'} C_g/C_p of Eqs. 1–2 at {len(points)} (m, k) "
-            f"points (largest difference {worst:.1e}); C_g/C_p → k/2 ({min(limits):g}–{max(limits):g} for "
-            f"k = 3..{max(K_VALUES)}) only as m ≫ d²; at PokerNet-1.0×'s "
-            f"{len(shapes)} Poker modules it is {min(r for *_, r in shapes):.2f}–{max(r for *_, r in shapes):.2f}, "
-            f"{len(inside)} of the {len(expanding)} with k ≥ 3 in [{claim['low']}, {claim['high']}]"
-            + (f"; Poker costs more than Ghost at {', '.join(costlier)}" if costlier else "")
-            + ". Eq. 3 as printed is C_p/C_g, the reciprocal")
+    ours = (
+        f"counted modules {'equal' if exact else 'DIFFER from'} C_g/C_p of Eqs. 1–2 at {len(points)} (m, k) "
+        f"points (largest difference {worst:.1e}); C_g/C_p → k/2 ({min(limits):g}–{max(limits):g} for "
+        f"k = 3..{max(K_VALUES)}) only as m ≫ d²; at PokerNet-1.0×'s "
+        f"{len(shapes)} Poker modules it is {min(r for *_, r in shapes):.2f}–{max(r for *_, r in shapes):.2f}, "
+        f"{len(inside)} of the {len(expanding)} with k ≥ 3 in [{claim['low']}, {claim['high']}]"
+        + (f"; Poker costs more than Ghost at {', '.join(costlier)}" if costlier else "")
+        + ". Eq. 3 as printed is C_p/C_g, the reciprocal"
+    )
     return ClaimStatus(ours, status, [EVIDENCE["fig5"]])
 
 
-def _accuracy_claim(comparisons: list[Comparison], untestable: list[str], evidence: str,
-                    extra: str = "") -> ClaimStatus:
+def _accuracy_claim(
+    comparisons: list[Comparison], untestable: list[str], evidence: str, extra: str = ""
+) -> ClaimStatus:
     """The claim's comparisons, each printed as in its table, and their joint verdict."""
-    details = ([f"not testable (no runs, or a diverged arm): {', '.join(untestable)}"] if untestable else [])
+    details = [f"not testable (no runs, or a diverged arm): {', '.join(untestable)}"] if untestable else []
     details += sorted({note for c in comparisons for note in c.notes}) + ([extra.removeprefix("; ")] if extra else [])
     if not comparisons:
-        return ClaimStatus("no runs of the arms compared" + "".join(f"; {d}" for d in details), "— not testable here",
-                           [evidence], (), tuple(details))
+        return ClaimStatus(
+            "no runs of the arms compared" + "".join(f"; {d}" for d in details),
+            "— not testable here",
+            [evidence],
+            (),
+            tuple(details),
+        )
     parts = [comparison_text(c) for c in comparisons]
-    return ClaimStatus("; ".join(parts + details), claim_verdict(comparisons, len(untestable)), [evidence],
-                       tuple(comparisons), tuple(details))
+    return ClaimStatus(
+        "; ".join(parts + details),
+        claim_verdict(comparisons, len(untestable)),
+        [evidence],
+        tuple(comparisons),
+        tuple(details),
+    )
 
 
 def _accuracy_050(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
@@ -116,13 +152,19 @@ def _accuracy_100(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     model = _width_model(claim["id"])
     reference = paired_reference(model)
     labels = model_labels()
-    chosen = [c for c in data.table2.comparisons if (c.ahead.label, c.behind.label) == (labels[model], labels[reference])]
+    chosen = [
+        c for c in data.table2.comparisons if (c.ahead.label, c.behind.label) == (labels[model], labels[reference])
+    ]
     fewer = data.complexity.get(model).madds < data.complexity.get(reference).madds
-    result = _accuracy_claim(chosen, [], EVIDENCE["table2"],
-                             f"; fewer MAdds than {labels[reference]}: {'yes' if fewer else 'no'}. Rule: \"comparable "
-                             "or higher\" holds when PokerNet is ahead (order ✓ resolved) or equivalent within "
-                             "paper.yaml's margin (TOST); it fails when PokerNet is behind beyond the seed noise and "
-                             "not equivalent, or has more MAdds")
+    result = _accuracy_claim(
+        chosen,
+        [],
+        EVIDENCE["table2"],
+        f'; fewer MAdds than {labels[reference]}: {"yes" if fewer else "no"}. Rule: "comparable '
+        'or higher" holds when PokerNet is ahead (order ✓ resolved) or equivalent within '
+        "paper.yaml's margin (TOST); it fails when PokerNet is behind beyond the seed noise and "
+        "not equivalent, or has more MAdds",
+    )
     return replace(result, status=comparable_or_higher(chosen, fewer)) if chosen else result
 
 
@@ -135,8 +177,11 @@ def comparable_or_higher(comparisons: list[Comparison], fewer_madds: bool) -> st
     if any(refuted):
         return f"{RESOLVED_AGAINST} (behind and not equivalent)"
     if all(confirmed):
-        return "✓ holds (" + ", ".join("ahead" if c.verdict == RESOLVED_AS_CLAIMED else "equivalent"
-                                       for c in comparisons) + ")"
+        return (
+            "✓ holds ("
+            + ", ".join("ahead" if c.verdict == RESOLVED_AS_CLAIMED else "equivalent" for c in comparisons)
+            + ")"
+        )
     return f"{NOT_RESOLVED} (neither ahead nor shown equivalent)"
 
 
@@ -144,10 +189,15 @@ def _accuracy_literal(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     """The paper's sentence: PokerNet outperforms all competitors at every cost level; where the
     paper's own Table 2 contradicts it, that is said (computed from paper.yaml, not typed)."""
     labels = model_labels()
-    conflicts = [f"{labels[c.subject]} {c.subject_value:g} ≤ {labels[c.other]} {c.other_value:g}"
-                 for c in paper_order_conflicts(claim)]
-    own = (f"; the paper's own Table 2 contradicts this claim: {', '.join(conflicts)} ({claim['column']})"
-           if conflicts else "")
+    conflicts = [
+        f"{labels[c.subject]} {c.subject_value:g} ≤ {labels[c.other]} {c.other_value:g}"
+        for c in paper_order_conflicts(claim)
+    ]
+    own = (
+        f"; the paper's own Table 2 contradicts this claim: {', '.join(conflicts)} ({claim['column']})"
+        if conflicts
+        else ""
+    )
     result = _accuracy_claim(list(data.table2.comparisons), list(data.table2.untestable), EVIDENCE["table2"], own)
     # a claim its own paper's table refutes is refuted, whatever a proxy says
     return replace(result, status="✗ (the paper's own Table 2)") if conflicts else result
@@ -160,13 +210,17 @@ def _latency(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     labels = model_labels()
     counted = [s for s in speed if s.counted]
     ratio_oks = [s.ratio_ok for s in counted if s.ratio_ok is not None]
-    ours = "; ".join(f"{labels[s.model]} {s.runtime}/{s.threads}t: {s.ratio:.3f} "
-                     f"[{s.measured.low:.3f}–{s.measured.high:.3f}]{'' if s.counted else ' (not counted)'}"
-                     for s in speed)
-    ours += (f" (paper {claim['value']:.2f}); faster in {sum(s.faster is True for s in counted)}, slower in "
-             f"{sum(s.faster is False for s in counted)} of {len(counted)} stable settings "
-             f"({len(speed) - len(counted)} unstable or unchecked, not counted); ratio within tolerance in "
-             f"{sum(ratio_oks)} of {len(ratio_oks)} resolved")
+    ours = "; ".join(
+        f"{labels[s.model]} {s.runtime}/{s.threads}t: {s.ratio:.3f} "
+        f"[{s.measured.low:.3f}–{s.measured.high:.3f}]{'' if s.counted else ' (not counted)'}"
+        for s in speed
+    )
+    ours += (
+        f" (paper {claim['value']:.2f}); faster in {sum(s.faster is True for s in counted)}, slower in "
+        f"{sum(s.faster is False for s in counted)} of {len(counted)} stable settings "
+        f"({len(speed) - len(counted)} unstable or unchecked, not counted); ratio within tolerance in "
+        f"{sum(ratio_oks)} of {len(ratio_oks)} resolved"
+    )
     return ClaimStatus(ours, overall(s.faster for s in counted), [EVIDENCE["table3"]])
 
 
@@ -176,8 +230,9 @@ def _se_gain(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
         with_se, without = (data.complexity.get(model, {"se": se}).madds_m for se in (True, False))
         paper = {r["se"]: r["madds"] for r in table("table4")["rows"] if r["model"] == model}
         costs.append(f"{model_labels()[model]} {with_se - without:.2f}M (paper {paper[True] - paper[False]:.1f}M)")
-    return _accuracy_claim(data.table4.comparisons, data.table4.untestable, EVIDENCE["table4"],
-                           "; MAdds of SE: " + ", ".join(costs))
+    return _accuracy_claim(
+        data.table4.comparisons, data.table4.untestable, EVIDENCE["table4"], "; MAdds of SE: " + ", ".join(costs)
+    )
 
 
 def _hard_swish_gain(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
@@ -219,8 +274,7 @@ def evaluate_claims(data: Inputs) -> list[tuple[dict[str, Any], ClaimStatus]]:
     for claim in load_paper()["claims"]:
         evaluate = EVALUATORS.get(claim["id"])
         if evaluate is None:
-            result = ClaimStatus("no evaluator for this claim in pokernet/report/summary.py",
-                                 "— not testable here", [])
+            result = ClaimStatus("no evaluator for this claim in pokernet/report/summary.py", "— not testable here", [])
         else:
             result = evaluate(claim, data)
         results.append((claim, result))
@@ -255,8 +309,10 @@ def order_cell(result: ClaimStatus) -> str:
     """The claim's comparisons counted by their order verdict."""
     if not result.comparisons:
         return "—"
-    counts = {verdict: sum(c.verdict == verdict for c in result.comparisons)
-              for verdict in (RESOLVED_AS_CLAIMED, RESOLVED_AGAINST)}
+    counts = {
+        verdict: sum(c.verdict == verdict for c in result.comparisons)
+        for verdict in (RESOLVED_AS_CLAIMED, RESOLVED_AGAINST)
+    }
     unresolved = len(result.comparisons) - sum(counts.values())
     return f"{counts[RESOLVED_AS_CLAIMED]} ✓ {counts[RESOLVED_AGAINST]} ✗ {unresolved} open"
 
@@ -281,7 +337,9 @@ def claim_section(claim: dict[str, Any], result: ClaimStatus, files: list[str]) 
         lines += [f"> {' '.join(str(claim['quote']).split())} ({claim['section']})", ""]
     lines.append(f"- checked: {claim['text']}")
     if result.comparisons or result.details:
-        lines += ["- comparisons:"] * bool(result.comparisons) + [f"  - {comparison_text(c)}" for c in result.comparisons]
+        lines += ["- comparisons:"] * bool(result.comparisons) + [
+            f"  - {comparison_text(c)}" for c in result.comparisons
+        ]
         lines += [f"- {detail}" for detail in result.details]
     else:
         lines += [f"- ours: {result.ours}"]
@@ -290,39 +348,70 @@ def claim_section(claim: dict[str, Any], result: ClaimStatus, files: list[str]) 
     return lines
 
 
-def summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | None,
-            evidence: dict[str, str] | None = None, command: str = "pokernet report summary",
-            counts: ClaimCounts | None = None) -> SummaryResult:
+def summary(
+    complexity: Complexity,
+    runs: list[Run],
+    latency: LatencyReport | None,
+    evidence: dict[str, str] | None = None,
+    command: str = "pokernet report summary",
+    counts: ClaimCounts | None = None,
+) -> SummaryResult:
     links = {**EVIDENCE, **(evidence or {})}
-    data = Inputs(complexity, table2(complexity, runs), table4(complexity, runs), table5(complexity, runs),
-                  table3(latency) if latency else None, counts)
+    data = Inputs(
+        complexity,
+        table2(complexity, runs),
+        table4(complexity, runs),
+        table5(complexity, runs),
+        table3(latency) if latency else None,
+        counts,
+    )
     results = evaluate_claims(data)
     rows, sections = [], []
     for claim, result in results:
         files = [links.get(stem, name) for stem, name in EVIDENCE.items() if name in result.evidence]
-        rows.append([claim["id"], claim["section"], result.status, order_cell(result),
-                     magnitude_cell(result), equivalence_cell(result)])
+        rows.append(
+            [
+                claim["id"],
+                claim["section"],
+                result.status,
+                order_cell(result),
+                magnitude_cell(result),
+                equivalence_cell(result),
+            ]
+        )
         sections += claim_section(claim, result, files)
     lines = header("Summary — the paper's claims, checked", command, None, _setting_lines(data))
     if any(r.setting and not r.setting.comparable_with_paper for r in (data.table2, data.table4, data.table5)):
-        lines += ["**Proxy accuracy.** Accuracies measured off ImageNet-224 are not comparable in absolute value "
-                  "with the paper's. The order (which model or setting wins) is the claim a proxy can test; the "
-                  "magnitude verdict asks whether the paper's ImageNet gap is compatible with the gap measured "
-                  "here, so an excluded gap says the proxy does not show a gain that large, not that the paper's "
-                  "ImageNet figure is wrong.", ""]
+        lines += [
+            "**Proxy accuracy.** Accuracies measured off ImageNet-224 are not comparable in absolute value "
+            "with the paper's. The order (which model or setting wins) is the claim a proxy can test; the "
+            "magnitude verdict asks whether the paper's ImageNet gap is compatible with the gap measured "
+            "here, so an excluded gap says the proxy does not show a gain that large, not that the paper's "
+            "ImageNet figure is wrong.",
+            "",
+        ]
     lines += [
-        github(rows, ["claim", "section", "status", "order", "magnitude", "equivalence"]), "",
+        github(rows, ["claim", "section", "status", "order", "magnitude", "equivalence"]),
+        "",
         "Status of count and latency claims: ✓ holds, ✗ does not hold, partly (some parts hold), — not testable "
         "here (input missing). Accuracy claims are comparisons paired by seed, printed as in their table; a claim "
-        "of several comparisons is ✓ resolved only when every one is. The numbers are also in summary.csv.", "",
-        VOCABULARY, "", "## Claims",
+        "of several comparisons is ✓ resolved only when every one is. The numbers are also in summary.csv.",
+        "",
+        VOCABULARY,
+        "",
+        "## Claims",
     ] + sections
     confounds = list(dict.fromkeys(c for result in (data.table2, data.table4, data.table5) for c in result.confounds))
     if confounds:
         lines += ["", "## Confounds of the accuracy comparisons", ""] + [f"- {c}" for c in confounds]
     used = {run.source for result in (data.table2, data.table4, data.table5) for run in result.used}
-    lines += ["", "## Inputs", "", f"- complexity: {', '.join(f'`{p}`' for p in complexity.files)}",
-              f"- runs: {len(runs)} metrics file(s) given, {len(used)} used by Tables 2, 4, 5"]
+    lines += [
+        "",
+        "## Inputs",
+        "",
+        f"- complexity: {', '.join(f'`{p}`' for p in complexity.files)}",
+        f"- runs: {len(runs)} metrics file(s) given, {len(used)} used by Tables 2, 4, 5",
+    ]
     if latency:
         lines += [f"- latency: `{latency.source}`"]
     if counts:
@@ -330,7 +419,12 @@ def summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | No
     return SummaryResult("\n".join(lines) + "\n", summary_frame(results))
 
 
-def render_summary(complexity: Complexity, runs: list[Run], latency: LatencyReport | None,
-                   evidence: dict[str, str] | None = None, command: str = "pokernet report summary",
-                   counts: ClaimCounts | None = None) -> str:
+def render_summary(
+    complexity: Complexity,
+    runs: list[Run],
+    latency: LatencyReport | None,
+    evidence: dict[str, str] | None = None,
+    command: str = "pokernet report summary",
+    counts: ClaimCounts | None = None,
+) -> str:
     return summary(complexity, runs, latency, evidence, command, counts).markdown

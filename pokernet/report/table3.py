@@ -7,6 +7,7 @@ Counting rule (so that no setting is counted twice and none inside its noise): a
 towards "faster?" only when it is stable (every invocation's ratio within ±3% of their median);
 it is faster when every invocation's ratio is below 1, slower when every one is above 1, and a
 tie otherwise."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,18 +16,24 @@ from typing import Any
 from pokernet.latency.ratios import STABILITY_TOLERANCE
 from pokernet.paper import row_setting, table
 
-from .compare import NOT_COMPARABLE, mark, value_ok
+from .compare import mark, value_ok
 from .inputs import LatencyReport, MeasuredRatio
 from .tables import TableResult, github, header, inputs_footer, model_labels
 
-RUNTIME_LABELS = {"eager": "PyTorch eager", "torchscript": "TorchScript", "onnxruntime": "ONNX Runtime",
-                  "openvino": "OpenVINO", "xnnpack": "XNNPACK (ExecuTorch)",
-                  "paper_parallel": "paper protocol: k branches in parallel threads (§4.1)"}
+RUNTIME_LABELS = {
+    "eager": "PyTorch eager",
+    "torchscript": "TorchScript",
+    "onnxruntime": "ONNX Runtime",
+    "openvino": "OpenVINO",
+    "xnnpack": "XNNPACK (ExecuTorch)",
+    "paper_parallel": "paper protocol: k branches in parallel threads (§4.1)",
+}
 
 
 @dataclass(frozen=True)
 class SpeedCheck:
     """Is PokerNet faster than GhostNet of the same width, in one runtime/thread setting?"""
+
     model: str
     reference: str
     runtime: str
@@ -69,6 +76,7 @@ class LatencyResult(TableResult):
 @dataclass
 class LatencyRows:
     """What Table 3 computes, before any prose."""
+
     latency: LatencyReport
     same_protocol: bool
     body: list[list[Any]] = field(default_factory=list)
@@ -120,11 +128,22 @@ def _pair_rows(rows: LatencyRows, tbl: dict[str, Any], paper_ms: dict[str, float
             ok = _ratio_ok(row, tbl, measured, paper_ratio) if rows.same_protocol and measured.stable else None
             check = SpeedCheck(model, reference, runtime, threads, measured, paper_ratio, ok)
             rows.speed.append(check)
-            rows.body.append([f"{labels[model].split()[-1]}", _short_label(runtime),
-                              threads, _ms(latency, model, runtime, threads), _ms(latency, reference, runtime, threads),
-                              f"{row['latency_ms']:g} / {paper_ms[reference]:g}", _spread(measured),
-                              f"{paper_ratio:.3f}", f"{measured.ratio - paper_ratio:+.3f}", _stability(measured),
-                              check.verdict(), mark(ok)])
+            rows.body.append(
+                [
+                    f"{labels[model].split()[-1]}",
+                    _short_label(runtime),
+                    threads,
+                    _ms(latency, model, runtime, threads),
+                    _ms(latency, reference, runtime, threads),
+                    f"{row['latency_ms']:g} / {paper_ms[reference]:g}",
+                    _spread(measured),
+                    f"{paper_ratio:.3f}",
+                    f"{measured.ratio - paper_ratio:+.3f}",
+                    _stability(measured),
+                    check.verdict(),
+                    mark(ok),
+                ]
+            )
 
 
 def compute_table3(latency: LatencyReport) -> LatencyRows:
@@ -147,25 +166,35 @@ def _setting(check: SpeedCheck) -> str:
     """``runtime/threads ratio``; for a setting left out, where its invocations all lie (not counted)."""
     side = ""
     if not check.counted and check.measured.invocations > 1:
-        side = " (every invocation > 1)" if check.measured.low > 1 else \
-            " (every invocation < 1)" if check.measured.high < 1 else " (invocations on both sides of 1)"
+        side = (
+            " (every invocation > 1)"
+            if check.measured.low > 1
+            else " (every invocation < 1)"
+            if check.measured.high < 1
+            else " (invocations on both sides of 1)"
+        )
     return f"{_short_label(check.runtime)}/{check.threads}t {check.ratio:.3f}{side}"
 
 
 def _fastest(latency: LatencyReport, model: str) -> str:
     measured = [r for r in latency.results if r.model == model]
     best = min(measured, key=lambda r: r.median_ms)
-    return f"{model_labels()[model]} {best.median_ms:.2f} ms ({_short_label(best.runtime)}, " \
-           f"{best.threads} thread{'s' if best.threads > 1 else ''})"
+    return (
+        f"{model_labels()[model]} {best.median_ms:.2f} ms ({_short_label(best.runtime)}, "
+        f"{best.threads} thread{'s' if best.threads > 1 else ''})"
+    )
 
 
 def _answer_line(checks: list[SpeedCheck], latency: LatencyReport) -> str:
     labels = model_labels()
     first = checks[0]
     counted = [c for c in checks if c.counted]
-    groups = {"Faster": [c for c in counted if c.faster is True], "Slower": [c for c in counted if c.faster is False],
-              "Tie within the spread": [c for c in counted if c.faster is None],
-              "Left out (unstable, or one invocation)": [c for c in checks if not c.counted]}
+    groups = {
+        "Faster": [c for c in counted if c.faster is True],
+        "Slower": [c for c in counted if c.faster is False],
+        "Tie within the spread": [c for c in counted if c.faster is None],
+        "Left out (unstable, or one invocation)": [c for c in checks if not c.counted],
+    }
     parts = [f"{name}: {', '.join(_setting(c) for c in group)}" for name, group in groups.items() if group]
     if not counted:
         answer = "not answered: no stable setting"
@@ -173,25 +202,32 @@ def _answer_line(checks: list[SpeedCheck], latency: LatencyReport) -> str:
         answer = "yes, in every stable setting"
     else:
         answer = f"in {len(groups['Faster'])} of {len(counted)} stable settings"
-    return (f"- {labels[first.model]} vs {labels[first.reference]}: PokerNet faster than GhostNet here: **{answer}**"
-            f" (paper ratio {first.paper_ratio:.3f}). " + "; ".join(parts) + ". Fastest setting of each: "
-            f"{_fastest(latency, first.model)}, {_fastest(latency, first.reference)}.")
+    return (
+        f"- {labels[first.model]} vs {labels[first.reference]}: PokerNet faster than GhostNet here: **{answer}**"
+        f" (paper ratio {first.paper_ratio:.3f}). " + "; ".join(parts) + ". Fastest setting of each: "
+        f"{_fastest(latency, first.model)}, {_fastest(latency, first.reference)}."
+    )
 
 
 def render_table3(rows: LatencyRows, command: str) -> str:
     tbl, latency = table("table3"), rows.latency
     hardware = latency.hardware
     invocations = latency.protocol.get("invocations", [])
-    extra = [f"- latency measured on: {hardware.get('cpu', 'unknown CPU')} ({hardware.get('cores', '?')} cores); "
-             f"batch {latency.batch}, {latency.resolution}×{latency.resolution}; {max(len(invocations), 1)} "
-             "invocation(s) (separate processes)",
-             "- latency versions: " + (", ".join(f"{k} {v}" for k, v in latency.versions.items()) or "not recorded"),
-             f"- paper's hardware: {tbl['hardware']}; batch {tbl['batch']}, {tbl['resolution']}×{tbl['resolution']}"]
+    extra = [
+        f"- latency measured on: {hardware.get('cpu', 'unknown CPU')} ({hardware.get('cores', '?')} cores); "
+        f"batch {latency.batch}, {latency.resolution}×{latency.resolution}; {max(len(invocations), 1)} "
+        "invocation(s) (separate processes)",
+        "- latency versions: " + (", ".join(f"{k} {v}" for k, v in latency.versions.items()) or "not recorded"),
+        f"- paper's hardware: {tbl['hardware']}; batch {tbl['batch']}, {tbl['resolution']}×{tbl['resolution']}",
+    ]
     extra += [f"- latency {key}: {value}" for key, value in latency.protocol.items() if key != "invocations"]
     if invocations:
-        extra.append("- latency invocations: 1-min load average at the start of each " +
-                     ", ".join(str(i.get("load_avg_1m_start")) for i in invocations) + "; wall time of each " +
-                     ", ".join(f"{i['wall_s']:.0f} s" for i in invocations if "wall_s" in i))
+        extra.append(
+            "- latency invocations: 1-min load average at the start of each "
+            + ", ".join(str(i.get("load_avg_1m_start")) for i in invocations)
+            + "; wall time of each "
+            + ", ".join(f"{i['wall_s']:.0f} s" for i in invocations if "wall_s" in i)
+        )
     lines = header(f"Table 3 — {tbl['caption']}: paper vs ours", command, None, extra)
     lines += [
         "Absolute milliseconds are not comparable (a different CPU); what is compared is the ratio PokerNet / "
@@ -203,12 +239,33 @@ def render_table3(rows: LatencyRows, command: str) -> str:
         "yes when every invocation's ratio is below 1, no when every one is above 1, a tie otherwise. "
         f"**Ratio ✓/✗** against the paper's ratio with paper.yaml's tolerance ({100 * tbl['tolerance']['ratio']:g}%): "
         "✓ the median within it, ✗ the whole spread outside it, — not resolved or not stable."
-        + ("" if rows.same_protocol else " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"),
+        + (
+            ""
+            if rows.same_protocol
+            else " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"
+        ),
         "",
-        github(rows.body, ["Width", "runtime", "threads", "PokerNet (ms)", "GhostNet (ms)", "paper (ms)",
-                           "ratio (ours) [min–max]", "paper ratio", "Δ ratio", "stable", "PokerNet faster?",
-                           "ratio ✓/✗"]),
-        "", "## PokerNet faster than GhostNet here?", ""]
+        github(
+            rows.body,
+            [
+                "Width",
+                "runtime",
+                "threads",
+                "PokerNet (ms)",
+                "GhostNet (ms)",
+                "paper (ms)",
+                "ratio (ours) [min–max]",
+                "paper ratio",
+                "Δ ratio",
+                "stable",
+                "PokerNet faster?",
+                "ratio ✓/✗",
+            ],
+        ),
+        "",
+        "## PokerNet faster than GhostNet here?",
+        "",
+    ]
     for model in dict.fromkeys(s.model for s in rows.speed):
         lines.append(_answer_line([s for s in rows.speed if s.model == model], latency))
     lines += inputs_footer(None, None, latency)

@@ -5,12 +5,14 @@ by seed (pokernet.report.stats).
 Every builder returns a :class:`TableResult` (the markdown, the computed rows, the comparison
 objects and a CSV frame), so the summary reuses the same objects instead of parsing markdown.
 """
+
 from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -19,8 +21,17 @@ from pokernet.provenance import provenance_markdown
 
 from .compare import ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, Stat, accuracy_ok, mark, value_ok
 from .feature_maps import stages_line
-from .inputs import (DATA_OPTIONS, Complexity, LatencyReport, Run, Setting, VariantKey, common_setting,
-                     describe_variant, variant_key)
+from .inputs import (
+    DATA_OPTIONS,
+    Complexity,
+    LatencyReport,
+    Run,
+    Setting,
+    VariantKey,
+    common_setting,
+    describe_variant,
+    variant_key,
+)
 from .stats import VOCABULARY, Arm, Comparison, compare, equivalence_text, format_p, magnitude_text, seeds_needed_text
 
 ACT_LABELS = {"relu": "ReLU", "relu6": "ReLU6", "relu6_hs": "ReLU6+HS"}
@@ -30,18 +41,23 @@ AUDIT_FILE = "architecture_audit.md"
 @dataclass
 class RunSet:
     """The runs a table uses, grouped by variant, and the one setting they share."""
+
     groups: dict[VariantKey, list[Run]]
     setting: Setting | None
     given: int
     diverged: list[Run] = field(default_factory=list)  # never a result: left out of every number and figure
 
     @classmethod
-    def select(cls, runs: list[Run], keys: list[VariantKey]) -> "RunSet":
+    def select(cls, runs: list[Run], keys: list[VariantKey]) -> RunSet:
         wanted = dict.fromkeys(keys)
         chosen = sorted((r for r in runs if r.key in wanted), key=lambda r: r.seed)
         groups = {key: [r for r in chosen if r.key == key and r.diverged is None] for key in wanted}
-        return cls({key: found for key, found in groups.items() if found}, common_setting(chosen), len(runs),
-                   [r for r in chosen if r.diverged is not None])
+        return cls(
+            {key: found for key, found in groups.items() if found},
+            common_setting(chosen),
+            len(runs),
+            [r for r in chosen if r.diverged is not None],
+        )
 
     def diverged_seeds(self, key: VariantKey) -> list[int]:
         return [r.seed for r in self.diverged if r.key == key]
@@ -56,9 +72,13 @@ class RunSet:
 
     def frame(self) -> pd.DataFrame:
         """One row per run: variant, seed and the metrics."""
-        return pd.DataFrame([{"key": r.key, "variant": describe_variant(r.key), "seed": r.seed, "top1": r.top1,
-                              "top5": r.top5} for r in self.used],
-                            columns=["key", "variant", "seed", "top1", "top5"])
+        return pd.DataFrame(
+            [
+                {"key": r.key, "variant": describe_variant(r.key), "seed": r.seed, "top1": r.top1, "top5": r.top5}
+                for r in self.used
+            ],
+            columns=["key", "variant", "seed", "top1", "top5"],
+        )
 
     def accuracy(self, key: VariantKey, column: str) -> Stat | None:
         """Mean, sample std and n over the seeds (pandas' groupby aggregation)."""
@@ -90,6 +110,7 @@ class TableResult:
 
 # --- formatting ----------------------------------------------------------------------
 
+
 def decimals(precision: float) -> int:
     return max(0, -math.floor(math.log10(precision) + 1e-9))
 
@@ -101,8 +122,10 @@ def number(value: float | None, digits: int) -> str:
 def github(rows: list[list[Any]], headers: list[str]) -> str:
     """A GitHub-flavoured markdown table, unpadded (tabulate pads every cell to its column's widest, which
     made rows of several hundred characters); a "|" inside a cell is escaped so it cannot split it."""
+
     def line(cells: list[Any]) -> str:
         return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
     return "\n".join([line(headers), "|" + "|".join("---" for _ in headers) + "|"] + [line(row) for row in rows])
 
 
@@ -117,10 +140,10 @@ def wrap_markdown(markdown: str, width: int = MAX_LINE) -> str:
         if len(line) <= width or line.lstrip().startswith(("|", "#", "```")):
             out.append(line)
             continue
-        lead = line[:len(line) - len(line.lstrip())]
+        lead = line[: len(line) - len(line.lstrip())]
         marker = next((m for m in ("- ", "> ", "* ") if line.lstrip().startswith(m)), "")
         if not marker and line.lstrip()[:1].isdigit() and ". " in line.lstrip()[:5]:
-            marker = line.lstrip()[:line.lstrip().index(". ") + 2]
+            marker = line.lstrip()[: line.lstrip().index(". ") + 2]
         indent = lead + ("> " if marker == "> " else " " * len(marker))
         out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
     return "\n".join(out)
@@ -168,18 +191,23 @@ def accuracy_header(runset: RunSet) -> list[str]:
         f"torch: {_unique(r.torch_version for r in used)}",
     ]
     if runset.comparable:
-        lines.append(f"- accuracy verdict: ✓ when |ours − paper| ≤ {ACCURACY_TOLERANCE_PP} percentage points "
-                     "(ACCURACY_TOLERANCE_PP in pokernet/report/compare.py; paper.yaml records no accuracy tolerance)")
+        lines.append(
+            f"- accuracy verdict: ✓ when |ours − paper| ≤ {ACCURACY_TOLERANCE_PP} percentage points "
+            "(ACCURACY_TOLERANCE_PP in pokernet/report/compare.py; paper.yaml records no accuracy tolerance)"
+        )
     return lines
 
 
 def proxy_sentence(runset: RunSet) -> list[str]:
     if runset.setting is None or runset.comparable:
         return []
-    return [f"**Proxy accuracy.** The accuracies are measured on {runset.setting.describe()}, not on "
-            "ImageNet at 224×224: they are not comparable in absolute value with the paper's, so their "
-            "verdict is —. The claim checked on a proxy is the order (which model or setting wins), as a "
-            "comparison paired by seed in the section *Accuracy claims* below.", ""]
+    return [
+        f"**Proxy accuracy.** The accuracies are measured on {runset.setting.describe()}, not on "
+        "ImageNet at 224×224: they are not comparable in absolute value with the paper's, so their "
+        "verdict is —. The claim checked on a proxy is the order (which model or setting wins), as a "
+        "comparison paired by seed in the section *Accuracy claims* below.",
+        "",
+    ]
 
 
 def header(title: str, command: str, runset: RunSet | None, extra_lines: list[str] | None = None) -> list[str]:
@@ -194,30 +222,37 @@ def header(title: str, command: str, runset: RunSet | None, extra_lines: list[st
 
 def tolerance_sentence(tbl: dict[str, Any]) -> str:
     tolerances = ", ".join(f"{column} {100 * rel:g}%" for column, rel in tbl.get("tolerance", {}).items())
-    return ("Verdicts: ✓ reproduces within the recorded tolerance, ✗ does not, — not comparable. Params and "
-            "MAdds (paper's convention, 3×224×224) match when |ours − paper| ≤ max(tolerance × paper, half the "
-            f"last digit the paper prints), with pokernet/data/paper.yaml's tolerances ({tolerances}). "
-            "Δ is (ours − paper) / paper for Params/MAdds and ours − paper (percentage points) for accuracy.")
+    return (
+        "Verdicts: ✓ reproduces within the recorded tolerance, ✗ does not, — not comparable. Params and "
+        "MAdds (paper's convention, 3×224×224) match when |ours − paper| ≤ max(tolerance × paper, half the "
+        f"last digit the paper prints), with pokernet/data/paper.yaml's tolerances ({tolerances}). "
+        "Δ is (ours − paper) / paper for Params/MAdds and ours − paper (percentage points) for accuracy."
+    )
 
 
-def inputs_footer(complexity: Complexity | None, runset: RunSet | None,
-                  latency: LatencyReport | None = None) -> list[str]:
+def inputs_footer(
+    complexity: Complexity | None, runset: RunSet | None, latency: LatencyReport | None = None
+) -> list[str]:
     lines = ["", "## Inputs", ""]
     if complexity is not None:
         lines += [f"- complexity: {', '.join(f'`{p}`' for p in complexity.files)}"]
     if latency is not None:
         lines += [f"- latency: `{latency.source}`"]
     if runset is not None:
-        lines += [f"- run: `{r.source}` ({describe_variant(r.key)}, seed {r.seed}, config `{r.config_hash}`)"
-                  for r in runset.used]
+        lines += [
+            f"- run: `{r.source}` ({describe_variant(r.key)}, seed {r.seed}, config `{r.config_hash}`)"
+            for r in runset.used
+        ]
     return lines
 
 
 # --- the shared paper-vs-ours rows of Tables 2, 4, 5 ---------------------------------
 
+
 @dataclass(frozen=True)
 class RowSpec:
     """A paper row, the model options it stands for and its leading label cells."""
+
     paper: dict[str, Any]
     options: dict[str, Any]
     labels: list[str]
@@ -227,8 +262,9 @@ class RowSpec:
         return variant_key(self.paper["model"], self.options, DATA_OPTIONS)
 
 
-def _count_cells(spec: RowSpec, tbl: dict[str, Any], complexity: Complexity, result: dict[str, Any],
-                 notes: list[str]) -> list[str]:
+def _count_cells(
+    spec: RowSpec, tbl: dict[str, Any], complexity: Complexity, result: dict[str, Any], notes: list[str]
+) -> list[str]:
     """Params and MAdds: paper, ours, Δ, verdict (a known deviation says so)."""
     row = spec.paper
     entry = complexity.get(row["model"], spec.options)
@@ -242,14 +278,19 @@ def _count_cells(spec: RowSpec, tbl: dict[str, Any], complexity: Complexity, res
         if cause and not ok:
             notes.append(f"{' '.join(spec.labels)}, {column}: {cause}")
             verdict += f" (note {len(notes)})"
-        cells += [number(paper, decimals(precision)), number(ours, decimals(precision) + 1),
-                  f"{100 * (ours - paper) / paper:+.1f}%", verdict]
+        cells += [
+            number(paper, decimals(precision)),
+            number(ours, decimals(precision) + 1),
+            f"{100 * (ours - paper) / paper:+.1f}%",
+            verdict,
+        ]
         result[column] = {"ours": ours, "paper": paper, "ok": ok, "allowed": allowed_deviation(paper, rel, precision)}
     return cells
 
 
-def _compare_rows(tbl: dict[str, Any], specs: list[RowSpec], complexity: Complexity,
-                  runset: RunSet) -> tuple[list[list[str]], list[dict[str, Any]], list[str]]:
+def _compare_rows(
+    tbl: dict[str, Any], specs: list[RowSpec], complexity: Complexity, runset: RunSet
+) -> tuple[list[list[str]], list[dict[str, Any]], list[str]]:
     body, computed, notes = [], [], []
     for spec in specs:
         result: dict[str, Any] = {"model": spec.paper["model"], "options": spec.options, "key": spec.run_key}
@@ -275,18 +316,25 @@ def diverged_section(runset: RunSet) -> list[str]:
     """Each diverged run and the reason (pokernet.train.divergence): shown, never scored."""
     if not runset.diverged:
         return []
-    return ["", "## Diverged runs (not results)", "",
-            "A diverged run is left out of every mean, comparison, count and figure (rule and its justification: "
-            "pokernet/train/divergence.py; the run's own `diverged` field when it records one):", ""] + [
-        f"- {describe_variant(r.key)}, seed {r.seed} (`{r.source}`): {r.diverged}" for r in runset.diverged]
+    return [
+        "",
+        "## Diverged runs (not results)",
+        "",
+        "A diverged run is left out of every mean, comparison, count and figure (rule and its justification: "
+        "pokernet/train/divergence.py; the run's own `diverged` field when it records one):",
+        "",
+    ] + [f"- {describe_variant(r.key)}, seed {r.seed} (`{r.source}`): {r.diverged}" for r in runset.diverged]
 
 
 def rows_frame(rows: list[dict[str, Any]], labels: list[list[str]]) -> pd.DataFrame:
     """The CSV beside a table: one line per row, plain numbers."""
     records = []
     for row, label in zip(rows, labels):
-        record = {"row": " ".join(label), "model": row["model"],
-                  "options": ";".join(f"{k}={v}" for k, v in row["options"].items())}
+        record = {
+            "row": " ".join(label),
+            "model": row["model"],
+            "options": ";".join(f"{k}={v}" for k, v in row["options"].items()),
+        }
         for column in ("params", "madds"):
             record[f"{column}_m_paper"], record[f"{column}_m_ours"] = row[column]["paper"], row[column]["ours"]
         for column in ("top1", "top5"):
@@ -314,23 +362,30 @@ def comparison_cells(c: Comparison) -> list[str]:
     """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
     interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
     order = c.verdict if c.resolved or c.n < 2 else f"{c.verdict}; {seeds_needed_text(c)} seeds"
-    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c),
-            equivalence_text(c)]
+    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c), equivalence_text(c)]
 
 
 def comparison_bullets(comparisons: list[Comparison]) -> list[str]:
     """What does not fit the compact table: the seeds paired and each comparison's notes."""
     seeds = {c.seeds for c in comparisons}
-    lines = [f"- seeds paired: {', '.join(map(str, next(iter(seeds))))} in every comparison"] if len(seeds) == 1 else [
-        f"- {c.claim}: seeds {', '.join(map(str, c.seeds))}" for c in comparisons]
+    lines = (
+        [f"- seeds paired: {', '.join(map(str, next(iter(seeds))))} in every comparison"]
+        if len(seeds) == 1
+        else [f"- {c.claim}: seeds {', '.join(map(str, c.seeds))}" for c in comparisons]
+    )
     return lines + [f"- {c.claim}: {note}" for c in comparisons for note in c.notes]
 
 
 def comparisons_section(comparisons: list[Comparison], untestable: list[str], pairing: str) -> list[str]:
-    lines = ["", "## Accuracy claims", "",
-             "Each claim \"A beats B\" is a comparison of two arms paired by seed (both trained with a seed see the "
-             "same data order and the same augmented batches): n pairs, the mean Δ of the Top-1 differences A − B, "
-             "its 95% confidence interval and p (t-test of Δ = 0). " + pairing, ""]
+    lines = [
+        "",
+        "## Accuracy claims",
+        "",
+        'Each claim "A beats B" is a comparison of two arms paired by seed (both trained with a seed see the '
+        "same data order and the same augmented batches): n pairs, the mean Δ of the Top-1 differences A − B, "
+        "its 95% confidence interval and p (t-test of Δ = 0). " + pairing,
+        "",
+    ]
     if comparisons:
         lines += [github([comparison_cells(c) for c in comparisons], COMPARISON_HEADERS), ""]
         lines += comparison_bullets(comparisons)
@@ -363,6 +418,7 @@ def paired_reference(model: str) -> str:
 @dataclass(frozen=True)
 class Claim:
     """One "ahead beats behind" of a table, before the runs are looked up."""
+
     text: str
     ahead: tuple[VariantKey, str]
     behind: tuple[VariantKey, str]
@@ -388,10 +444,12 @@ def confound_lines(comparisons: list[Comparison]) -> list[str]:
     """paper.yaml's ``confounds`` whose pair of models is compared here, as the paper words them."""
     labels = model_labels()
     pairs = {frozenset((c.ahead.label, c.behind.label)) for c in comparisons}
-    return [f"**Confound ({entry['section']}, {labels[entry['comparison'][0]]} vs {labels[entry['comparison'][1]]}).** "
-            + " ".join(str(entry["text"]).split())
-            for entry in load_paper().get("confounds", {}).values()
-            if frozenset(labels.get(m, m) for m in entry["comparison"]) in pairs]
+    return [
+        f"**Confound ({entry['section']}, {labels[entry['comparison'][0]]} vs {labels[entry['comparison'][1]]}).** "
+        + " ".join(str(entry["text"]).split())
+        for entry in load_paper().get("confounds", {}).values()
+        if frozenset(labels.get(m, m) for m in entry["comparison"]) in pairs
+    ]
 
 
 def proxy_note_lines(setting: Setting | None) -> list[str]:
@@ -407,13 +465,24 @@ def proxy_note_lines(setting: Setting | None) -> list[str]:
     for note, (entry, models) in grouped.items():
         evidence = entry.get("evidence", [])
         evidence = "; ".join(evidence) if isinstance(evidence, list) else str(evidence)
-        lines += [f"- **{', '.join(models)}** ({entry['cause']}; measured at {entry['measured_at']}): {note}"
-                  + (f" Evidence: {evidence}." if evidence else "")]
+        lines += [
+            f"- **{', '.join(models)}** ({entry['cause']}; measured at {entry['measured_at']}): {note}"
+            + (f" Evidence: {evidence}." if evidence else "")
+        ]
     return lines
 
 
-def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec], first: list[str],
-              complexity: Complexity, runs: list[Run], claims: list[Claim], pairing: str) -> TableResult:
+def _assemble(
+    title: str,
+    command: str,
+    tbl: dict[str, Any],
+    specs: list[RowSpec],
+    first: list[str],
+    complexity: Complexity,
+    runs: list[Run],
+    claims: list[Claim],
+    pairing: str,
+) -> TableResult:
     runset = RunSet.select(runs, [s.run_key for s in specs])
     body, rows, notes = _compare_rows(tbl, specs, complexity, runset)
     comparisons, untestable = build_comparisons(claims, runset)
@@ -426,17 +495,27 @@ def _assemble(title: str, command: str, tbl: dict[str, Any], specs: list[RowSpec
     confounds = confound_lines(comparisons)
     lines += [line for confound in confounds for line in ("", confound)]
     lines += inputs_footer(complexity, runset)
-    return TableResult("\n".join(lines) + "\n", rows, comparisons, untestable, runset.setting, runset.used,
-                       rows_frame(rows, [s.labels for s in specs]), confounds)
+    return TableResult(
+        "\n".join(lines) + "\n",
+        rows,
+        comparisons,
+        untestable,
+        runset.setting,
+        runset.used,
+        rows_frame(rows, [s.labels for s in specs]),
+        confounds,
+    )
 
 
 # --- Table 2 -------------------------------------------------------------------------
 
-TABLE2_PAIRING = ("PokerNet and GhostNet of one width are paired on all their seeds (a seed missing from "
-                  "either is an error); every other competitor is compared on its own seeds only (n = its "
-                  "number of seeds). The paper's claim (§4.4) is that PokerNet outperforms all the competitors "
-                  "at every computational cost level, so every comparison has PokerNet ahead; the paper's own "
-                  "Δ is beside it.")
+TABLE2_PAIRING = (
+    "PokerNet and GhostNet of one width are paired on all their seeds (a seed missing from "
+    "either is an error); every other competitor is compared on its own seeds only (n = its "
+    "number of seeds). The paper's claim (§4.4) is that PokerNet outperforms all the competitors "
+    "at every computational cost level, so every comparison has PokerNet ahead; the paper's own "
+    "Δ is beside it."
+)
 
 
 def table2_claims() -> list[Claim]:
@@ -446,22 +525,37 @@ def table2_claims() -> list[Claim]:
     claims = []
     for poker in (r for r in rows if r["model"].startswith("pokernet")):
         reference = paired_reference(poker["model"])
-        others = sorted((r for r in rows if r["level"] == poker["level"] and r is not poker),
-                        key=lambda r: r["model"] != reference)
+        others = sorted(
+            (r for r in rows if r["level"] == poker["level"] and r is not poker), key=lambda r: r["model"] != reference
+        )
         for other in others:
-            claims.append(Claim(f"{poker['label']} beats {other['label']}",
-                                (variant_key(poker["model"], {}), poker["label"]),
-                                (variant_key(other["model"], {}), other["label"]),
-                                round(poker["top1"] - other["top1"], 6), other["model"] != reference,
-                                margins.get((poker["model"], other["model"]))))
+            claims.append(
+                Claim(
+                    f"{poker['label']} beats {other['label']}",
+                    (variant_key(poker["model"], {}), poker["label"]),
+                    (variant_key(other["model"], {}), other["label"]),
+                    round(poker["top1"] - other["top1"], 6),
+                    other["model"] != reference,
+                    margins.get((poker["model"], other["model"])),
+                )
+            )
     return sorted(claims, key=lambda c: c.pair_on_behind)
 
 
 def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet report table2") -> TableResult:
     tbl = table("table2")
     specs = [RowSpec(row, {}, [row["label"], row["level"]]) for row in tbl["rows"]]
-    result = _assemble(f"Table 2 — {tbl['caption']}: paper vs ours", command, tbl, specs, ["Model", "Level"],
-                       complexity, runs, table2_claims(), TABLE2_PAIRING)
+    result = _assemble(
+        f"Table 2 — {tbl['caption']}: paper vs ours",
+        command,
+        tbl,
+        specs,
+        ["Model", "Level"],
+        complexity,
+        runs,
+        table2_claims(),
+        TABLE2_PAIRING,
+    )
     notes = proxy_note_lines(result.setting)
     if notes:  # before the inputs list
         head, inputs = result.markdown.split("\n## Inputs\n", 1)
@@ -471,27 +565,52 @@ def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet rep
 
 # --- Tables 4 and 5 (ablations) ------------------------------------------------------
 
-ABLATION_PAIRING = ("An ablation is paired on the seeds of its ablated variant (no SE, ReLU, ReLU6); the default "
-                    "PokerNet may have more seeds (it also serves Table 2), and a seed it lacks is an error.")
+ABLATION_PAIRING = (
+    "An ablation is paired on the seeds of its ablated variant (no SE, ReLU, ReLU6); the default "
+    "PokerNet may have more seeds (it also serves Table 2), and a seed it lacks is an error."
+)
 
 
-def _ablation(name: str, option: str, column: str, option_label: Callable[[Any], str], command: str,
-              complexity: Complexity, runs: list[Run], winner_value: Any) -> TableResult:
+def _ablation(
+    name: str,
+    option: str,
+    column: str,
+    option_label: Callable[[Any], str],
+    command: str,
+    complexity: Complexity,
+    runs: list[Run],
+    winner_value: Any,
+) -> TableResult:
     """Tables 4/5: rows differ in one model option; the winning value beats each other value."""
     tbl = table(name)
     labels = model_labels()
-    specs = [RowSpec(row, {option: row[option]}, [labels[row["model"]], option_label(row[option])])
-             for row in tbl["rows"]]
+    specs = [
+        RowSpec(row, {option: row[option]}, [labels[row["model"]], option_label(row[option])]) for row in tbl["rows"]
+    ]
     claims = []
     for best in (s for s in specs if s.paper[option] == winner_value):
         for other in (s for s in specs if s.paper["model"] == best.paper["model"] and s is not best):
             model = labels[best.paper["model"]]
-            claims.append(Claim(f"{model}: {option_label(winner_value)} beats {option_label(other.paper[option])}",
-                                (best.run_key, f"{model} {option_label(winner_value)}"),
-                                (other.run_key, f"{model} {option_label(other.paper[option])}"),
-                                round(best.paper["top1"] - other.paper["top1"], 6), pair_on_behind=True))
-    return _assemble(f"{name.replace('table', 'Table ')} — {tbl['caption']}: paper vs ours", command, tbl, specs,
-                     ["Model", column], complexity, runs, claims, ABLATION_PAIRING)
+            claims.append(
+                Claim(
+                    f"{model}: {option_label(winner_value)} beats {option_label(other.paper[option])}",
+                    (best.run_key, f"{model} {option_label(winner_value)}"),
+                    (other.run_key, f"{model} {option_label(other.paper[option])}"),
+                    round(best.paper["top1"] - other.paper["top1"], 6),
+                    pair_on_behind=True,
+                )
+            )
+    return _assemble(
+        f"{name.replace('table', 'Table ')} — {tbl['caption']}: paper vs ours",
+        command,
+        tbl,
+        specs,
+        ["Model", column],
+        complexity,
+        runs,
+        claims,
+        ABLATION_PAIRING,
+    )
 
 
 def _se_label(value: bool) -> str:

@@ -19,14 +19,16 @@ RecursionError into that line, and :func:`load_yaml` refuses YAML aliases (no re
 A schema may give a leaf an ``errorMessage`` ("must be a whole number >= 1"): the error then
 reads ``<key> must be ..., got <value>``, the way a person would say it.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import yaml
@@ -50,8 +52,7 @@ def validator(kind: str) -> jsonschema.protocols.Validator:
     schema = json.loads(resources.files(__name__).joinpath(f"{kind}.schema.json").read_text("utf-8"))
     base = jsonschema.validators.validator_for(schema)
     base.check_schema(schema)
-    strict = jsonschema.validators.extend(
-        base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer))
+    strict = jsonschema.validators.extend(base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer))
     return strict(schema)
 
 
@@ -84,8 +85,13 @@ def first_non_finite(instance: Any, path: tuple[Any, ...] = ()) -> tuple[str, fl
     """(key path, value) of the first NaN or infinity in a tree of dicts and lists, else None."""
     if isinstance(instance, float) and not math.isfinite(instance):
         return key_path(path), instance
-    children = (instance.items() if isinstance(instance, dict)
-                else enumerate(instance) if isinstance(instance, (list, tuple)) else ())
+    children = (
+        instance.items()
+        if isinstance(instance, dict)
+        else enumerate(instance)
+        if isinstance(instance, (list, tuple))
+        else ()
+    )
     for key, value in children:
         if found := first_non_finite(value, path + (key,)):
             return found

@@ -9,10 +9,12 @@ my.yaml`` silently dropped the ImageNet overlay and planned Fashion-MNIST jobs),
 found by the ``profile_name`` the profile also sets with ``config:``, and a ``--config`` value
 written as a YAML mapping or list is parsed and merged into the key it names.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -72,14 +74,16 @@ def _mapping(path: Path) -> dict[str, Any]:
     return content
 
 
-def layered_config(base: str | Path, config_files: Iterable[str | Path], cli_values: Mapping[str, Any],
-                   overlays_dir: str | Path) -> dict[str, Any]:
+def layered_config(
+    base: str | Path, config_files: Iterable[str | Path], cli_values: Mapping[str, Any], overlays_dir: str | Path
+) -> dict[str, Any]:
     """The merged config (see the module's docstring) and nothing else: the caller validates it."""
     files = [Path(f) for f in config_files]
     layers = [_mapping(f) for f in files]
     typed = typed_cli_values(cli_values)
-    profile = typed.get("profile_name") or next((lay["profile_name"] for lay in reversed(layers)
-                                                 if "profile_name" in lay), BASE_PROFILE)
+    profile = typed.get("profile_name") or next(
+        (lay["profile_name"] for lay in reversed(layers) if "profile_name" in lay), BASE_PROFILE
+    )
     overlay = Path(overlays_dir) / f"{profile}.yaml"
     given = {f.resolve() for f in files}
     if profile != BASE_PROFILE and overlay.is_file() and overlay.resolve() not in given:

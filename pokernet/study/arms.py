@@ -1,5 +1,6 @@
 """The arms of the key study: the variants behind the accuracy claims of Tables 2, 4 and 5,
 named as the workflow names them (``pokernet.models.variant``)."""
+
 from __future__ import annotations
 
 from pokernet.models.variant import ABLATIONS, Variant

@@ -1,6 +1,7 @@
 """Ingest a study archive (``scripts/gpu_study.sh``'s $OUT/cifar10_study.tar.gz) into a workflow
 profile's work dir: ``WORK/runs/<variant>/seed<s>/metrics.json``, the layout ``rule train``
 writes, so that the DAG renders the tables from the runs without training them again."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ from pokernet.train.runcheck import check_run, check_run_location
 
 from .arms import arm_by_variant
 
-RUN_MEMBER = re.compile(r"^(?:.*/)?runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/"
-                        r"(?P<name>metrics|partial)\.json$")
+RUN_MEMBER = re.compile(
+    r"^(?:.*/)?runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/"
+    r"(?P<name>metrics|partial)\.json$"
+)
 
 
 @dataclass
@@ -45,17 +48,23 @@ def check_study_run(where: str, data: Any, variant: str, seed: int, recipe: dict
     held_recipe = training_recipe(data.get("recipe") or {})
     if held_recipe != expected:
         differ = sorted(k for k in expected.keys() | held_recipe.keys() if expected.get(k) != held_recipe.get(k))
-        raise ValueError(f"{where}: trained with another recipe than {recipe['name']} at its {recipe['epochs']} "
-                         f"epochs ({data['epochs']} epochs; differs in {', '.join(differ)})")
+        raise ValueError(
+            f"{where}: trained with another recipe than {recipe['name']} at its {recipe['epochs']} "
+            f"epochs ({data['epochs']} epochs; differs in {', '.join(differ)})"
+        )
     limits = {"subset_per_class": data.get("subset_per_class"), **data.get("dry_run_limits", {})}
     if data["dataset"] != "cifar10" or any(value is not None for value in limits.values()):
-        raise ValueError(f"{where}: not the study's data: a dry run (dataset {data['dataset']}, "
-                         f"{', '.join(f'{k} {v}' for k, v in limits.items() if v is not None)}); the study trains "
-                         f"on the whole CIFAR-10 train split and evaluates on the whole test split")
+        raise ValueError(
+            f"{where}: not the study's data: a dry run (dataset {data['dataset']}, "
+            f"{', '.join(f'{k} {v}' for k, v in limits.items() if v is not None)}); the study trains "
+            f"on the whole CIFAR-10 train split and evaluates on the whole test split"
+        )
     commit = data.get("git_commit")
     if not commit or commit.endswith("-dirty"):
-        raise ValueError(f"{where}: recorded code commit {commit!r} is not a clean commit "
-                         f"(commit before a GPU window: a dirty tree's code cannot be named)")
+        raise ValueError(
+            f"{where}: recorded code commit {commit!r} is not a clean commit "
+            f"(commit before a GPU window: a dirty tree's code cannot be named)"
+        )
 
 
 RunsByKey = dict[tuple[str, int], tuple[str, dict[str, Any]]]
@@ -129,8 +138,10 @@ def ingest(archive: Path, work_dir: Path, recipe: dict[str, Any]) -> list[Ingest
     held, other = study_runs_held(work_dir, recipe)
     if other:
         path, reason = next(iter(other.items()))
-        raise ValueError(f"{work_dir}/runs holds {len(other)} run(s) that are not the study's, e.g. {reason}; "
-                         f"the study's runs are not mixed with them: move {work_dir}/runs away first")
+        raise ValueError(
+            f"{work_dir}/runs holds {len(other)} run(s) that are not the study's, e.g. {reason}; "
+            f"the study's runs are not mixed with them: move {work_dir}/runs away first"
+        )
     planned = []
     for (variant, seed), (where, data) in sorted(runs.items()):
         path = work_dir / "runs" / variant / f"seed{seed}" / "metrics.json"

@@ -11,10 +11,11 @@ window has measured it and the equivalence below has passed on the GPU):
 Equivalence: one step with the levers against the plain fp32 step from the same state, as the
 relative difference of the weight updates (``update_difference``); the tolerances are stated in
 ``TOLERANCE`` and tested on the CPU (bf16 autocast and compile run there too)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -13,11 +13,11 @@ budget, the same for every run (the LR milestones scale with it, as the recipe s
 training still overrun the hard deadline, it stops, and the runs are written as
 ``partial.json`` (never ``metrics.json``): a run that did not finish its schedule is not a result.
 """
+
 from __future__ import annotations
 
 import datetime
 import json
-import math
 import multiprocessing
 import sys
 import time
@@ -29,12 +29,11 @@ import torch
 
 from pokernet import schemas
 from pokernet.fileio import atomic_write
+from pokernet.models.variant import Variant
 from pokernet.train.core import EpochPlan, build_model, lr_at, metrics_record, plan_epoch, run_config, train_subset
 from pokernet.train.data import MemorySplit, decode_to_memory, eval_batch, image_folder
 from pokernet.train.fused import FusedRuns, seeds_batch
 from pokernet.train.recipe import load_recipe, resolve_recipe
-
-from pokernet.models.variant import Variant
 
 from .arms import STUDY_ARMS
 from .schedule import Budget
@@ -89,6 +88,7 @@ def log(message: str) -> None:
 
 # --------------------------------------------------------------------------- data
 
+
 def _decode_chunk(job: tuple[str, list[int], int | None]) -> tuple[Any, Any]:
     folder, indices, resize = job
     split = decode_to_memory(image_folder(Path(folder)), torch.tensor(indices), resize)
@@ -111,8 +111,9 @@ def decode_split(folder: Path, indices: torch.Tensor | None, resize: int | None,
     return MemorySplit(images, labels)
 
 
-def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, MemorySplit, list[str],
-                                                                   list[torch.Tensor]]:
+def load_cifar10(
+    config: StudyConfig, resize: int | None
+) -> tuple[MemorySplit, MemorySplit, list[str], list[torch.Tensor]]:
     """The train images of every seed (with ``subset``: the union of the seeds' subsets, each
     drawn by its seed as ``pokernet train --subset`` draws it), the test split, the classes, and
     per seed the positions of its train set among the images held."""
@@ -125,11 +126,17 @@ def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, 
     if train_folder.classes != val_folder.classes:
         raise ValueError(f"{val_dir} has classes {val_folder.classes}, {train_dir} has {train_folder.classes}")
     labels = torch.tensor(train_folder.targets)
-    keep = (torch.cat([train_subset(labels, config.subset, seed) for seed in config.seeds]).unique()
-            if config.subset is not None else None)
+    keep = (
+        torch.cat([train_subset(labels, config.subset, seed) for seed in config.seeds]).unique()
+        if config.subset is not None
+        else None
+    )
     train = decode_split(train_dir, keep, resize, config.decode_workers)
-    pools = ([torch.searchsorted(keep, train_subset(labels, config.subset, seed)) for seed in config.seeds]
-             if keep is not None else [torch.arange(len(train))] * len(config.seeds))
+    pools = (
+        [torch.searchsorted(keep, train_subset(labels, config.subset, seed)) for seed in config.seeds]
+        if keep is not None
+        else [torch.arange(len(train))] * len(config.seeds)
+    )
     val_keep = torch.arange(min(config.val_limit, len(val_folder))) if config.val_limit else None
     val = decode_split(val_dir, val_keep, resize, config.decode_workers)
     return train, val, train_folder.classes, pools
@@ -137,9 +144,11 @@ def load_cifar10(config: StudyConfig, resize: int | None) -> tuple[MemorySplit, 
 
 # --------------------------------------------------------------------------- arms
 
+
 @dataclass
 class ArmRuns:
     """One arm: its resolved recipe, its fused members, its stream and static inputs."""
+
     arm: Variant
     recipe: dict[str, Any]
     options: dict[str, Any]
@@ -165,20 +174,28 @@ class ArmRuns:
         self.fused.correct_sum.zero_()
 
 
-def build_arm(arm: Variant, recipe: dict[str, Any], seeds: list[int], num_classes: int,
-              device: torch.device) -> ArmRuns:
+def build_arm(
+    arm: Variant, recipe: dict[str, Any], seeds: list[int], num_classes: int, device: torch.device
+) -> ArmRuns:
     """The members as ``pokernet train`` builds them (core.build_model)."""
     models, options = [], {}
     for seed in seeds:
         model, options = build_model(arm.model, arm.options, num_classes, recipe["dropout"], seed)
         models.append(model.to(device))
     resolved = recipe["resolved"]
-    fused = FusedRuns(models, resolved["lr"], recipe["optimizer"]["momentum"], resolved["weight_decay"],
-                      recipe["label_smoothing"], recipe["optimizer"].get("grad_clip_norm"))
+    fused = FusedRuns(
+        models,
+        resolved["lr"],
+        recipe["optimizer"]["momentum"],
+        resolved["weight_decay"],
+        recipe["label_smoothing"],
+        recipe["optimizer"].get("grad_clip_norm"),
+    )
     return ArmRuns(arm, recipe, options, fused)
 
 
 # --------------------------------------------------------------------------- the study
+
 
 class Study:
     """Data on the device, every arm built (and captured), then sized, trained, evaluated."""
@@ -205,13 +222,17 @@ class Study:
         self.train_split = MemorySplit(train.images.to(self.device), train.labels.to(self.device))
         self.val_split = MemorySplit(val.images.to(self.device), val.labels.to(self.device))
         self.timer.mark("data_loaded")
-        log(f"data: {self.train_size} train images per seed ({len(train)} held) / {self.val_size} test images "
+        log(
+            f"data: {self.train_size} train images per seed ({len(train)} held) / {self.val_size} test images "
             f"at {self.image_hw}, "
-            f"on {self.device} ({self.timer.marks['data_loaded']:.1f} s)")
+            f"on {self.device} ({self.timer.marks['data_loaded']:.1f} s)"
+        )
         self.batch = base["batch_size"]
         self.base_recipe = base
-        self.arms = [build_arm(arm, resolve_recipe(base, arm.model), config.seeds, len(self.classes), self.device)
-                     for arm in config.arms]
+        self.arms = [
+            build_arm(arm, resolve_recipe(base, arm.model), config.seeds, len(self.classes), self.device)
+            for arm in config.arms
+        ]
         self.timer.mark("arms_built")
 
     # ----------------------------------------------------------- per step
@@ -221,8 +242,9 @@ class Study:
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
     def plan(self, epoch: int) -> EpochPlan:
-        return plan_epoch(self.config.seeds, epoch, self.pools, self.batch, self.image_hw,
-                          self.data_cfg).to(self.device)
+        return plan_epoch(self.config.seeds, epoch, self.pools, self.batch, self.image_hw, self.data_cfg).to(
+            self.device
+        )
 
     def one_step(self, plan: EpochPlan, step: int) -> None:
         """Step ``step`` of every arm: the seeds' batch made once, each arm on its stream."""
@@ -314,10 +336,12 @@ class Study:
         epochs = wanted or min(recipe_epochs, budget.most_runs(epoch_images * runs))
         need = budget.seconds(runs, max(1, epochs) * epoch_images)
         if epochs < 1 or need > budget.budget_s:
-            raise NotStarted(f"{max(1, epochs)} epoch(s) of {runs} runs need ~{need:.0f} s (measured "
-                             f"{budget.img_per_s:,.0f} img/s, + {budget.margin:.0%} margin, + {budget.fixed_s:.0f} s "
-                             f"evaluation); {budget.budget_s:.0f} s of the {self.config.budget_s:.0f} s budget "
-                             f"are left: not started")
+            raise NotStarted(
+                f"{max(1, epochs)} epoch(s) of {runs} runs need ~{need:.0f} s (measured "
+                f"{budget.img_per_s:,.0f} img/s, + {budget.margin:.0%} margin, + {budget.fixed_s:.0f} s "
+                f"evaluation); {budget.budget_s:.0f} s of the {self.config.budget_s:.0f} s budget "
+                f"are left: not started"
+            )
         return epochs, need
 
     # ----------------------------------------------------------- training, evaluation
@@ -348,8 +372,10 @@ class Study:
                 event.synchronize()
             previous_ends = ends
             finished = epoch if self.cuda else epoch + 1
-            log(f"epoch {epoch + 1}/{epochs} queued, {finished} finished: {time.perf_counter() - start:.1f} s "
-                f"of training, {self.timer.elapsed():.0f} s in all")
+            log(
+                f"epoch {epoch + 1}/{epochs} queued, {finished} finished: {time.perf_counter() - start:.1f} s "
+                f"of training, {self.timer.elapsed():.0f} s in all"
+            )
             if self.timer.elapsed() > deadline and epoch + 1 < epochs:
                 log(f"hard deadline ({deadline:.0f} s) passed after epoch {epoch + 1} of {epochs}: stopping")
                 self.sync()
@@ -365,14 +391,17 @@ class Study:
             torch.backends.cudnn.benchmark = False  # one pass: no autotuning of new shapes
         results = []
         for arm in self.arms:
-            batches = ((eval_batch(self.val_split.images[i:i + 500], self.data_cfg), self.val_split.labels[i:i + 500])
-                       for i in range(0, self.val_size, 500))
+            batches = (
+                (eval_batch(self.val_split.images[i : i + 500], self.data_cfg), self.val_split.labels[i : i + 500])
+                for i in range(0, self.val_size, 500)
+            )
             results.append(arm.fused.evaluate(batches))
         self.timer.mark("evaluated")
         return results
 
 
 # --------------------------------------------------------------------------- outputs
+
 
 def write_json(path: Path, content: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,11 +410,13 @@ def write_json(path: Path, content: dict[str, Any]) -> None:
 
 def device_name(device: torch.device) -> str:
     from pokernet.provenance import cpu_model
+
     return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
 
-def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, history: list[dict[str, Any]],
-                img_per_s: float) -> dict[str, Any]:
+def run_metrics(
+    study: Study, arm: ArmRuns, index: int, epochs: int, history: list[dict[str, Any]], img_per_s: float
+) -> dict[str, Any]:
     """A run's metrics.json (core.metrics_record, as ``pokernet train`` writes it); the config (and
     its hash) is the one ``pokernet train --recipe RECIPE --epochs EPOCHS --seed S`` would have."""
     config = study.config
@@ -393,15 +424,29 @@ def run_metrics(study: Study, arm: ArmRuns, index: int, epochs: int, history: li
     recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
     run = run_config(arm.arm.model, arm.options, recipe, "cifar10", config.subset, seed)
     return metrics_record(
-        run, history, len(study.classes), data_source=str(config.data_root), train_size=study.train_size, val_size=study.val_size,
-        wall_time_s=study.timer.elapsed(), train_img_per_s=img_per_s, device=device_name(study.device),
-        num_threads=torch.get_num_threads(), world_size=1, amp_bf16=False, channels_last=False,
-        trainer=TRAINER, fused_seeds=list(config.seeds), study_arms=len(study.arms),
-        dry_run_limits={"val_limit": config.val_limit, "max_steps": config.max_steps})
+        run,
+        history,
+        len(study.classes),
+        data_source=str(config.data_root),
+        train_size=study.train_size,
+        val_size=study.val_size,
+        wall_time_s=study.timer.elapsed(),
+        train_img_per_s=img_per_s,
+        device=device_name(study.device),
+        num_threads=torch.get_num_threads(),
+        world_size=1,
+        amp_bf16=False,
+        channels_last=False,
+        trainer=TRAINER,
+        fused_seeds=list(config.seeds),
+        study_arms=len(study.arms),
+        dry_run_limits={"val_limit": config.val_limit, "max_steps": config.max_steps},
+    )
 
 
-def histories(study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float,
-              val: list[dict[str, float]] | None) -> list[list[dict[str, Any]]]:
+def histories(
+    study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float, val: list[dict[str, float]] | None
+) -> list[list[dict[str, Any]]]:
     """Per member, one entry per epoch (train loss/top-1 of the epoch; val at the last only)."""
     steps = study.steps_per_epoch()
     images = steps * study.batch
@@ -411,13 +456,18 @@ def histories(study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float,
         history = []
         for epoch, (loss, correct) in enumerate(sums):
             last = epoch + 1 == epochs_done and val is not None
-            history.append({"epoch": epoch + 1, "train_loss": loss[index] / images,
-                            "train_top1": 100 * correct[index] / images,
-                            "val_loss": val[index]["loss"] if last else None,
-                            "val_top1": val[index]["top1"] if last else None,
-                            "val_top5": val[index]["top5"] if last else None,
-                            "lr": lr_at(arm.recipe, (epoch + 1) * steps, steps),  # as the engine logs it
-                            "img_per_s": img_per_s})
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "train_loss": loss[index] / images,
+                    "train_top1": 100 * correct[index] / images,
+                    "val_loss": val[index]["loss"] if last else None,
+                    "val_top1": val[index]["top1"] if last else None,
+                    "val_top5": val[index]["top5"] if last else None,
+                    "lr": lr_at(arm.recipe, (epoch + 1) * steps, steps),  # as the engine logs it
+                    "img_per_s": img_per_s,
+                }
+            )
         result.append(history)
     return result
 
@@ -427,8 +477,15 @@ def versions() -> dict[str, Any]:
     # (no registry) lacks, and it does not record CUDA/cuDNN, which a GPU study must.
     import timm
     import torchvision
-    return {"python": sys.version.split()[0], "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "timm": timm.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
+
+    return {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "timm": timm.__version__,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+    }
 
 
 def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]] | None = None) -> dict[str, Any]:
@@ -436,26 +493,38 @@ def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]
     under ``config.out_dir``. study.json is written whatever happens, with the error if any.
     ``data``: as for :class:`Study`. Raises NotStarted, before training, if it cannot end in time."""
     out = Path(config.out_dir)
-    summary: dict[str, Any] = {"status": "started", "config": {k: str(v) if isinstance(v, Path) else v
-                                                               for k, v in vars(config).items() if k != "arms"},
-                               "arms": [arm.name for arm in config.arms], "versions": versions()}
+    summary: dict[str, Any] = {
+        "status": "started",
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items() if k != "arms"},
+        "arms": [arm.name for arm in config.arms],
+        "versions": versions(),
+    }
     try:
         study = Study(config, data)
-        summary.update(device=device_name(study.device), train_size=study.train_size, val_size=study.val_size,
-                       resolution=study.data_cfg["resolution"], batch_per_seed=study.batch,
-                       steps_per_epoch=study.steps_per_epoch())
+        summary.update(
+            device=device_name(study.device),
+            train_size=study.train_size,
+            val_size=study.val_size,
+            resolution=study.data_cfg["resolution"],
+            batch_per_seed=study.batch,
+            steps_per_epoch=study.steps_per_epoch(),
+        )
         study.capture()
         step_seconds = study.measure(config.calibration_steps)
         images_per_step = len(study.arms) * len(config.seeds) * study.batch
         summary["measured_img_per_s"] = images_per_step / step_seconds
         epochs, estimate_s = study.size_epochs(step_seconds)
         if study.base_recipe.get("eval_every", epochs) < epochs:
-            raise ValueError(f"recipe {config.recipe}: eval_every {study.base_recipe['eval_every']} < {epochs} "
-                             f"epochs, but the study evaluates after the last epoch only")
-        log(f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
+            raise ValueError(
+                f"recipe {config.recipe}: eval_every {study.base_recipe['eval_every']} < {epochs} "
+                f"epochs, but the study evaluates after the last epoch only"
+            )
+        log(
+            f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
             f"seeds x {study.batch} images = {images_per_step / step_seconds:,.0f} img/s; "
             f"{epochs} epochs fit the {config.budget_s:.0f} s budget (estimated {estimate_s:.0f} s of "
-            f"{config.budget_s - study.timer.elapsed():.0f} s left, margin included): training them")
+            f"{config.budget_s - study.timer.elapsed():.0f} s left, margin included): training them"
+        )
         for arm in study.arms:
             arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
         summary.update(epochs_planned=epochs, status="training")
@@ -464,13 +533,19 @@ def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]
         train_seconds = study.timer.elapsed() - train_start
         images = done * study.steps_per_epoch() * images_per_step
         summary.update(epochs_done=done, train_seconds=train_seconds, train_img_per_s=images / train_seconds)
-        log(f"trained {done} epochs in {train_seconds:.1f} s: {images / train_seconds:,.0f} img/s "
-            f"over {len(study.arms) * len(config.seeds)} runs")
+        log(
+            f"trained {done} epochs in {train_seconds:.1f} s: {images / train_seconds:,.0f} img/s "
+            f"over {len(study.arms) * len(config.seeds)} runs"
+        )
         results = study.evaluate()
         per_run_rate = images / train_seconds / (len(study.arms) * len(config.seeds))
         written = write_runs(study, out, epochs, done, results, per_run_rate)
-        summary.update(status="complete" if done == epochs else "incomplete", runs=written,
-                       timings=study.timer.marks, wall_time_s=study.timer.elapsed())
+        summary.update(
+            status="complete" if done == epochs else "incomplete",
+            runs=written,
+            timings=study.timer.marks,
+            wall_time_s=study.timer.elapsed(),
+        )
         log(f"wrote {len(written)} runs under {out}/runs ({study.timer.elapsed():.0f} s in all)")
     except BaseException as error:
         not_started = isinstance(error, NotStarted)
@@ -482,8 +557,9 @@ def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]
     return summary
 
 
-def write_runs(study: Study, out: Path, epochs: int, done: int, results: list[list[dict[str, float]]],
-               per_run_rate: float) -> list[str]:
+def write_runs(
+    study: Study, out: Path, epochs: int, done: int, results: list[list[dict[str, float]]], per_run_rate: float
+) -> list[str]:
     written = []
     name = "metrics.json" if done == epochs else "partial.json"
     for arm, vals in zip(study.arms, results):
@@ -494,6 +570,8 @@ def write_runs(study: Study, out: Path, epochs: int, done: int, results: list[li
             path = out / "runs" / arm.arm.name / f"seed{study.config.seeds[index]}" / name
             write_json(path, schemas.check("metrics", metrics, str(path)))
             written.append(str(path.relative_to(out)))
-            log(f"{arm.arm.name} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
-                f"top-5 {vals[index]['top5']:.2f}% ({name})")
+            log(
+                f"{arm.arm.name} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
+                f"top-5 {vals[index]['top5']:.2f}% ({name})"
+            )
     return written

@@ -10,12 +10,14 @@ short, so a run that does not fit is not started.
 The budget rule: ``fixed_s + sum(run images) / img_per_s * (1 + margin) <= budget_s``, with
 ``img_per_s`` a measured rate (summed over the runs trained together) and ``fixed_s`` the set-up
 and evaluation time of a window. Nothing here needs torch."""
+
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from pokernet.models.variant import Variant
 
@@ -42,8 +44,9 @@ def key_arms() -> list[Variant]:
 def study_schedule(study: dict[str, Any]) -> list[Run]:
     """Every run of the study in training order (``study``: the recipe's ``study`` fields)."""
     ablation_arms = [arm for arm in STUDY_ARMS if arm.ablation]
-    return ([Run(arm, seed) for seed in range(study["key_seeds"]) for arm in key_arms()]
-            + [Run(arm, seed) for seed in range(study["ablation_seeds"]) for arm in ablation_arms])
+    return [Run(arm, seed) for seed in range(study["key_seeds"]) for arm in key_arms()] + [
+        Run(arm, seed) for seed in range(study["ablation_seeds"]) for arm in ablation_arms
+    ]
 
 
 def missing_runs(schedule: list[Run], done: Iterable[Run]) -> list[Run]:
@@ -54,6 +57,7 @@ def missing_runs(schedule: list[Run], done: Iterable[Run]) -> list[Run]:
 @dataclass(frozen=True)
 class Budget:
     """What a window may spend, and the measured rate its cost is estimated from."""
+
     budget_s: float
     img_per_s: float  # measured, summed over the runs trained together
     margin: float  # the safety margin on training time (0.25: x 1.25)
@@ -77,7 +81,7 @@ def run_images(epochs: int, batch_size: int, train_images: int = CIFAR10_TRAIN_I
 
 
 def next_runs(missing: list[Run], budget: Budget, images_per_run: int) -> list[Run]:
-    return missing[:budget.most_runs(images_per_run)]
+    return missing[: budget.most_runs(images_per_run)]
 
 
 def seed_groups(runs: list[Run]) -> list[tuple[tuple[Variant, ...], tuple[int, ...]]]:

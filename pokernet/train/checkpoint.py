@@ -1,5 +1,6 @@
 """The checkpoint file (RUN_DIR/checkpoint.pt): its format, writing, loading and checking it,
 and rebuilding the model it holds. Loading runs no code from the file (``weights_only``)."""
+
 from __future__ import annotations
 
 import warnings
@@ -17,9 +18,23 @@ from pokernet.models.registry import ModelOptionError
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = "pokernet-checkpoint"
 CHECKPOINT_VERSION = 1
-CHECKPOINT_KEYS = ("format", "format_version", "model", "model_options", "classes", "config",
-                   "config_hash", "epoch", "model_state", "optimizer_state", "scheduler_state",
-                   "rng_states", "history", "totals", "git_commit")
+CHECKPOINT_KEYS = (
+    "format",
+    "format_version",
+    "model",
+    "model_options",
+    "classes",
+    "config",
+    "config_hash",
+    "epoch",
+    "model_state",
+    "optimizer_state",
+    "scheduler_state",
+    "rng_states",
+    "history",
+    "totals",
+    "git_commit",
+)
 # Keys a checkpoint written before they existed may lack, with the value they then mean.
 # git_commit: the commit whose code trained the epochs (None: not known).
 OPTIONAL_KEYS = {"git_commit": None}
@@ -56,14 +71,19 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             warnings.simplefilter("ignore")
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
-                         f"{_load_failure(error)}") from None
+        raise ValueError(
+            f"{path} is not a readable checkpoint (truncated or corrupt?): {_load_failure(error)}"
+        ) from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a pokernet checkpoint (no format: {CHECKPOINT_FORMAT!r} entry; "
-                         f"it holds a {type(checkpoint).__name__})")
+        raise ValueError(
+            f"{path} is not a pokernet checkpoint (no format: {CHECKPOINT_FORMAT!r} entry; "
+            f"it holds a {type(checkpoint).__name__})"
+        )
     if checkpoint.get("format_version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint format version {checkpoint.get('format_version')!r}, "
-                         f"this code reads version {CHECKPOINT_VERSION}")
+        raise ValueError(
+            f"{path}: checkpoint format version {checkpoint.get('format_version')!r}, "
+            f"this code reads version {CHECKPOINT_VERSION}"
+        )
     checkpoint = {**OPTIONAL_KEYS, **checkpoint}
     missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
     if missing:
@@ -73,12 +93,19 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 # The type of each plain (non-tensor) field: a hand-edited checkpoint is named, not a traceback.
-_FIELD_TYPES = {"model": (str, "a model name"), "model_options": (dict, "a mapping of options"),
-                "classes": (list, "a list of class names"), "config": (dict, "a mapping (the run's configuration)"),
-                "config_hash": (str, "a string"), "epoch": (int, "a whole number"), "history": (list, "a list"),
-                "totals": (dict, "a mapping"), "rng_states": (list, "a list"),
-                "model_state": (dict, "a mapping of tensors (a state_dict)"),
-                "git_commit": ((str, type(None)), "a commit id or null")}
+_FIELD_TYPES = {
+    "model": (str, "a model name"),
+    "model_options": (dict, "a mapping of options"),
+    "classes": (list, "a list of class names"),
+    "config": (dict, "a mapping (the run's configuration)"),
+    "config_hash": (str, "a string"),
+    "epoch": (int, "a whole number"),
+    "history": (list, "a list"),
+    "totals": (dict, "a mapping"),
+    "rng_states": (list, "a list"),
+    "model_state": (dict, "a mapping of tensors (a state_dict)"),
+    "git_commit": ((str, type(None)), "a commit id or null"),
+}
 
 
 def _check_fields(checkpoint: dict[str, Any], path: Path) -> None:
@@ -96,8 +123,9 @@ def _check_fields(checkpoint: dict[str, Any], path: Path) -> None:
     recipe = {k: v for k, v in config["recipe"].items() if k != "resolved"}
     schemas.check("recipe", recipe, str(path), prefix=("config", "recipe"))
     if not 1 <= checkpoint["epoch"] <= recipe["epochs"]:
-        raise ValueError(f"{path}: epoch must be in [1, {recipe['epochs']}] (its recipe's epochs), "
-                         f"got {checkpoint['epoch']}")
+        raise ValueError(
+            f"{path}: epoch must be in [1, {recipe['epochs']}] (its recipe's epochs), got {checkpoint['epoch']}"
+        )
 
 
 def _load_failure(error: Exception) -> str:
@@ -113,24 +141,31 @@ def check_same_code(checkpoint: dict[str, Any], path: Path, commit: str | None) 
     """--resume continues only a checkpoint of this code's commit: a run trained by two commits would
     record one of them. (A "-dirty" tree's uncommitted edits are not seen: commit them first.)"""
     if checkpoint["git_commit"] != commit:
-        raise ValueError(f"--resume: {path} was trained by commit {checkpoint['git_commit'] or 'unknown'}, this "
-                         f"code is {commit or 'not a git checkout'}; a run of two codes would record one: "
-                         f"train into another --out")
+        raise ValueError(
+            f"--resume: {path} was trained by commit {checkpoint['git_commit'] or 'unknown'}, this "
+            f"code is {commit or 'not a git checkout'}; a run of two codes would record one: "
+            f"train into another --out"
+        )
 
 
 def check_same_config(checkpoint: dict[str, Any], path: Path, run_config: dict[str, Any], run_hash: str) -> None:
     """--resume continues only the configuration that made the checkpoint."""
     if checkpoint["config_hash"] != run_hash:
         changed = _differences(checkpoint["config"], run_config)
-        raise ValueError(f"--resume: {path} was made by another configuration "
-                         f"(differs in {', '.join(changed) or 'its hash'}); give the same options, "
-                         f"or train into another --out")
+        raise ValueError(
+            f"--resume: {path} was made by another configuration "
+            f"(differs in {', '.join(changed) or 'its hash'}); give the same options, "
+            f"or train into another --out"
+        )
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
-        return [path for key in sorted(set(old) | set(new), key=str)
-                for path in _differences(old.get(key), new.get(key), f"{prefix}{key}.")]
+        return [
+            path
+            for key in sorted(set(old) | set(new), key=str)
+            for path in _differences(old.get(key), new.get(key), f"{prefix}{key}.")
+        ]
     return [] if old == new else [prefix.rstrip(".")]
 
 
@@ -145,6 +180,7 @@ def model_from_checkpoint(checkpoint: dict[str, Any], where: str = "the checkpoi
     try:
         model.load_state_dict(checkpoint["model_state"])
     except RuntimeError as error:
-        raise ValueError(f"the checkpoint's weights do not fit model {checkpoint['model']!r}: "
-                         f"{str(error).splitlines()[0]}") from None
+        raise ValueError(
+            f"the checkpoint's weights do not fit model {checkpoint['model']!r}: {str(error).splitlines()[0]}"
+        ) from None
     return model

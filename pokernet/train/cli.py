@@ -5,14 +5,22 @@ single center crop, with the preprocessing of the recipe the checkpoint was trai
 Multi-GPU: ``torchrun --nproc_per_node N -m pokernet train ...`` (the recipe's batch stays
 the global batch). Writes RUN_DIR/checkpoint.pt (every epoch), metrics.json and train.log.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from pokernet.cliargs import (add_model_options, bounded_int, model_options_from_args, options_for, positive_int, seed,
-                              thread_count)
+from pokernet.cliargs import (
+    add_model_options,
+    bounded_int,
+    model_options_from_args,
+    options_for,
+    positive_int,
+    seed,
+    thread_count,
+)
 from pokernet.fileio import check_output_folder
 
 from .data import DATASETS
@@ -26,61 +34,114 @@ def data_root(text: str) -> str:
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, choices=DATASETS, help="dataset name")
-    parser.add_argument("--data-root", metavar="PATH", type=data_root,
-                        help="dataset location: imagenet: a folder with train/ and val/ ImageFolders; "
-                             "cifar10: an ImageFolder copy (train/, test/) or torchvision's root; "
-                             "fashion_mnist: the raw IDX files (default: /usr/share/datasets/fashion-mnist, "
-                             "then $POKERNET_DATA_ROOT/fashion_mnist)")
-    parser.add_argument("--download", action="store_true",
-                        help="let torchvision download cifar10 / fashion_mnist if not found (needs internet)")
-    parser.add_argument("--subset", type=positive_int, metavar="N",
-                        help="a class-balanced subset of train drawn by --seed: N images per class "
-                             "(ImageNet: of val too, one fixed draw)")
-    parser.add_argument("--threads", type=thread_count, metavar="N",
-                        help="CPU threads of the job on one node, split evenly among its processes "
-                             "(default: all cores this process may use)")
+    parser.add_argument(
+        "--data-root",
+        metavar="PATH",
+        type=data_root,
+        help="dataset location: imagenet: a folder with train/ and val/ ImageFolders; "
+        "cifar10: an ImageFolder copy (train/, test/) or torchvision's root; "
+        "fashion_mnist: the raw IDX files (default: /usr/share/datasets/fashion-mnist, "
+        "then $POKERNET_DATA_ROOT/fashion_mnist)",
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="let torchvision download cifar10 / fashion_mnist if not found (needs internet)",
+    )
+    parser.add_argument(
+        "--subset",
+        type=positive_int,
+        metavar="N",
+        help="a class-balanced subset of train drawn by --seed: N images per class "
+        "(ImageNet: of val too, one fixed draw)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=thread_count,
+        metavar="N",
+        help="CPU threads of the job on one node, split evenly among its processes "
+        "(default: all cores this process may use)",
+    )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
 def configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="a registered model (see `pokernet models`)")
     add_model_options(parser)
-    parser.add_argument("--recipe", metavar="RECIPE",
-                        help="a recipe file or a packaged recipe name (imagenet, cifar10, "
-                             "proxy_fashion_mnist); default: the proxy recipe of the dataset")
+    parser.add_argument(
+        "--recipe",
+        metavar="RECIPE",
+        help="a recipe file or a packaged recipe name (imagenet, cifar10, "
+        "proxy_fashion_mnist); default: the proxy recipe of the dataset",
+    )
     add_data_options(parser)
-    parser.add_argument("--out", metavar="RUN_DIR",
-                        help="run directory (default: runs/MODEL-DATASET[-subN]-RECIPE-seedS)")
+    parser.add_argument(
+        "--out", metavar="RUN_DIR", help="run directory (default: runs/MODEL-DATASET[-subN]-RECIPE-seedS)"
+    )
     parser.add_argument("--seed", type=seed, default=0, help="in [0, 2**63) (default 0)")
-    parser.add_argument("--epochs", type=positive_int, help="override the recipe's epochs "
-                        "(LR milestones scale proportionally)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from RUN_DIR/checkpoint.pt if it exists, else start: the same "
-                             "command starts a run and continues it after an interruption")
-    parser.add_argument("--restart-stale", action="store_true",
-                        help="with --resume: a run this code and configuration cannot continue (another "
-                             "configuration or commit, a finished run without metrics.json) is moved aside to "
-                             "RUN_DIR.replaced-COMMIT and the run starts from scratch (the workflow's train rule: "
-                             "--forceall and a changed config retrain)")
-    parser.add_argument("--procs-per-node", type=bounded_int(1, 64), default=1, metavar="N",
-                        help="processes per node (one per GPU with --device cuda); > 1 or --nodes > 1 "
-                             "starts them with torchrun (DDP); the recipe's batch stays the global batch")
-    parser.add_argument("--nodes", type=bounded_int(1, 1024), default=1, metavar="K",
-                        help="nodes of one run: run this same command once per node (srun --nodes K "
-                             "--ntasks-per-node 1); they meet at --rdzv-endpoint")
-    parser.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
-                        help="with --nodes > 1: the first node's address for torchrun's c10d rendezvous")
-    parser.add_argument("--stop-after", type=positive_int, metavar="EPOCH",
-                        help="stop once this epoch is done (time-limited jobs); continue with --resume")
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="DataLoader workers when data streams from disk (full imagenet)")
+    parser.add_argument(
+        "--epochs", type=positive_int, help="override the recipe's epochs (LR milestones scale proportionally)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from RUN_DIR/checkpoint.pt if it exists, else start: the same "
+        "command starts a run and continues it after an interruption",
+    )
+    parser.add_argument(
+        "--restart-stale",
+        action="store_true",
+        help="with --resume: a run this code and configuration cannot continue (another "
+        "configuration or commit, a finished run without metrics.json) is moved aside to "
+        "RUN_DIR.replaced-COMMIT and the run starts from scratch (the workflow's train rule: "
+        "--forceall and a changed config retrain)",
+    )
+    parser.add_argument(
+        "--procs-per-node",
+        type=bounded_int(1, 64),
+        default=1,
+        metavar="N",
+        help="processes per node (one per GPU with --device cuda); > 1 or --nodes > 1 "
+        "starts them with torchrun (DDP); the recipe's batch stays the global batch",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=bounded_int(1, 1024),
+        default=1,
+        metavar="K",
+        help="nodes of one run: run this same command once per node (srun --nodes K "
+        "--ntasks-per-node 1); they meet at --rdzv-endpoint",
+    )
+    parser.add_argument(
+        "--rdzv-endpoint",
+        metavar="HOST:PORT",
+        help="with --nodes > 1: the first node's address for torchrun's c10d rendezvous",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=positive_int,
+        metavar="EPOCH",
+        help="stop once this epoch is done (time-limited jobs); continue with --resume",
+    )
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="DataLoader workers when data streams from disk (full imagenet)"
+    )
     parser.add_argument("--no-amp", dest="amp", action="store_false", help="no bf16 autocast on CUDA")
-    parser.add_argument("--accumulate", type=positive_int, default=1, metavar="K",
-                        help="gradient accumulation: each rank's share of the recipe's global batch in K "
-                             "micro-batches, one optimizer step per batch (the global batch and lr stay the recipe's)")
-    parser.add_argument("--no-channels-last", dest="channels_last", action="store_false",
-                        help="keep the NCHW memory format (channels_last is the default: faster on "
-                             "CUDA and on this project's AVX-512 CPU)")
+    parser.add_argument(
+        "--accumulate",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="gradient accumulation: each rank's share of the recipe's global batch in K "
+        "micro-batches, one optimizer step per batch (the global batch and lr stay the recipe's)",
+    )
+    parser.add_argument(
+        "--no-channels-last",
+        dest="channels_last",
+        action="store_false",
+        help="keep the NCHW memory format (channels_last is the default: faster on "
+        "CUDA and on this project's AVX-512 CPU)",
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -102,24 +163,40 @@ def run_train(args: argparse.Namespace) -> int:
     check_devices(args.device, args.procs_per_node, full_size_data=args.data == "imagenet" and not args.subset)
     if (args.procs_per_node > 1 or args.nodes > 1) and not under_torchrun():
         relaunch_under_torchrun(args.procs_per_node, args.nodes, args.rdzv_endpoint)
-    train(TrainConfig(
-        model=args.model, recipe=recipe, dataset=args.data, out_dir=out,
-        model_options=model_options, data_root=args.data_root, subset=args.subset,
-        seed=args.seed, resume=args.resume or args.restart_stale,
-        restart_stale=args.restart_stale, stop_after=args.stop_after, download=args.download,
-        threads=args.threads, workers=args.workers, device=args.device, amp=args.amp,
-        channels_last=args.channels_last, accumulate=args.accumulate,
-    ))
+    train(
+        TrainConfig(
+            model=args.model,
+            recipe=recipe,
+            dataset=args.data,
+            out_dir=out,
+            model_options=model_options,
+            data_root=args.data_root,
+            subset=args.subset,
+            seed=args.seed,
+            resume=args.resume or args.restart_stale,
+            restart_stale=args.restart_stale,
+            stop_after=args.stop_after,
+            download=args.download,
+            threads=args.threads,
+            workers=args.workers,
+            device=args.device,
+            amp=args.amp,
+            channels_last=args.channels_last,
+            accumulate=args.accumulate,
+        )
+    )
     return 0
 
 
 def configure_evaluate(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, metavar="PATH",
-                        help="a RUN_DIR (its checkpoint.pt) or a checkpoint file")
+    parser.add_argument(
+        "--checkpoint", required=True, metavar="PATH", help="a RUN_DIR (its checkpoint.pt) or a checkpoint file"
+    )
     add_data_options(parser)
     parser.add_argument("--batch-size", type=positive_int, default=256)
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="DataLoader workers when data streams from disk (full imagenet)")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="DataLoader workers when data streams from disk (full imagenet)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -136,12 +213,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(path)
     model = model_from_checkpoint(checkpoint, str(path))
     data_cfg = checkpoint["config"]["recipe"]["data"]
-    data = load_data(args.data, args.data_root, args.subset, args.download, resize=data_cfg["resize"],
-                     splits=("val",))
+    data = load_data(args.data, args.data_root, args.subset, args.download, resize=data_cfg["resize"], splits=("val",))
     if data.classes != checkpoint["classes"]:
-        raise ValueError(f"{path} was trained on {len(checkpoint['classes'])} classes "
-                         f"({', '.join(checkpoint['classes'][:3])}, ...), {args.data} has "
-                         f"{len(data.classes)} ({', '.join(data.classes[:3])}, ...)")
+        raise ValueError(
+            f"{path} was trained on {len(checkpoint['classes'])} classes "
+            f"({', '.join(checkpoint['classes'][:3])}, ...), {args.data} has "
+            f"{len(data.classes)} ({', '.join(data.classes[:3])}, ...)"
+        )
     torch.set_num_threads(args.threads or available_cores())
     if args.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda, but CUDA is not available here")
@@ -152,14 +230,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(data, data_cfg, args.batch_size, device=device, workers=workers)
     model = model.to(device, memory_format=torch.channels_last)
     result = evaluate(model, pipeline.val_batches(), device, amp=device.type == "cuda", channels_last=True)
-    report = {"checkpoint": str(path), "model": checkpoint["model"],
-              "model_options": checkpoint["model_options"], "epoch": checkpoint["epoch"],
-              "dataset": args.data, "subset_per_class": args.subset, "val_size": result["images"],
-              "top1": result["top1"], "top5": result["top5"], "loss": result["loss"]}
+    report = {
+        "checkpoint": str(path),
+        "model": checkpoint["model"],
+        "model_options": checkpoint["model_options"],
+        "epoch": checkpoint["epoch"],
+        "dataset": args.data,
+        "subset_per_class": args.subset,
+        "val_size": result["images"],
+        "top1": result["top1"],
+        "top5": result["top5"],
+        "loss": result["loss"],
+    }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{checkpoint['model']} (epoch {checkpoint['epoch']}) on {args.data} val "
-              f"({result['images']} images): top-1 {result['top1']:.2f}%  top-5 {result['top5']:.2f}%  "
-              f"loss {result['loss']:.4f}")
+        print(
+            f"{checkpoint['model']} (epoch {checkpoint['epoch']}) on {args.data} val "
+            f"({result['images']} images): top-1 {result['top1']:.2f}%  top-5 {result['top5']:.2f}%  "
+            f"loss {result['loss']:.4f}"
+        )
     return 0

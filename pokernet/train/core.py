@@ -24,6 +24,7 @@ dropout     (s, rank[, epoch])     torch's global generator while training (drop
 Arms paired by seed therefore see the same images, in the same order, identically augmented.
 The validation split is never subset by the seed (for ImageNet's ``--subset``, one fixed draw).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -41,8 +42,13 @@ from .divergence import divergence_reason
 from .recipe import config_hash
 from .rng import derive_seed
 
-STREAMS = {"subset": ("seed",), "order": ("seed", "epoch"), "augment": ("seed", "epoch", "rank"),
-           "init": ("seed",), "dropout": ("seed", "rank")}
+STREAMS = {
+    "subset": ("seed",),
+    "order": ("seed", "epoch"),
+    "augment": ("seed", "epoch", "rank"),
+    "init": ("seed",),
+    "dropout": ("seed", "rank"),
+}
 VAL_SUBSET_SEED = 0  # the one fixed draw of a subset validation split
 SUBSET_DRAW = "class-balanced, drawn by the run's seed (stream 'subset'): shared by the arms of a seed"
 
@@ -67,6 +73,7 @@ def seed_global(stream: str, *parts: int) -> None:
 
 # --------------------------------------------------------------------------- train subset
 
+
 def class_balanced_indices(labels: torch.Tensor, per_class: int, generator: torch.Generator) -> torch.Tensor:
     """``per_class`` indices of each class (all of a class that has fewer), drawn by one
     permutation from ``generator``, returned sorted."""
@@ -88,17 +95,19 @@ def val_subset(labels: torch.Tensor, per_class: int) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- epoch plan
 
-def epoch_order(train_size: int, seed: int, epoch: int, batch_size: int, rank: int = 0,
-                world_size: int = 1) -> torch.Tensor:
+
+def epoch_order(
+    train_size: int, seed: int, epoch: int, batch_size: int, rank: int = 0, world_size: int = 1
+) -> torch.Tensor:
     """This rank's batches of one epoch as image indices (steps x batch): the permutation of
     stream ``order`` (seed, epoch), padded to a multiple of ``world_size`` by its first indices and
     dealt round-robin to the ranks; an incomplete last batch is dropped unless it is the only one."""
     order = torch.randperm(train_size, generator=stream_generator("order", seed, epoch))
     padded = -(-train_size // world_size) * world_size
-    order = torch.cat([order, order[:padded - train_size]])[rank::world_size]
+    order = torch.cat([order, order[: padded - train_size]])[rank::world_size]
     per_batch = min(batch_size, len(order))
     steps = max(1, len(order) // batch_size)
-    return order[:steps * per_batch].view(steps, per_batch)
+    return order[: steps * per_batch].view(steps, per_batch)
 
 
 def augment_generator(seed: int, epoch: int, rank: int = 0) -> torch.Generator:
@@ -109,6 +118,7 @@ def augment_generator(seed: int, epoch: int, rank: int = 0) -> torch.Generator:
 @dataclass
 class AugmentDraws:
     """The random numbers of one augmented batch, in the order they are drawn."""
+
     top: torch.Tensor
     left: torch.Tensor
     flip: torch.Tensor
@@ -118,21 +128,22 @@ class AugmentDraws:
 
     FIELDS = ("top", "left", "flip", "brightness", "contrast", "saturation")
 
-    def _map(self, change) -> "AugmentDraws":
+    def _map(self, change) -> AugmentDraws:
         return AugmentDraws(*[None if (t := getattr(self, f)) is None else change(t) for f in self.FIELDS])
 
     @classmethod
-    def stack(cls, draws: list["AugmentDraws"]) -> "AugmentDraws":
-        return cls(*[None if getattr(draws[0], f) is None else torch.stack([getattr(d, f) for d in draws])
-                     for f in cls.FIELDS])
+    def stack(cls, draws: list[AugmentDraws]) -> AugmentDraws:
+        return cls(
+            *[None if getattr(draws[0], f) is None else torch.stack([getattr(d, f) for d in draws]) for f in cls.FIELDS]
+        )
 
-    def to(self, device: torch.device) -> "AugmentDraws":
+    def to(self, device: torch.device) -> AugmentDraws:
         return self._map(lambda t: t.to(device))
 
-    def __getitem__(self, index: Any) -> "AugmentDraws":
+    def __getitem__(self, index: Any) -> AugmentDraws:
         return self._map(lambda t: t[index])
 
-    def flatten(self) -> "AugmentDraws":
+    def flatten(self) -> AugmentDraws:
         return self._map(torch.flatten)
 
 
@@ -144,8 +155,9 @@ def padding(height: int, width: int, data_cfg: dict[str, Any]) -> list[int]:
     return [pad + grow_x // 2, pad + grow_x - grow_x // 2, pad + grow_y // 2, pad + grow_y - grow_y // 2]
 
 
-def draw_augmentation(generator: torch.Generator | None, count: int, height: int, width: int,
-                      data_cfg: dict[str, Any], channels: int = 3) -> AugmentDraws:
+def draw_augmentation(
+    generator: torch.Generator | None, count: int, height: int, width: int, data_cfg: dict[str, Any], channels: int = 3
+) -> AugmentDraws:
     """The draws of the recipe's augmentation for ``count`` images of ``height`` x ``width``
     (before padding), from ``generator`` (torch's global one when None)."""
     size = data_cfg["resolution"]
@@ -153,8 +165,7 @@ def draw_augmentation(generator: torch.Generator | None, count: int, height: int
     height, width = height + top_pad + bottom_pad, width + left_pad + right_pad
     top = torch.randint(0, height - size + 1, (count,), generator=generator)
     left = torch.randint(0, width - size + 1, (count,), generator=generator)
-    flip = (torch.rand(count, generator=generator) < 0.5 if data_cfg["hflip"]
-            else torch.zeros(count, dtype=torch.bool))
+    flip = torch.rand(count, generator=generator) < 0.5 if data_cfg["hflip"] else torch.zeros(count, dtype=torch.bool)
     jitter = data_cfg["color_jitter"]
 
     def factor(strength: float, applies: bool = True) -> torch.Tensor | None:
@@ -172,6 +183,7 @@ def draw_augmentation(generator: torch.Generator | None, count: int, height: int
 @dataclass
 class EpochPlan:
     """One epoch's batches of N seeds: image indices (N x steps x B) and augmentation draws."""
+
     order: torch.Tensor
     draws: AugmentDraws
 
@@ -179,13 +191,21 @@ class EpochPlan:
     def steps(self) -> int:
         return self.order.shape[1]
 
-    def to(self, device: torch.device) -> "EpochPlan":
+    def to(self, device: torch.device) -> EpochPlan:
         return EpochPlan(self.order.to(device), self.draws.to(device))
 
 
-def plan_epoch(seeds: list[int], epoch: int, pools: list[torch.Tensor], batch_size: int,
-               image_hw: tuple[int, int], data_cfg: dict[str, Any], channels: int = 3, rank: int = 0,
-               world_size: int = 1) -> EpochPlan:
+def plan_epoch(
+    seeds: list[int],
+    epoch: int,
+    pools: list[torch.Tensor],
+    batch_size: int,
+    image_hw: tuple[int, int],
+    data_cfg: dict[str, Any],
+    channels: int = 3,
+    rank: int = 0,
+    world_size: int = 1,
+) -> EpochPlan:
     """The epoch of each seed: ``pools[i]`` holds the indices (into the split held in memory) of
     seed i's train set; its batches are drawn from it by the seed's order and augment streams."""
     if len({len(pool) for pool in pools}) > 1:
@@ -195,15 +215,23 @@ def plan_epoch(seeds: list[int], epoch: int, pools: list[torch.Tensor], batch_si
         order = pool[epoch_order(len(pool), seed, epoch, batch_size, rank, world_size)]
         generator = augment_generator(seed, epoch, rank)
         orders.append(order)
-        draws.append(AugmentDraws.stack([draw_augmentation(generator, order.shape[1], *image_hw, data_cfg, channels)
-                                         for _ in range(order.shape[0])]))
+        draws.append(
+            AugmentDraws.stack(
+                [
+                    draw_augmentation(generator, order.shape[1], *image_hw, data_cfg, channels)
+                    for _ in range(order.shape[0])
+                ]
+            )
+        )
     return EpochPlan(torch.stack(orders), AugmentDraws.stack(draws))
 
 
 # --------------------------------------------------------------------------- model, LR schedule
 
-def build_model(name: str, user_options: dict[str, Any], num_classes: int, dropout: float,
-                seed: int) -> tuple[nn.Module, dict[str, Any]]:
+
+def build_model(
+    name: str, user_options: dict[str, Any], num_classes: int, dropout: float, seed: int
+) -> tuple[nn.Module, dict[str, Any]]:
     """The model (weights from stream ``init``) and every option it was built with (the recipe's
     dropout where it takes one)."""
     options = dict(user_options)  # create_model rejects an option the model does not take
@@ -226,8 +254,9 @@ def lr_at(recipe: dict[str, Any], step: int, steps_per_epoch: int) -> float:
     return resolved["lr"] * decay * warmup
 
 
-def lr_scheduler(optimizer: torch.optim.Optimizer, recipe: dict[str, Any],
-                 steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
+def lr_scheduler(
+    optimizer: torch.optim.Optimizer, recipe: dict[str, Any], steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     """``lr_at`` as a scheduler stepped once per optimizer step (the optimizer's lr = resolved lr)."""
     base = recipe["resolved"]["lr"]
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_at(recipe, step, steps_per_epoch) / base)
@@ -235,31 +264,51 @@ def lr_scheduler(optimizer: torch.optim.Optimizer, recipe: dict[str, Any],
 
 # --------------------------------------------------------------------------- the record
 
-def run_config(model: str, options: dict[str, Any], recipe: dict[str, Any], dataset: str,
-               subset: int | None, seed: int) -> dict[str, Any]:
+
+def run_config(
+    model: str, options: dict[str, Any], recipe: dict[str, Any], dataset: str, subset: int | None, seed: int
+) -> dict[str, Any]:
     """What defines a run (its hash names it): a resumed or ingested run must match it."""
-    return {"model": model, "model_options": options, "recipe": recipe, "dataset": dataset,
-            "subset_per_class": subset, "train_subset": SUBSET_DRAW if subset is not None else "the whole split",
-            "seed": seed}
+    return {
+        "model": model,
+        "model_options": options,
+        "recipe": recipe,
+        "dataset": dataset,
+        "subset_per_class": subset,
+        "train_subset": SUBSET_DRAW if subset is not None else "the whole split",
+        "seed": seed,
+    }
 
 
-def metrics_record(config: dict[str, Any], history: list[dict[str, Any]], num_classes: int,
-                   **measured: Any) -> dict[str, Any]:
+def metrics_record(
+    config: dict[str, Any], history: list[dict[str, Any]], num_classes: int, **measured: Any
+) -> dict[str, Any]:
     """metrics.json of a finished run: the final validation figures, whether it diverged (null, or
     the reason by the one rule of ``divergence.py``) and everything needed to trust and redo them.
     ``measured``: data_source, train_size, val_size, wall_time_s, train_img_per_s,
     device, num_threads, world_size, amp_bf16, channels_last, and any extra keys of the trainer."""
     last = history[-1]
     return {
-        "model": config["model"], "model_options": config["model_options"],
-        "top1": last["val_top1"], "top5": last["val_top5"], "loss": last["val_loss"],
-        "train_loss": last["train_loss"], "train_top1": last["train_top1"],
+        "model": config["model"],
+        "model_options": config["model_options"],
+        "top1": last["val_top1"],
+        "top5": last["val_top5"],
+        "loss": last["val_loss"],
+        "train_loss": last["train_loss"],
+        "train_top1": last["train_top1"],
         "diverged": divergence_reason(history, num_classes),
-        "epochs": config["recipe"]["epochs"], "seed": config["seed"], "dataset": config["dataset"],
-        "subset_per_class": config["subset_per_class"], "train_subset": config["train_subset"],
+        "epochs": config["recipe"]["epochs"],
+        "seed": config["seed"],
+        "dataset": config["dataset"],
+        "subset_per_class": config["subset_per_class"],
+        "train_subset": config["train_subset"],
         "resolution": config["recipe"]["data"]["resolution"],
-        "recipe": config["recipe"], "config": config, "config_hash": config_hash(config),
-        "torch_version": torch.__version__, "git_commit": git_commit(),
+        "recipe": config["recipe"],
+        "config": config,
+        "config_hash": config_hash(config),
+        "torch_version": torch.__version__,
+        "git_commit": git_commit(),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        **measured, "history": history,
+        **measured,
+        "history": history,
     }

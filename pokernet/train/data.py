@@ -7,32 +7,44 @@ would compete with the model for the cores. Full ImageNet streams from disk thro
 torchvision's ImageFolder and PIL transforms in DataLoader workers (``FolderPipeline``).
 Both pipelines yield normalized float batches ready for the model.
 """
+
 from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as nnf
 import torchvision.transforms.v2 as T
 import torchvision.transforms.v2.functional as F
 from PIL import Image
-from torch.utils.data import DataLoader, Subset
-from torch.utils.data import default_collate
+from torch.utils.data import DataLoader, Subset, default_collate
 from torchvision.datasets import CIFAR10, FashionMNIST, ImageFolder
 
 from pokernet.datasets.imagenet import check_imagenet_classes
 
-from .core import (AugmentDraws, EpochPlan, augment_generator, draw_augmentation, epoch_order, padding, plan_epoch,
-                   train_subset, val_subset)
+from .core import (
+    AugmentDraws,
+    EpochPlan,
+    augment_generator,
+    draw_augmentation,
+    epoch_order,
+    padding,
+    plan_epoch,
+    train_subset,
+    val_subset,
+)
 
 DATASETS = ("fashion_mnist", "cifar10", "imagenet")
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-FASHION_MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                       "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+FASHION_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 
 
 def download_root(dataset: str) -> Path:
@@ -53,6 +65,7 @@ class MemorySplit:
 @dataclass
 class UnreadableImage:
     """Returned by a worker in place of an image it could not decode (see CheckedImageFolder)."""
+
     path: str
     reason: str
 
@@ -98,13 +111,15 @@ class LoadedData:
 
 # --------------------------------------------------------------------------- subsets
 
+
 def _resized(split: MemorySplit | None, size: int | None, chunk: int = 4096) -> MemorySplit | None:
     """Each image resized (shorter side, bilinear with antialiasing) and center-cropped to a
     ``size`` square once, at load: the in-memory counterpart of decode_to_memory's resize."""
     if split is None or size is None or split.images.shape[-2:] == (size, size):
         return split
-    resized = [F.center_crop(F.resize(part, [size], antialias=True), [size, size])
-               for part in split.images.split(chunk)]
+    resized = [
+        F.center_crop(F.resize(part, [size], antialias=True), [size, size]) for part in split.images.split(chunk)
+    ]
     return MemorySplit(torch.cat(resized), split.labels)
 
 
@@ -118,19 +133,21 @@ def _subset(split: MemorySplit, per_class: int | None, seed: int) -> MemorySplit
 
 # --------------------------------------------------------------------------- Fashion-MNIST
 
+
 def read_idx(path: Path) -> torch.Tensor:
     """A uint8 array in the IDX format of (Fashion-)MNIST, gzip-compressed or not."""
     try:
-        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as file:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as file:
             data = file.read()
     except (OSError, EOFError) as error:
-        raise ValueError(f"cannot read {path} ({error}); the file is damaged: reinstall "
-                         "dataset-fashion-mnist or download it again") from None
+        raise ValueError(
+            f"cannot read {path} ({error}); the file is damaged: reinstall dataset-fashion-mnist or download it again"
+        ) from None
     ndim = data[3] if len(data) >= 4 else 0
     if len(data) < 4 + 4 * ndim or data[:3] != b"\x00\x00\x08" or ndim == 0:
         raise ValueError(f"{path} is not a uint8 IDX file (Fashion-MNIST format)")
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    payload = torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8)
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    payload = torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8)
     expected = int(torch.tensor(dims).prod())
     if payload.numel() != expected:
         raise ValueError(f"{path} holds {payload.numel()} values, its header says {expected}: truncated?")
@@ -167,21 +184,24 @@ def _load_fashion_mnist(root: Path | None, download: bool, splits: tuple[str, ..
             f"Fashion-MNIST not found: looked for train-images-idx3-ubyte[.gz] and the 3 other files "
             f"in {', '.join(str(r) for r in roots)} (and their FashionMNIST/raw/). Get it with "
             f"`apt-get install dataset-fashion-mnist` (offline copy in {FASHION_MNIST_DEBIAN_DIR}), "
-            f"or pass --download to let torchvision download it, or --data-root DIR")
+            f"or pass --download to let torchvision download it, or --data-root DIR"
+        )
     loaded = {}
     for split in splits:
         images_stem, labels_stem = FASHION_MNIST_FILES[split]
         images = read_idx(_idx_file(folder, images_stem))
         labels = read_idx(_idx_file(folder, labels_stem)).long()
         if images.ndim != 3 or len(images) != len(labels):
-            raise ValueError(f"Fashion-MNIST files in {folder} do not match (images {tuple(images.shape)}, "
-                             f"labels {tuple(labels.shape)})")
+            raise ValueError(
+                f"Fashion-MNIST files in {folder} do not match (images {tuple(images.shape)}, "
+                f"labels {tuple(labels.shape)})"
+            )
         loaded[split] = MemorySplit(images.unsqueeze(1).contiguous(), labels)
-    return LoadedData("fashion_mnist", list(FashionMNIST.classes), loaded.get("train"), loaded["val"],
-                      str(folder))
+    return LoadedData("fashion_mnist", list(FashionMNIST.classes), loaded.get("train"), loaded["val"], str(folder))
 
 
 # --------------------------------------------------------------------------- CIFAR-10 / ImageFolder
+
 
 def _folder_splits(root: Path) -> tuple[Path, Path] | None:
     """``root/train`` and ``root/val`` (or ``root/test``) of an ImageFolder copy."""
@@ -195,12 +215,12 @@ def image_folder(folder: Path) -> CheckedImageFolder:
     try:
         return CheckedImageFolder(str(folder))
     except (FileNotFoundError, OSError) as error:
-        raise FileNotFoundError(f"{folder} is not a usable ImageFolder (one sub-folder of images "
-                                f"per class): {error}") from None
+        raise FileNotFoundError(
+            f"{folder} is not a usable ImageFolder (one sub-folder of images per class): {error}"
+        ) from None
 
 
-def decode_to_memory(folder: CheckedImageFolder, indices: torch.Tensor | None,
-                     resize: int | None) -> MemorySplit:
+def decode_to_memory(folder: CheckedImageFolder, indices: torch.Tensor | None, resize: int | None) -> MemorySplit:
     """Decode (a subset of) an ImageFolder once into uint8 tensors. With ``resize``, each image
     is resized (shorter side) and center-cropped to a ``resize`` square, so they stack."""
     chosen = range(len(folder)) if indices is None else indices.tolist()
@@ -216,8 +236,10 @@ def decode_to_memory(folder: CheckedImageFolder, indices: torch.Tensor | None,
             image = F.center_crop(F.resize(image, [resize]), [resize])
         tensor = F.pil_to_tensor(image)
         if images and tensor.shape != images[0].shape:
-            raise ValueError(f"image {path} is {tuple(tensor.shape[1:])} but the first image is "
-                             f"{tuple(images[0].shape[1:])}: set data.resize in the recipe")
+            raise ValueError(
+                f"image {path} is {tuple(tensor.shape[1:])} but the first image is "
+                f"{tuple(images[0].shape[1:])}: set data.resize in the recipe"
+            )
         images.append(tensor)
         labels.append(label)
     if not images:
@@ -225,8 +247,16 @@ def decode_to_memory(folder: CheckedImageFolder, indices: torch.Tensor | None,
     return MemorySplit(torch.stack(images), torch.tensor(labels, dtype=torch.long))
 
 
-def _load_folder_copy(name: str, train_dir: Path, val_dir: Path, splits: tuple[str, ...],
-                      subset: int | None, resize: int | None, in_memory: bool, seed: int) -> LoadedData:
+def _load_folder_copy(
+    name: str,
+    train_dir: Path,
+    val_dir: Path,
+    splits: tuple[str, ...],
+    subset: int | None,
+    resize: int | None,
+    in_memory: bool,
+    seed: int,
+) -> LoadedData:
     folders = {"train": train_dir, "val": val_dir}
     loaded: dict[str, Split] = {}
     classes: list[str] = []
@@ -239,16 +269,22 @@ def _load_folder_copy(name: str, train_dir: Path, val_dir: Path, splits: tuple[s
             # the whole test split whatever the train subset, except for ImageNet's 50,000 val
             # images (they would not fit in memory at the recipe's resize)
             labels = torch.tensor(folder.targets)
-            indices = (train_subset(labels, subset, seed) if split == "train" and subset is not None
-                       else val_subset(labels, subset) if subset is not None and not in_memory else None)
+            indices = (
+                train_subset(labels, subset, seed)
+                if split == "train" and subset is not None
+                else val_subset(labels, subset)
+                if subset is not None and not in_memory
+                else None
+            )
             loaded[split] = decode_to_memory(folder, indices, resize)
         else:
             loaded[split] = folder
     return LoadedData(name, classes, loaded.get("train"), loaded["val"], str(train_dir.parent))
 
 
-def _load_cifar10(root: Path | None, download: bool, splits: tuple[str, ...],
-                  subset: int | None, resize: int | None, seed: int) -> LoadedData:
+def _load_cifar10(
+    root: Path | None, download: bool, splits: tuple[str, ...], subset: int | None, resize: int | None, seed: int
+) -> LoadedData:
     root = root or download_root("cifar10")
     if found := _folder_splits(root):
         return _load_folder_copy("cifar10", *found, splits, subset, resize, in_memory=True, seed=seed)
@@ -256,7 +292,8 @@ def _load_cifar10(root: Path | None, download: bool, splits: tuple[str, ...],
         raise FileNotFoundError(
             f"CIFAR-10 not found in {root}: looked for an ImageFolder copy (train/ and test/ or val/) "
             f"and for torchvision's cifar-10-batches-py/. Pass --download to let torchvision download "
-            f"it there, or --data-root DIR pointing at either layout")
+            f"it there, or --data-root DIR pointing at either layout"
+        )
     loaded = {}
     for split in splits:
         try:
@@ -269,25 +306,34 @@ def _load_cifar10(root: Path | None, download: bool, splits: tuple[str, ...],
     return LoadedData("cifar10", list(CIFAR10.classes), loaded.get("train"), loaded["val"], str(root))
 
 
-def _load_imagenet(root: Path | None, splits: tuple[str, ...], subset: int | None,
-                   resize: int | None, seed: int) -> LoadedData:
+def _load_imagenet(
+    root: Path | None, splits: tuple[str, ...], subset: int | None, resize: int | None, seed: int
+) -> LoadedData:
     root = root or download_root("imagenet")
     found = _folder_splits(root)
     if found is None:
         raise FileNotFoundError(
             f"ImageNet not found in {root}: expected ImageFolder directories train/ and val/ (one "
             f"sub-folder per class). ImageNet cannot be downloaded automatically: get ILSVRC2012 from "
-            f"https://image-net.org, sort val/ with `pokernet data prepare-imagenet`, and pass --data-root DIR")
+            f"https://image-net.org, sort val/ with `pokernet data prepare-imagenet`, and pass --data-root DIR"
+        )
     check_imagenet_classes(root, [dict(zip(("train", "val"), found))[split] for split in splits])
     return _load_folder_copy("imagenet", *found, splits, subset, resize, in_memory=False, seed=seed)
 
 
-def load_data(name: str, root: str | Path | None = None, subset: int | None = None,
-              download: bool = False, resize: int | None = None,
-              splits: tuple[str, ...] = ("train", "val"), seed: int = 0) -> LoadedData:
+def load_data(
+    name: str,
+    root: str | Path | None = None,
+    subset: int | None = None,
+    download: bool = False,
+    resize: int | None = None,
+    splits: tuple[str, ...] = ("train", "val"),
+    seed: int = 0,
+) -> LoadedData:
     """Load a dataset by name. ``subset``: N images per class of the train split (class-balanced,
     drawn by ``seed``: core.train_subset); the validation split is the dataset's whole official
-    test split (for ImageNet, streamed from disk, ``subset`` subsets val too, one fixed draw). ``resize``: the recipe's resize, used when an
+    test split (for ImageNet, streamed from disk, ``subset`` subsets val too, one fixed draw).
+    ``resize``: the recipe's resize, used when an
     ImageFolder is decoded to memory, and to in-memory data (Fashion-MNIST, CIFAR-10) once at load."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
@@ -306,6 +352,7 @@ def load_data(name: str, root: str | Path | None = None, subset: int | None = No
 
 
 # --------------------------------------------------------------------------- batch ops
+
 
 def to_model_input(images: torch.Tensor, data_cfg: dict[str, Any], in_chans: int = 3) -> torch.Tensor:
     """uint8 (or [0, 1] float) batch -> normalized float; 1-channel data replicated to 3."""
@@ -347,8 +394,9 @@ def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict
     return to_model_input(x, data_cfg)
 
 
-def augment_batch(images: torch.Tensor, data_cfg: dict[str, Any],
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+def augment_batch(
+    images: torch.Tensor, data_cfg: dict[str, Any], generator: torch.Generator | None = None
+) -> torch.Tensor:
     """The recipe's training augmentation, its draws from ``generator`` (torch's global one when
     None), all made on the CPU, so a seeded run repeats exactly on any device."""
     count, channels, height, width = images.shape
@@ -369,15 +417,19 @@ def pil_transforms(data_cfg: dict[str, Any], train: bool) -> T.Compose:
     if not train:
         return T.Compose(resize + [T.CenterCrop(size), T.PILToTensor()])
     jitter = data_cfg["color_jitter"]
-    return T.Compose(resize + [
-        T.RandomCrop(size, padding=data_cfg["pad"] or None, pad_if_needed=True),
-        *([T.RandomHorizontalFlip()] if data_cfg["hflip"] else []),
-        T.ColorJitter(jitter["brightness"], jitter["contrast"], jitter["saturation"]),
-        T.PILToTensor(),
-    ])
+    return T.Compose(
+        resize
+        + [
+            T.RandomCrop(size, padding=data_cfg["pad"] or None, pad_if_needed=True),
+            *([T.RandomHorizontalFlip()] if data_cfg["hflip"] else []),
+            T.ColorJitter(jitter["brightness"], jitter["contrast"], jitter["saturation"]),
+            T.PILToTensor(),
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- pipelines
+
 
 def _chunks(indices: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
     return list(indices.split(batch_size))
@@ -399,9 +451,17 @@ class MemoryPipeline:
     the draws of the seed's augment stream, so arms paired by seed train on identical batches.
     An incomplete last training batch is dropped unless it is the only one (tiny subsets)."""
 
-    def __init__(self, train: MemorySplit | None, val: MemorySplit, data_cfg: dict[str, Any],
-                 batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
-                 device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        train: MemorySplit | None,
+        val: MemorySplit,
+        data_cfg: dict[str, Any],
+        batch_size: int,
+        rank: int = 0,
+        world_size: int = 1,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+    ):
         self.data_cfg = data_cfg
         self.batch_size, self.rank, self.world_size, self.seed = batch_size, rank, world_size, seed
         self.device = torch.device(device)
@@ -412,8 +472,17 @@ class MemoryPipeline:
 
     def plan(self, epoch: int) -> EpochPlan:
         channels, height, width = self.train.images.shape[1:]
-        return plan_epoch([self.seed], epoch, [torch.arange(len(self.train))], self.batch_size, (height, width),
-                          self.data_cfg, channels, self.rank, self.world_size)
+        return plan_epoch(
+            [self.seed],
+            epoch,
+            [torch.arange(len(self.train))],
+            self.batch_size,
+            (height, width),
+            self.data_cfg,
+            channels,
+            self.rank,
+            self.world_size,
+        )
 
     def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         plan = self.plan(epoch)
@@ -454,14 +523,22 @@ class FolderPipeline:
     rank)``, so arms paired by seed see the same augmentations and a resumed run repeats them.
     (With ``workers=0`` the transforms run in this process on torch's global generator.)"""
 
-    def __init__(self, train: CheckedImageFolder | None, val: CheckedImageFolder,
-                 data_cfg: dict[str, Any], batch_size: int, rank: int = 0, world_size: int = 1,
-                 seed: int = 0, device: torch.device | str = "cpu", workers: int = 4):
+    def __init__(
+        self,
+        train: CheckedImageFolder | None,
+        val: CheckedImageFolder,
+        data_cfg: dict[str, Any],
+        batch_size: int,
+        rank: int = 0,
+        world_size: int = 1,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        workers: int = 4,
+    ):
         self.data_cfg, self.device = data_cfg, torch.device(device)
         self.batch_size, self.rank, self.seed = batch_size, rank, seed
         self.worker_seeds = torch.Generator()
-        common = dict(num_workers=workers, collate_fn=collate_checked,
-                      pin_memory=self.device.type == "cuda")
+        common = dict(num_workers=workers, collate_fn=collate_checked, pin_memory=self.device.type == "cuda")
         self.train_loader = None
         if train is not None:
             train.transform = pil_transforms(data_cfg, train=True)
@@ -491,9 +568,16 @@ class FolderPipeline:
         return self._batches(self.val_loader)
 
 
-def build_pipeline(data: LoadedData, data_cfg: dict[str, Any], batch_size: int, rank: int = 0,
-                   world_size: int = 1, seed: int = 0, device: torch.device | str = "cpu",
-                   workers: int = 4) -> MemoryPipeline | FolderPipeline:
+def build_pipeline(
+    data: LoadedData,
+    data_cfg: dict[str, Any],
+    batch_size: int,
+    rank: int = 0,
+    world_size: int = 1,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    workers: int = 4,
+) -> MemoryPipeline | FolderPipeline:
     if data.in_memory:
         return MemoryPipeline(data.train, data.val, data_cfg, batch_size, rank, world_size, seed, device)
     return FolderPipeline(data.train, data.val, data_cfg, batch_size, rank, world_size, seed, device, workers)

@@ -1,11 +1,13 @@
 """Processes and devices: the rank of this process under torchrun, its device, the process
 group, and the few collectives the engine uses (each a no-op in a single process)."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -27,12 +29,16 @@ class Ranks:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls) -> "Ranks":
+    def from_env(cls) -> Ranks:
         """The process's place in a torchrun job (environment variables), or a single process."""
         world = int(os.environ.get("WORLD_SIZE", 1))
-        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)), world,
-                   int(os.environ.get("LOCAL_WORLD_SIZE", world)),
-                   distributed="RANK" in os.environ and "WORLD_SIZE" in os.environ)
+        return cls(
+            int(os.environ.get("RANK", 0)),
+            int(os.environ.get("LOCAL_RANK", 0)),
+            world,
+            int(os.environ.get("LOCAL_WORLD_SIZE", world)),
+            distributed="RANK" in os.environ and "WORLD_SIZE" in os.environ,
+        )
 
 
 def pick_device(choice: str, ranks: Ranks) -> torch.device:

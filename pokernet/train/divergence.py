@@ -18,10 +18,12 @@ So 3 x ln C (6.91 at C = 10) and 3 x chance (30% at C = 10) separate them with m
 ``history`` is the per-epoch list that metrics.json records (keys epoch, train_loss, val_loss,
 val_top1, ...; val_* are None on epochs that were not evaluated). A leaf module: no pokernet import.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 START_FACTOR = 3.0
 CHANCE_FACTOR = 3.0
@@ -47,6 +49,8 @@ def divergence_reason(history: Sequence[dict[str, Any]], num_classes: int) -> st
         return None
     final_top1 = evaluated[-1]
     if first_loss > start_limit and final_top1 < CHANCE_FACTOR * chance:
-        return (f"epoch-1 train loss {first_loss:.2f} > {START_FACTOR:g} x ln({num_classes}) = {start_limit:.2f} "
-                f"and final top-1 {final_top1:.2f}% < {CHANCE_FACTOR:g} x chance ({CHANCE_FACTOR * chance:.1f}%)")
+        return (
+            f"epoch-1 train loss {first_loss:.2f} > {START_FACTOR:g} x ln({num_classes}) = {start_limit:.2f} "
+            f"and final top-1 {final_top1:.2f}% < {CHANCE_FACTOR:g} x chance ({CHANCE_FACTOR * chance:.1f}%)"
+        )
     return None

@@ -11,6 +11,7 @@
 A run is one ``RunState``: ``_prepare`` checks and builds it, ``_start`` adds the optimizer
 and restores a checkpoint, ``_train_epoch`` advances it, ``_finish`` writes metrics.json.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,12 +31,28 @@ from pokernet.datasets.imagenet import subset_record
 from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries, set_aside
 from pokernet.provenance import available_cores, git_commit
 
-from .checkpoint import (CHECKPOINT_NAME, check_same_code, check_same_config, load_checkpoint, new_checkpoint,
-                         save_checkpoint)
+from .checkpoint import (
+    CHECKPOINT_NAME,
+    check_same_code,
+    check_same_config,
+    load_checkpoint,
+    new_checkpoint,
+    save_checkpoint,
+)
 from .core import build_model, lr_scheduler, metrics_record, run_config, seed_global
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
-from .distributed import (Ranks, backend, barrier, device_name, gather, pick_device, process_group, share_buffers,
-                          sum_over_ranks, wrap_ddp)
+from .distributed import (
+    Ranks,
+    backend,
+    barrier,
+    device_name,
+    gather,
+    pick_device,
+    process_group,
+    share_buffers,
+    sum_over_ranks,
+    wrap_ddp,
+)
 from .loops import evaluate, train_one_epoch
 from .recipe import config_hash
 from .rng import rng_state, set_rng_state
@@ -79,6 +96,7 @@ class TrainResult:
 @dataclass
 class RunState:
     """Everything one run holds: set by _prepare (checked inputs) and _start (optimization)."""
+
     config: TrainConfig
     ranks: Ranks
     device: torch.device
@@ -99,8 +117,9 @@ class RunState:
     steps: int = 0  # optimizer steps per epoch
     start_epoch: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
-    totals: dict[str, Any] = field(default_factory=lambda: {"train_seconds": 0.0, "train_images": 0,
-                                                             "wall_seconds": 0.0})
+    totals: dict[str, Any] = field(
+        default_factory=lambda: {"train_seconds": 0.0, "train_images": 0, "wall_seconds": 0.0}
+    )
     finished: dict[str, Any] | None = None  # metrics.json of a run already finished (--resume: nothing to do)
     commit: str | None = None  # the commit of the code this process runs (recorded in checkpoints and metrics)
     wall_before: float = 0.0  # wall seconds of the sessions before this one
@@ -163,12 +182,15 @@ def _recheck_claimed(run: RunState) -> list[str]:
         run.checkpoint, run.finished, stale = _existing_run(run.config, run.run_config, run.run_hash, run.commit)
         if stale:
             aside = set_aside(run.out_dir, f"replaced-{run.commit or 'unknown'}")
-            notes.append(f"a rerun: the previous run cannot be continued ({stale}); moved it to {aside}, "
-                         f"training from scratch")
+            notes.append(
+                f"a rerun: the previous run cannot be continued ({stale}); moved it to {aside}, training from scratch"
+            )
         removed = remove_stale_temporaries(run.out_dir, (CHECKPOINT_NAME, METRICS_NAME))
         if removed:
-            notes.append(f"removed {len(removed)} temporary file(s) of an interrupted write: "
-                         f"{', '.join(p.name for p in removed)}")
+            notes.append(
+                f"removed {len(removed)} temporary file(s) of an interrupted write: "
+                f"{', '.join(p.name for p in removed)}"
+            )
     decided = gather((run.checkpoint is None, run.finished) if run.ranks.is_main else None, run.ranks)[0]
     if decided[0]:
         run.checkpoint = None
@@ -176,8 +198,9 @@ def _recheck_claimed(run: RunState) -> list[str]:
     return notes
 
 
-def _existing_run(config: TrainConfig, run_config: dict[str, Any], run_hash: str,
-                  commit: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+def _existing_run(
+    config: TrainConfig, run_config: dict[str, Any], run_hash: str, commit: str | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
     """(checkpoint to resume, metrics of a finished run, why the folder's run is stale) of the run folder,
     or an error: a run is never overwritten, and --resume continues only the configuration and the code
     that made it. With restart_stale, what --resume would refuse is the third item instead."""
@@ -189,21 +212,26 @@ def _existing_run(config: TrainConfig, run_config: dict[str, Any], run_hash: str
         return None, None, str(why)
 
 
-def _resumable(config: TrainConfig, run_config: dict[str, Any], run_hash: str,
-               commit: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _resumable(
+    config: TrainConfig, run_config: dict[str, Any], run_hash: str, commit: str | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     out_dir = Path(config.out_dir)
     checkpoint_path, metrics_path = out_dir / CHECKPOINT_NAME, out_dir / METRICS_NAME
     if metrics_path.exists():  # finished, even if its checkpoint was deleted
         if not config.resume:
-            raise ValueError(f"--out {out_dir} already holds a finished run ({METRICS_NAME}); it is never "
-                             f"overwritten: choose another --out")
+            raise ValueError(
+                f"--out {out_dir} already holds a finished run ({METRICS_NAME}); it is never "
+                f"overwritten: choose another --out"
+            )
         finished = schemas.read(metrics_path, "metrics")
         check_same_config(finished, metrics_path, run_config, run_hash)
         return None, finished
     if checkpoint_path.exists():
         if not config.resume:
-            raise ValueError(f"{out_dir} already holds a run ({CHECKPOINT_NAME}); pass --resume to "
-                             f"continue it, or choose another --out")
+            raise ValueError(
+                f"{out_dir} already holds a run ({CHECKPOINT_NAME}); pass --resume to "
+                f"continue it, or choose another --out"
+            )
         checkpoint = load_checkpoint(checkpoint_path)
         check_same_config(checkpoint, checkpoint_path, run_config, run_hash)
         check_same_code(checkpoint, checkpoint_path, commit)
@@ -218,29 +246,45 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
     session_start = time.perf_counter()
     recipe = config.recipe
     if recipe["batch_size"] % (ranks.world_size * config.accumulate):
-        raise ValueError(f"the recipe's global batch {recipe['batch_size']} does not divide over "
-                         f"{ranks.world_size} processes x {config.accumulate} micro-batches (--accumulate)")
+        raise ValueError(
+            f"the recipe's global batch {recipe['batch_size']} does not divide over "
+            f"{ranks.world_size} processes x {config.accumulate} micro-batches (--accumulate)"
+        )
     torch.set_num_threads(max(1, (config.threads or available_cores()) // ranks.local_world_size))
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     data_cfg = recipe["data"]
-    data = load_data(config.dataset, config.data_root, config.subset, config.download,
-                     resize=data_cfg["resize"], seed=config.seed)
+    data = load_data(
+        config.dataset, config.data_root, config.subset, config.download, resize=data_cfg["resize"], seed=config.seed
+    )
     _check_subset(config.subset, data)
     # identical initial weights on every rank
-    model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"],
-                                 config.seed)
+    model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"], config.seed)
     config_of_run = run_config(config.model, options, recipe, config.dataset, config.subset, config.seed)
     run_hash = config_hash(config_of_run)
     commit = git_commit()
     checkpoint, finished, _stale = _existing_run(config, config_of_run, run_hash, commit)
     per_rank_batch = recipe["batch_size"] // ranks.world_size
     workers = config.workers if config.workers is not None else min(8, available_cores() // ranks.local_world_size)
-    pipeline = build_pipeline(data, data_cfg, per_rank_batch, ranks.rank, ranks.world_size,
-                              config.seed, device, workers)
-    return RunState(config, ranks, device, session_start, amp=config.amp and device.type == "cuda", data=data,
-                    pipeline=pipeline, model=model, options=options, run_config=config_of_run,
-                    run_hash=run_hash, checkpoint=checkpoint, finished=finished, commit=commit)
+    pipeline = build_pipeline(
+        data, data_cfg, per_rank_batch, ranks.rank, ranks.world_size, config.seed, device, workers
+    )
+    return RunState(
+        config,
+        ranks,
+        device,
+        session_start,
+        amp=config.amp and device.type == "cuda",
+        data=data,
+        pipeline=pipeline,
+        model=model,
+        options=options,
+        run_config=config_of_run,
+        run_hash=run_hash,
+        checkpoint=checkpoint,
+        finished=finished,
+        commit=commit,
+    )
 
 
 def _check_subset(subset: int | None, data: Any) -> None:
@@ -249,8 +293,10 @@ def _check_subset(subset: int | None, data: Any) -> None:
         return
     largest = int(torch.bincount(data.train.labels).max()) if len(data.train) else 0
     if subset > largest:
-        raise ValueError(f"--subset {subset} is more than the train split holds of any class (at most "
-                         f"{largest} per class); give --subset {largest} or less, or leave it out for all")
+        raise ValueError(
+            f"--subset {subset} is more than the train split holds of any class (at most "
+            f"{largest} per class); give --subset {largest} or less, or leave it out for all"
+        )
 
 
 def _start(run: RunState) -> None:
@@ -259,10 +305,13 @@ def _start(run: RunState) -> None:
     run.model.to(run.device)
     if run.channels_last:
         run.model.to(memory_format=torch.channels_last)
-    run.optimizer = torch.optim.SGD(run.model.parameters(), lr=resolved["lr"],
-                                    momentum=recipe["optimizer"]["momentum"],
-                                    nesterov=recipe["optimizer"]["nesterov"],
-                                    weight_decay=resolved["weight_decay"])
+    run.optimizer = torch.optim.SGD(
+        run.model.parameters(),
+        lr=resolved["lr"],
+        momentum=recipe["optimizer"]["momentum"],
+        nesterov=recipe["optimizer"]["nesterov"],
+        weight_decay=resolved["weight_decay"],
+    )
     run.steps = run.pipeline.steps_per_epoch()
     run.scheduler = lr_scheduler(run.optimizer, recipe, run.steps)
     run.criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
@@ -284,8 +333,10 @@ def _restore(run: RunState, checkpoint: dict[str, Any]) -> None:
     if len(states) == run.ranks.world_size:
         set_rng_state(states[run.ranks.rank])
     else:  # another number of processes: fresh, still deterministic, streams
-        run.log.info(f"resuming with {run.ranks.world_size} processes, checkpoint had {len(states)}: "
-                     f"random streams re-derived from the seed")
+        run.log.info(
+            f"resuming with {run.ranks.world_size} processes, checkpoint had {len(states)}: "
+            f"random streams re-derived from the seed"
+        )
         seed_global("dropout", run.config.seed, run.ranks.rank, run.start_epoch)
 
 
@@ -293,17 +344,19 @@ def _start_line(run: RunState) -> str:
     config, recipe, ranks, data = run.config, run.config.recipe, run.ranks, run.data
     resolved = recipe["resolved"]
     num_params = sum(p.numel() for p in run.model.parameters())
-    return (f"{'resuming' if run.checkpoint else 'training'} {config.model} ({num_params / 1e6:.2f}M params, "
-            f"{run.options}) on {config.dataset} ({len(data.train)} train / {len(data.val)} val images"
-            f"{f', {config.subset} per class' if config.subset else ''}, from {data.source}) "
-            f"with recipe {recipe['name']}: {recipe['epochs']} epochs, batch {recipe['batch_size']} "
-            f"({ranks.world_size} x {recipe['batch_size'] // ranks.world_size}"
-            f"{f' in {config.accumulate} micro-batches' if config.accumulate > 1 else ''}), lr {resolved['lr']:g}, "
-            f"weight decay {resolved['weight_decay']:g}, {run.steps} steps/epoch; "
-            f"{device_name(run.device)}, {torch.get_num_threads()} threads"
-            f"{', bf16 AMP' if run.amp else ''}{', channels_last' if run.channels_last else ''}"
-            f"{f', DDP over {backend()}' if ranks.distributed else ''}; "
-            f"run dir {config.out_dir}")
+    return (
+        f"{'resuming' if run.checkpoint else 'training'} {config.model} ({num_params / 1e6:.2f}M params, "
+        f"{run.options}) on {config.dataset} ({len(data.train)} train / {len(data.val)} val images"
+        f"{f', {config.subset} per class' if config.subset else ''}, from {data.source}) "
+        f"with recipe {recipe['name']}: {recipe['epochs']} epochs, batch {recipe['batch_size']} "
+        f"({ranks.world_size} x {recipe['batch_size'] // ranks.world_size}"
+        f"{f' in {config.accumulate} micro-batches' if config.accumulate > 1 else ''}), lr {resolved['lr']:g}, "
+        f"weight decay {resolved['weight_decay']:g}, {run.steps} steps/epoch; "
+        f"{device_name(run.device)}, {torch.get_num_threads()} threads"
+        f"{', bf16 AMP' if run.amp else ''}{', channels_last' if run.channels_last else ''}"
+        f"{f', DDP over {backend()}' if ranks.distributed else ''}; "
+        f"run dir {config.out_dir}"
+    )
 
 
 def _train_epoch(run: RunState, epoch: int) -> None:
@@ -311,13 +364,27 @@ def _train_epoch(run: RunState, epoch: int) -> None:
     epochs = run.config.recipe["epochs"]
     epoch_start = time.perf_counter()
     show_bar = run.config.progress if run.config.progress is not None else sys.stdout.isatty()
-    with tqdm(total=run.steps, desc=f"epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True,
-              disable=not (show_bar and run.ranks.is_main)) as bar:
-        stats = train_one_epoch(run.net, run.pipeline.train_batches(epoch), run.optimizer, run.scheduler,
-                                run.criterion, run.device, run.amp, run.channels_last, bar,
-                                stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed,
-                                grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"),
-                                accumulate=run.config.accumulate)
+    with tqdm(
+        total=run.steps,
+        desc=f"epoch {epoch + 1}/{epochs}",
+        leave=False,
+        dynamic_ncols=True,
+        disable=not (show_bar and run.ranks.is_main),
+    ) as bar:
+        stats = train_one_epoch(
+            run.net,
+            run.pipeline.train_batches(epoch),
+            run.optimizer,
+            run.scheduler,
+            run.criterion,
+            run.device,
+            run.amp,
+            run.channels_last,
+            bar,
+            stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed,
+            grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"),
+            accumulate=run.config.accumulate,
+        )
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
     train_loss, train_correct, train_images = sums.tolist()
@@ -328,8 +395,9 @@ def _train_epoch(run: RunState, epoch: int) -> None:
     # (evaluation changes no weight and draws no random number, so it never alters training).
     val = {"loss": None, "top1": None, "top5": None}
     if (epoch + 1) % run.config.recipe.get("eval_every", 1) == 0 or epoch + 1 == epochs:
-        val = evaluate(run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last,
-                       run.ranks.distributed)
+        val = evaluate(
+            run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last, run.ranks.distributed
+        )
         if not math.isfinite(val["loss"]):
             _stop_nonfinite(run, epoch, None, "validation")
     img_per_s = train_images / stats.seconds
@@ -337,36 +405,61 @@ def _train_epoch(run: RunState, epoch: int) -> None:
     run.totals["train_images"] += int(train_images)
     run.session_epoch_seconds.append(time.perf_counter() - epoch_start)
     run.totals["wall_seconds"] = run.wall_before + time.perf_counter() - run.session_start
-    row = {"epoch": epoch + 1, "train_loss": train_loss / train_images,
-           "train_top1": 100 * train_correct / train_images, "val_loss": val["loss"],
-           "val_top1": val["top1"], "val_top5": val["top5"],
-           "lr": run.optimizer.param_groups[0]["lr"], "img_per_s": img_per_s}
+    row = {
+        "epoch": epoch + 1,
+        "train_loss": train_loss / train_images,
+        "train_top1": 100 * train_correct / train_images,
+        "val_loss": val["loss"],
+        "val_top1": val["top1"],
+        "val_top5": val["top5"],
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "img_per_s": img_per_s,
+    }
     run.history.append(row)
     eta = (epochs - epoch - 1) * sum(run.session_epoch_seconds) / len(run.session_epoch_seconds)
-    validation = ("val not evaluated this epoch" if val["loss"] is None else
-                  f"val loss {val['loss']:.4f} top-1 {val['top1']:.2f}% top-5 {val['top5']:.2f}%")
-    run.log.info(f"epoch {epoch + 1}/{epochs}  train loss {row['train_loss']:.4f} "
-                 f"top-1 {row['train_top1']:.2f}%  {validation}  {img_per_s:.0f} img/s  "
-                 f"lr {row['lr']:.4g}  epoch {run.session_epoch_seconds[-1]:.1f}s  ETA {duration(eta)}")
+    validation = (
+        "val not evaluated this epoch"
+        if val["loss"] is None
+        else f"val loss {val['loss']:.4f} top-1 {val['top1']:.2f}% top-5 {val['top5']:.2f}%"
+    )
+    run.log.info(
+        f"epoch {epoch + 1}/{epochs}  train loss {row['train_loss']:.4f} "
+        f"top-1 {row['train_top1']:.2f}%  {validation}  {img_per_s:.0f} img/s  "
+        f"lr {row['lr']:.4g}  epoch {run.session_epoch_seconds[-1]:.1f}s  ETA {duration(eta)}"
+    )
     run.checkpoint = _save_checkpoint(run, epoch + 1)
 
 
 def _stop_nonfinite(run: RunState, epoch: int, step: int | None, loss: str = "training") -> None:
     where = f"epoch {epoch + 1}, step {step}" if step else f"epoch {epoch + 1}"
-    kept = (f"{run.out_dir / CHECKPOINT_NAME} keeps epoch {run.checkpoint['epoch']}, the last good one"
-            if run.checkpoint is not None else "no checkpoint was written")
-    raise ValueError(f"{where}: the {loss} loss is not finite (NaN or inf), so the run stopped; {kept}. "
-                     f"A smaller lr.base in the recipe, or checking the data, may help")
+    kept = (
+        f"{run.out_dir / CHECKPOINT_NAME} keeps epoch {run.checkpoint['epoch']}, the last good one"
+        if run.checkpoint is not None
+        else "no checkpoint was written"
+    )
+    raise ValueError(
+        f"{where}: the {loss} loss is not finite (NaN or inf), so the run stopped; {kept}. "
+        f"A smaller lr.base in the recipe, or checking the data, may help"
+    )
 
 
 def _save_checkpoint(run: RunState, epoch: int) -> dict[str, Any]:
     """Every rank's RNG state is gathered; rank 0 writes the file atomically."""
     checkpoint = new_checkpoint(
-        model=run.config.model, model_options=run.options, classes=list(run.data.classes),
-        config=run.run_config, config_hash=run.run_hash, epoch=epoch,
-        model_state=run.model.state_dict(), optimizer_state=run.optimizer.state_dict(),
-        scheduler_state=run.scheduler.state_dict(), rng_states=gather(rng_state(), run.ranks),
-        history=list(run.history), totals=dict(run.totals), git_commit=run.commit)
+        model=run.config.model,
+        model_options=run.options,
+        classes=list(run.data.classes),
+        config=run.run_config,
+        config_hash=run.run_hash,
+        epoch=epoch,
+        model_state=run.model.state_dict(),
+        optimizer_state=run.optimizer.state_dict(),
+        scheduler_state=run.scheduler.state_dict(),
+        rng_states=gather(rng_state(), run.ranks),
+        history=list(run.history),
+        totals=dict(run.totals),
+        git_commit=run.commit,
+    )
     if run.ranks.is_main:
         save_checkpoint(run.out_dir / CHECKPOINT_NAME, checkpoint)
     return checkpoint
@@ -386,8 +479,10 @@ def _finish(run: RunState) -> TrainResult:
         write_json(run.out_dir / METRICS_NAME, metrics)
         if metrics["diverged"]:
             run.log.info(f"diverged: {metrics['diverged']} (recorded in {METRICS_NAME}; never scored)")
-        run.log.info(f"done: top-1 {metrics['top1']:.2f}%  top-5 {metrics['top5']:.2f}%  loss "
-                     f"{metrics['loss']:.4f}; wrote {run.out_dir / METRICS_NAME}")
+        run.log.info(
+            f"done: top-1 {metrics['top1']:.2f}%  top-5 {metrics['top5']:.2f}%  loss "
+            f"{metrics['loss']:.4f}; wrote {run.out_dir / METRICS_NAME}"
+        )
     return TrainResult(run.model, metrics, run.checkpoint)
 
 
@@ -395,8 +490,19 @@ def _metrics(run: RunState) -> dict[str, Any]:
     """metrics.json (core.metrics_record) with what this process measured."""
     data, totals = run.data, run.totals
     return metrics_record(
-        run.run_config, run.history, len(data.classes), data_source=data.source, train_size=len(data.train), val_size=len(data.val),
-        wall_time_s=totals["wall_seconds"], train_img_per_s=totals["train_images"] / totals["train_seconds"],
-        device=device_name(run.device), num_threads=torch.get_num_threads(), world_size=run.ranks.world_size,
-        amp_bf16=run.amp, channels_last=run.channels_last, git_commit=run.commit,
-        **subset_record(run.config.dataset, data.source, data.classes, len(data.val)))
+        run.run_config,
+        run.history,
+        len(data.classes),
+        data_source=data.source,
+        train_size=len(data.train),
+        val_size=len(data.val),
+        wall_time_s=totals["wall_seconds"],
+        train_img_per_s=totals["train_images"] / totals["train_seconds"],
+        device=device_name(run.device),
+        num_threads=torch.get_num_threads(),
+        world_size=run.ranks.world_size,
+        amp_bf16=run.amp,
+        channels_last=run.channels_last,
+        git_commit=run.commit,
+        **subset_record(run.config.dataset, data.source, data.classes, len(data.val)),
+    )

@@ -15,6 +15,7 @@ seed's order and augmentation draws, made on the CPU) applied to the whole stack
 device (:func:`seeds_batch`), so a member trained with seed s sees the batches ``pokernet train
 --seed s`` would see, and all architectures trained with seed s see identical batches.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,8 +36,15 @@ class FusedRuns:
     ``x`` is N x B x C x H x W (one batch per member) for training; evaluation takes one batch
     B x C x H x W shared by all members. Outputs are N x B x classes."""
 
-    def __init__(self, models: list[nn.Module], lr: float, momentum: float, weight_decay: float,
-                 label_smoothing: float, grad_clip_norm: float | None = None):
+    def __init__(
+        self,
+        models: list[nn.Module],
+        lr: float,
+        momentum: float,
+        weight_decay: float,
+        label_smoothing: float,
+        grad_clip_norm: float | None = None,
+    ):
         if not models:
             raise ValueError("FusedRuns needs at least one model")
         self.size = len(models)
@@ -57,20 +65,21 @@ class FusedRuns:
 
     # ------------------------------------------------------------------ forward / loss
 
-    def _member_forward(self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
-                        x: torch.Tensor) -> torch.Tensor:
+    def _member_forward(
+        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         return functional_call(self.base, (params, buffers), (x,))
 
     def forward(self, x: torch.Tensor, train: bool, shared_input: bool = False) -> torch.Tensor:
         self.base.train(train)
         in_dims = (0, 0, None if shared_input else 0)
-        return vmap(self._member_forward, in_dims=in_dims, randomness="different")(
-            self.params, self.buffers, x)
+        return vmap(self._member_forward, in_dims=in_dims, randomness="different")(self.params, self.buffers, x)
 
     def member_losses(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The recipe's loss (label-smoothed cross-entropy, mean over the batch) per member."""
-        losses = nnf.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none",
-                                   label_smoothing=self.label_smoothing)
+        losses = nnf.cross_entropy(
+            logits.flatten(0, 1), labels.flatten(), reduction="none", label_smoothing=self.label_smoothing
+        )
         return losses.view(labels.shape).mean(1)
 
     # ------------------------------------------------------------------ one training step
@@ -111,8 +120,7 @@ class FusedRuns:
 
     def state_tensors(self) -> list[torch.Tensor]:
         """Every tensor a step changes (weights, BN buffers, momentum, epoch sums)."""
-        return [*self.param_list, *self.buffers.values(), *self.momentum_buffers,
-                self.loss_sum, self.correct_sum]
+        return [*self.param_list, *self.buffers.values(), *self.momentum_buffers, self.loss_sum, self.correct_sum]
 
     def snapshot(self) -> list[torch.Tensor]:
         return [t.detach().clone() for t in self.state_tensors()]
@@ -168,8 +176,10 @@ class FusedRuns:
             count += len(labels)
         if count == 0:
             raise ValueError("the validation split is empty")
-        return [{"top1": 100 * top1 / count, "top5": 100 * top5 / count, "loss": loss / count,
-                 "images": count} for loss, top1, top5 in sums.tolist()]
+        return [
+            {"top1": 100 * top1 / count, "top5": 100 * top5 / count, "loss": loss / count, "images": count}
+            for loss, top1, top5 in sums.tolist()
+        ]
 
     def member_state_dict(self, index: int) -> dict[str, torch.Tensor]:
         """Member ``index``'s weights and buffers, as its plain model's state_dict holds them."""
@@ -178,8 +188,10 @@ class FusedRuns:
 
 # ---------------------------------------------------------------------- data of N seeds
 
-def seeds_batch(images: torch.Tensor, labels: torch.Tensor, plan: EpochPlan, step: int,
-                data_cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+
+def seeds_batch(
+    images: torch.Tensor, labels: torch.Tensor, plan: EpochPlan, step: int, data_cfg: dict[str, Any]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Step ``step`` of every seed: N x B x C x H x W model inputs and N x B labels."""
     index = plan.order[:, step]
     members, batch = index.shape

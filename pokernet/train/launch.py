@@ -7,6 +7,7 @@ already a torchrun rank): ``--standalone`` on one node; on K nodes every node ru
 command (``srun --nodes K --ntasks-per-node 1``) and meets the others at ``--rdzv-endpoint``.
 ``--threads`` is the job's CPU threads on one node, split evenly among its processes.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,10 @@ def cuda_problem(wanted: int) -> str | None:
         if not NVIDIA_DRIVER.exists():
             return "no NVIDIA driver on this machine (no GPU, or none given to this job)"
         driver = NVIDIA_DRIVER.read_text(errors="replace").split("\n", 1)[0].strip()
-        return (f"CUDA is not usable: torch {torch.__version__} is built for CUDA {torch.version.cuda}, "
-                f"the driver is '{driver}' (too old for this wheel?)")
+        return (
+            f"CUDA is not usable: torch {torch.__version__} is built for CUDA {torch.version.cuda}, "
+            f"the driver is '{driver}' (too old for this wheel?)"
+        )
     visible = torch.cuda.device_count()
     if visible < wanted:
         shown = os.environ.get("CUDA_VISIBLE_DEVICES", "unset")
@@ -46,8 +49,10 @@ def check_devices(device: str, procs_per_node: int, full_size_data: bool) -> Non
     if device == "cuda" and (problem := cuda_problem(procs_per_node)):
         raise ValueError(f"--device cuda: {problem}")
     if device == "auto" and full_size_data and (problem := cuda_problem(1)):
-        raise ValueError(f"a full-size ImageNet run and no GPU: {problem}; give --device cpu to train "
-                         f"on the CPU anyway, or --subset N for a small run")
+        raise ValueError(
+            f"a full-size ImageNet run and no GPU: {problem}; give --device cpu to train "
+            f"on the CPU anyway, or --subset N for a small run"
+        )
 
 
 def torchrun_argv(procs_per_node: int, nodes: int, rdzv_endpoint: str | None, job_id: str) -> list[str]:
@@ -56,10 +61,21 @@ def torchrun_argv(procs_per_node: int, nodes: int, rdzv_endpoint: str | None, jo
     if nodes == 1:
         return [*launcher, "--standalone"]
     if not rdzv_endpoint:
-        raise ValueError(f"--nodes {nodes} needs --rdzv-endpoint HOST:PORT (the first node's, e.g. "
-                         f"$(hostname):29500 in the job script)")
-    return [*launcher, "--nnodes", str(nodes), "--rdzv-backend", "c10d", "--rdzv-endpoint", rdzv_endpoint,
-            "--rdzv-id", job_id]
+        raise ValueError(
+            f"--nodes {nodes} needs --rdzv-endpoint HOST:PORT (the first node's, e.g. "
+            f"$(hostname):29500 in the job script)"
+        )
+    return [
+        *launcher,
+        "--nnodes",
+        str(nodes),
+        "--rdzv-backend",
+        "c10d",
+        "--rdzv-endpoint",
+        rdzv_endpoint,
+        "--rdzv-id",
+        job_id,
+    ]
 
 
 def relaunch_under_torchrun(procs_per_node: int, nodes: int, rdzv_endpoint: str | None) -> None:

@@ -1,11 +1,12 @@
 """One training epoch and one evaluation pass (used by the engine and the benchmarks)."""
+
 from __future__ import annotations
 
 import contextlib
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 import torch.distributed as dist
@@ -22,12 +23,21 @@ class EpochStats:
     nonfinite_step: int | None = None  # 1-based step whose loss was NaN/inf, when one was seen
 
 
-def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
-                    optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
-                    criterion: nn.Module, device: torch.device, amp: bool = False,
-                    channels_last: bool = False, progress: tqdm | None = None,
-                    max_steps: int | None = None, stop_on_nonfinite: bool = False,
-                    grad_clip_norm: float | None = None, accumulate: int = 1) -> EpochStats:
+def train_one_epoch(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    criterion: nn.Module,
+    device: torch.device,
+    amp: bool = False,
+    channels_last: bool = False,
+    progress: tqdm | None = None,
+    max_steps: int | None = None,
+    stop_on_nonfinite: bool = False,
+    grad_clip_norm: float | None = None,
+    accumulate: int = 1,
+) -> EpochStats:
     """One pass over ``batches`` (the pipeline's time included); LR scheduled per step.
 
     A NaN/inf loss poisons ``loss_sum``, which the caller checks after the epoch. With
@@ -65,8 +75,15 @@ def train_one_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torc
     return EpochStats(loss_sum.item(), correct.item(), images, time.perf_counter() - start)
 
 
-def _accumulated_step(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                      device: torch.device, amp: bool, accumulate: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _accumulated_step(
+    model: nn.Module,
+    criterion: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    device: torch.device,
+    amp: bool,
+    accumulate: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward and backward of one batch in ``accumulate`` micro-batches (DDP syncs the gradients once,
     after the last); the batch's logits and mean loss."""
     logits, loss = [], torch.zeros((), device=device)
@@ -85,9 +102,14 @@ def _accumulated_step(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
-             device: torch.device, amp: bool = False, channels_last: bool = False,
-             distributed: bool = False) -> dict[str, float]:
+def evaluate(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+    amp: bool = False,
+    channels_last: bool = False,
+    distributed: bool = False,
+) -> dict[str, float]:
     """Top-1/top-5 (percent) and mean cross-entropy (no label smoothing) over ``batches``; with
     ``distributed``, each rank holds a shard and the sums are all-reduced."""
     model.eval()
@@ -99,13 +121,17 @@ def evaluate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tenso
             logits = model(x)
         logits = logits.float()
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
-        sums += torch.stack([nn.functional.cross_entropy(logits, y, reduction="sum"),
-                             (top[:, 0] == y).sum(), (top == y[:, None]).any(1).sum(),
-                             torch.tensor(len(y), device=device)]).double()
+        sums += torch.stack(
+            [
+                nn.functional.cross_entropy(logits, y, reduction="sum"),
+                (top[:, 0] == y).sum(),
+                (top == y[:, None]).any(1).sum(),
+                torch.tensor(len(y), device=device),
+            ]
+        ).double()
     if distributed:
         dist.all_reduce(sums)
     loss, top1, top5, count = sums.tolist()
     if count == 0:
         raise ValueError("the validation split is empty")
-    return {"top1": 100 * top1 / count, "top5": 100 * top5 / count, "loss": loss / count,
-            "images": int(count)}
+    return {"top1": 100 * top1 / count, "top5": 100 * top5 / count, "loss": loss / count, "images": int(count)}

@@ -6,6 +6,7 @@ section. Resolution turns the paper's rules into numbers: the learning rate scal
 linearly with the global batch, the LR milestones scaled with the number of epochs, and
 the weight decay of the model being trained.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,18 +23,20 @@ DEFAULT_RECIPES = {"imagenet": "imagenet", "cifar10": "cifar10", "fashion_mnist"
 METADATA_KEYS = ("name", "description", "derives_from", "changes", "study")
 
 
-
 def _extra_checks(recipe: dict[str, Any], where: str) -> None:
     """What the JSON Schema (pokernet/schemas/recipe.schema.json) cannot say."""
     from pokernet.models import list_models
+
     milestones = recipe["lr_schedule"]["milestones"]
     if milestones != sorted(milestones):
         raise ValueError(f"recipe {where}: lr_schedule.milestones must be increasing, got {milestones!r}")
     known = list_models()
     for model in recipe["weight_decay"]["per_model"]:
         if model not in known:
-            raise ValueError(f"recipe {where}: weight_decay.per_model names unknown model {model!r}; "
-                             f"known models: {', '.join(known)}")
+            raise ValueError(
+                f"recipe {where}: weight_decay.per_model names unknown model {model!r}; "
+                f"known models: {', '.join(known)}"
+            )
 
 
 def validate_recipe(recipe: dict[str, Any], where: str) -> dict[str, Any]:
@@ -55,8 +58,9 @@ def recipe_path(spec: str | Path) -> Path:
     packaged = RECIPE_DIR / f"{spec}.yaml"
     if "/" not in str(spec) and packaged.is_file():
         return packaged
-    raise FileNotFoundError(f"recipe {str(spec)!r} is neither a file nor a packaged recipe "
-                            f"(packaged: {', '.join(packaged_recipes())})")
+    raise FileNotFoundError(
+        f"recipe {str(spec)!r} is neither a file nor a packaged recipe (packaged: {', '.join(packaged_recipes())})"
+    )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -114,8 +118,9 @@ def resolve_recipe(recipe: dict[str, Any], model: str, epochs: int | None = None
     decay = resolved["weight_decay"]
     resolved["resolved"] = {
         "lr": resolved["lr"]["base"] * resolved["batch_size"] / resolved["lr"]["reference_batch"],
-        "lr_milestones_epochs": [round(m * run_epochs / schedule["reference_epochs"], 6)
-                                 for m in schedule["milestones"]],
+        "lr_milestones_epochs": [
+            round(m * run_epochs / schedule["reference_epochs"], 6) for m in schedule["milestones"]
+        ],
         "weight_decay": decay["per_model"].get(model, decay["default"]),
     }
     return resolved

@@ -3,6 +3,7 @@ consistency (every copy of a field equals the recorded config, the config hashes
 is at least top-1, the history is one entry per epoch and ends at the reported figures) and, where it
 lies in the workflow's layout (``runs/<variant>/seed<s>/metrics.json``), that the folder names what it
 holds. Used by the report's inputs (``pokernet report``) and by ``pokernet study ingest``."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,16 @@ from .recipe import config_hash
 
 RUN_PATH = re.compile(r"(?:^|.*/)runs/(?P<variant>[A-Za-z0-9_.-]+)/seed(?P<seed>\d+)/(?:metrics|partial)\.json$")
 # metrics.json fields that repeat a field of its config (the config is what config_hash names).
-_COPIES = {"model": ("model",), "model_options": ("model_options",), "seed": ("seed",), "dataset": ("dataset",),
-           "subset_per_class": ("subset_per_class",), "recipe": ("recipe",), "epochs": ("recipe", "epochs"),
-           "resolution": ("recipe", "data", "resolution")}
+_COPIES = {
+    "model": ("model",),
+    "model_options": ("model_options",),
+    "seed": ("seed",),
+    "dataset": ("dataset",),
+    "subset_per_class": ("subset_per_class",),
+    "recipe": ("recipe",),
+    "epochs": ("recipe", "epochs"),
+    "resolution": ("recipe", "data", "resolution"),
+}
 
 
 def check_run(where: str, data: Any) -> dict[str, Any]:
@@ -45,8 +53,10 @@ def _check_config_copies(where: str, data: dict[str, Any]) -> None:
         for key in path:
             held = held.get(key) if isinstance(held, dict) else None
         if field in data and data[field] != held:
-            raise ValueError(f"{where}: {field} is {data[field]!r:.60} but its config.{'.'.join(path)} is "
-                             f"{held!r:.60}: edited or copied from another run")
+            raise ValueError(
+                f"{where}: {field} is {data[field]!r:.60} but its config.{'.'.join(path)} is "
+                f"{held!r:.60}: edited or copied from another run"
+            )
     if config_hash(config) != data["config_hash"]:
         raise ValueError(f"{where}: config_hash does not match its config: edited or copied from another run")
 
@@ -63,8 +73,9 @@ def check_run_location(path: str | Path, data: dict[str, Any], where: str | None
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
     if held != Variant.parse(match["variant"]):
-        raise ValueError(f"{where}: holds variant {held} ({data['model']} {data['model_options']}), "
-                         f"its path says {match['variant']}")
+        raise ValueError(
+            f"{where}: holds variant {held} ({data['model']} {data['model_options']}), its path says {match['variant']}"
+        )
     if data["seed"] != int(match["seed"]):
         raise ValueError(f"{where}: holds seed {data['seed']}, its path says seed {match['seed']}")
 
@@ -77,6 +88,8 @@ def same_runs(runs: dict[str, dict[str, Any]]) -> None:
             continue
         fingerprint = repr(data["history"])
         if fingerprint in seen:
-            raise ValueError(f"{where} and {seen[fingerprint]} hold the same run (identical training history); "
-                             f"a run counts once: remove the copy")
+            raise ValueError(
+                f"{where} and {seen[fingerprint]} hold the same run (identical training history); "
+                f"a run counts once: remove the copy"
+            )
         seen[fingerprint] = where

@@ -1,4 +1,5 @@
 """The run's log: one line per event on stdout and in RUN_DIR/train.log (rank 0 only)."""
+
 from __future__ import annotations
 
 import logging

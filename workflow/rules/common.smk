@@ -97,16 +97,21 @@ MODEL_NAMES = list_models()
 
 def check_model_names():
     """Config model lists name registered models; ablation models take the ablations' options."""
-    lists = {"models": config["models"], "ablation_models": config["ablation_models"],
-             "latency.models": config["latency"]["models"]}
+    lists = {
+        "models": config["models"],
+        "ablation_models": config["ablation_models"],
+        "latency.models": config["latency"]["models"],
+    }
     for key, names in lists.items():
         for name in names:
             if name not in MODEL_NAMES:
                 raise WorkflowError(f"config key {key}: unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
     for name in config["ablation_models"]:
         if Variant(name).family != POKERNET_FAMILY:
-            raise WorkflowError(f"config key ablation_models: {name!r} is not a PokerNet; the ablations of "
-                                f"Tables 4 and 5 change PokerNet's options")
+            raise WorkflowError(
+                f"config key ablation_models: {name!r} is not a PokerNet; the ablations of "
+                f"Tables 4 and 5 change PokerNet's options"
+            )
 
 
 check_model_names()
@@ -122,8 +127,10 @@ wildcard_constraints:
 TABLE2_VARIANTS = list(config["models"])
 # Table 2's PokerNet and GhostNet are compared paired by seed: they get table2_paired_seeds.
 TABLE2_PAIRED = [v for v in TABLE2_VARIANTS if Variant(v).reference or Variant(v).family == REFERENCE_FAMILY]
-TABLE2_RUNS = sorted(set(metrics(TABLE2_VARIANTS, config["table2_seeds"]))
-                     | set(metrics(TABLE2_PAIRED, config.get("table2_paired_seeds", config["table2_seeds"]))))
+TABLE2_RUNS = sorted(
+    set(metrics(TABLE2_VARIANTS, config["table2_seeds"]))
+    | set(metrics(TABLE2_PAIRED, config.get("table2_paired_seeds", config["table2_seeds"])))
+)
 TABLE4_RUNS = metrics(ablation_variants("table4"), config["seeds"])
 TABLE5_RUNS = metrics(ablation_variants("table5"), config["seeds"])
 
@@ -135,11 +142,16 @@ onstart:
     # here rather than at parse time so that a dry run (e.g. of the SLURM profile on a laptop)
     # can plan without the data.
     if _root is not None and not Path(_root).exists():
-        raise WorkflowError(f"config key dataset.root: {_root!r} does not exist "
-                            f"(dataset {config['dataset']['name']}); set it to the data folder")
+        raise WorkflowError(
+            f"config key dataset.root: {_root!r} does not exist "
+            f"(dataset {config['dataset']['name']}); set it to the data folder"
+        )
 
 
 # The `pokernet train` data flags as a list: each item reaches the shell quoted (`{params.data:q}`).
-DATA_FLAGS = ["--data", config["dataset"]["name"],
-              *(["--data-root", _root] if _root else []),
-              *(["--subset", config["dataset"]["subset_per_class"]] if config["dataset"]["subset_per_class"] else [])]
+DATA_FLAGS = [
+    "--data",
+    config["dataset"]["name"],
+    *(["--data-root", _root] if _root else []),
+    *(["--subset", config["dataset"]["subset_per_class"]] if config["dataset"]["subset_per_class"] else []),
+]

@@ -2,12 +2,12 @@
 
 
 rule complexity_variant:
-    conda:
-        ENV
     output:
         f"{WORK}/complexity/{{variant}}.json",
     log:
         f"{LOGS}/complexity/{{variant}}.log",
+    conda:
+        ENV
     params:
         model=variant_model,
         flags=variant_flags,
@@ -18,12 +18,12 @@ rule complexity_variant:
 rule audit:
     input:
         paper=PAPER,
-    conda:
-        ENV
     output:
         report(f"{RESULTS}/architecture_audit.md", category="Architecture"),
     log:
         f"{LOGS}/audit.log",
+    conda:
+        ENV
     shell:
         "pokernet audit --out {output:q} > {log:q} 2>&1"
 
@@ -32,12 +32,12 @@ rule claim_counts:
     # The counts behind three claims of the text (pointwise share, width exponent, Ghost/Poker choice).
     input:
         paper=PAPER,
-    conda:
-        ENV
     output:
         f"{WORK}/claims/counts.json",
     log:
         f"{LOGS}/claims.log",
+    conda:
+        ENV
     shell:
         "pokernet claims --out {output:q} > {log:q} 2>&1"
 

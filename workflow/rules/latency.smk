@@ -9,12 +9,12 @@ ALL_CORES = 1024
 rule latency:
     input:
         choice=EXPANSION_CHOICE,
-    conda:
-        ENV
     output:
         f"{WORK}/latency/latency.json",
     log:
         f"{LOGS}/latency.log",
+    conda:
+        ENV
     threads: ALL_CORES
     params:
         models=config["latency"]["models"],

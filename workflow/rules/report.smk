@@ -10,13 +10,13 @@ rule table2:
         runs=TABLE2_RUNS,
         paper=PAPER,
         proxy_notes=PROXY_NOTES,
-    conda:
-        ENV
     output:
         md=report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
         csv=f"{RESULTS}/table2.csv",
     log:
         f"{LOGS}/report/table2.log",
+    conda:
+        ENV
     shell:
         "pokernet report table2 --complexity {input.complexity:q} --runs {input.runs:q} "
         "--out {output.md:q} > {log:q} 2>&1"
@@ -26,12 +26,12 @@ rule table3:
     input:
         latency=rules.latency.output,
         paper=PAPER,
-    conda:
-        ENV
     output:
         report(f"{RESULTS}/table3.md", caption="../report/table3.rst", category="Tables"),
     log:
         f"{LOGS}/report/table3.log",
+    conda:
+        ENV
     shell:
         "pokernet report table3 --latency {input.latency:q} --out {output:q} > {log:q} 2>&1"
 
@@ -41,13 +41,13 @@ rule table4:
         complexity=TABLE4_COMPLEXITY,
         runs=TABLE4_RUNS,
         paper=PAPER,
-    conda:
-        ENV
     output:
         md=report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
         csv=f"{RESULTS}/table4.csv",
     log:
         f"{LOGS}/report/table4.log",
+    conda:
+        ENV
     shell:
         "pokernet report table4 --complexity {input.complexity:q} --runs {input.runs:q} "
         "--out {output.md:q} > {log:q} 2>&1"
@@ -58,13 +58,13 @@ rule table5:
         complexity=TABLE5_COMPLEXITY,
         runs=TABLE5_RUNS,
         paper=PAPER,
-    conda:
-        ENV
     output:
         md=report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
         csv=f"{RESULTS}/table5.csv",
     log:
         f"{LOGS}/report/table5.log",
+    conda:
+        ENV
     shell:
         "pokernet report table5 --complexity {input.complexity:q} --runs {input.runs:q} "
         "--out {output.md:q} > {log:q} 2>&1"
@@ -73,12 +73,12 @@ rule table5:
 rule fig5:
     input:
         paper=PAPER,
-    conda:
-        ENV
     output:
         report(f"{RESULTS}/fig5.png", caption="../report/fig5.rst", category="Figures"),
     log:
         f"{LOGS}/report/fig5.log",
+    conda:
+        ENV
     shell:
         "pokernet report fig5 --out {output:q} > {log:q} 2>&1"
 
@@ -88,13 +88,13 @@ rule fig6:
         complexity=TABLE2_COMPLEXITY,
         runs=TABLE2_RUNS,
         paper=PAPER,
-    conda:
-        ENV
     output:
         png=report(f"{RESULTS}/fig6.png", caption="../report/fig6.rst", category="Figures"),
         svg=f"{RESULTS}/fig6.svg",
     log:
         f"{LOGS}/report/fig6.log",
+    conda:
+        ENV
     shell:
         "pokernet report fig6 --complexity {input.complexity:q} --runs {input.runs:q} "
         "--out {output.png:q} > {log:q} 2>&1"
@@ -109,13 +109,13 @@ rule summary:
         claims=rules.claim_counts.output,
         paper=PAPER,
         proxy_notes=PROXY_NOTES,
-    conda:
-        ENV
     output:
         md=report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
         csv=f"{RESULTS}/summary.csv",
     log:
         f"{LOGS}/report/summary.log",
+    conda:
+        ENV
     shell:
         "pokernet report summary --tables {input.tables:q} --complexity {input.complexity:q} "
         "--runs {input.runs:q} --latency {input.latency:q} --claims {input.claims:q} "

@@ -4,12 +4,12 @@
 rule train:
     input:
         recipe=recipe_files(config["recipe"]),
-    conda:
-        ENV
     output:
         f"{WORK}/runs/{{variant}}/seed{{seed}}/metrics.json",
     log:
         f"{LOGS}/train/{{variant}}-seed{{seed}}.log",
+    conda:
+        ENV
     # threads: the job's CPUs on each node (its processes share them); gpu: all GPUs of the run
     # (train_gpus per node x train_nodes), so the local scheduler never lets two runs share them.
     threads: config["train_threads"]

@@ -6,6 +6,7 @@ multipliers < 1, as the MobileNetV3 paper does; torchvision's ``width_mult`` nar
 torchvision for MobileNetV2 (any width, head kept at 1280) and ShuffleNetV2.
 ShuffleNetV1 and MobileNetV1 are written here (no library has them at these widths).
 """
+
 from __future__ import annotations
 
 import timm
@@ -13,7 +14,6 @@ import torchvision.models as tvm
 from torch import nn
 
 from ..registry import register
-
 from .mobilenetv1 import MobileNetV1
 from .shufflenetv1 import ShuffleNetV1
 
@@ -25,14 +25,18 @@ def _replace_stem(model: nn.Module, path: str, in_chans: int) -> nn.Module:
     parent_path, _, attr = path.rpartition(".")
     parent = model.get_submodule(parent_path)
     old: nn.Conv2d = getattr(parent, attr)
-    setattr(parent, attr, nn.Conv2d(in_chans, old.out_channels, old.kernel_size, old.stride,
-                                    old.padding, bias=old.bias is not None))
+    setattr(
+        parent,
+        attr,
+        nn.Conv2d(in_chans, old.out_channels, old.kernel_size, old.stride, old.padding, bias=old.bias is not None),
+    )
     return model
 
 
 def _timm(name: str, paper_row: str, family: str, width: float):
     def build(num_classes: int = 1000, in_chans: int = 3, drop_rate: float = 0.2) -> nn.Module:
         return timm.create_model(name, num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate)
+
     register(name, paper_row, f"timm {timm.__version__} ({name})", family, width)(build)
 
 
@@ -40,6 +44,7 @@ def _mobilenetv2(name: str, width: float, paper_row: str):
     def build(num_classes: int = 1000, in_chans: int = 3) -> nn.Module:
         model = tvm.mobilenet_v2(width_mult=width, num_classes=num_classes)
         return _replace_stem(model, "features.0.0", in_chans)
+
     register(name, paper_row, f"torchvision mobilenet_v2(width_mult={width})", "mobilenetv2", width)(build)
 
 
@@ -47,12 +52,14 @@ def _shufflenetv2(name: str, factory: str, paper_row: str, width: float):
     def build(num_classes: int = 1000, in_chans: int = 3) -> nn.Module:
         model = getattr(tvm, factory)(num_classes=num_classes)
         return _replace_stem(model, "conv1.0", in_chans)
+
     register(name, paper_row, f"torchvision {factory}", "shufflenetv2", width)(build)
 
 
 def _shufflenetv1(name: str, groups: int, width: float, paper_row: str):
     def build(num_classes: int = 1000, in_chans: int = 3) -> nn.Module:
         return ShuffleNetV1(groups, width, num_classes, in_chans)
+
     register(name, paper_row, "pokernet.models.baselines.shufflenetv1 (hand-written)", "shufflenetv1", width)(build)
 
 
@@ -68,7 +75,8 @@ _shufflenetv1("shufflenetv1_050_g8", 8, 0.5, "ShuffleNetV1 0.5× (g=8)")
 _shufflenetv1("shufflenetv1_100_g3", 3, 1.0, "ShuffleNetV1 1.0× (g=3)")
 
 
-@register("mobilenetv1_050", "MobileNetV1 0.5×", "pokernet.models.baselines.mobilenetv1 (hand-written)",
-          "mobilenetv1", 0.5)
+@register(
+    "mobilenetv1_050", "MobileNetV1 0.5×", "pokernet.models.baselines.mobilenetv1 (hand-written)", "mobilenetv1", 0.5
+)
 def mobilenetv1_050(num_classes: int = 1000, in_chans: int = 3) -> nn.Module:
     return MobileNetV1(0.5, num_classes, in_chans)

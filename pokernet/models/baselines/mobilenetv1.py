@@ -4,19 +4,36 @@ Written by hand: torchvision has no MobileNetV1 and timm builds it only at 1.0×
 through a private generator. Layout: conv 3x3/s2 to 32α, 13 depthwise-separable
 layers, global average pool, classifier; every channel count is int(c·α) as in the paper.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 # (output channels at 1.0×, stride) of the 13 depthwise-separable layers.
-LAYERS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-          (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
+LAYERS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
 
 
 def _conv_bn_relu(in_chs: int, out_chs: int, kernel: int, stride: int, groups: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(in_chs, out_chs, kernel, stride, kernel // 2, groups=groups, bias=False),
-            nn.BatchNorm2d(out_chs), nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(in_chs, out_chs, kernel, stride, kernel // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(out_chs),
+        nn.ReLU(inplace=True),
+    ]
 
 
 class MobileNetV1(nn.Module):

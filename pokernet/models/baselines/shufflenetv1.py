@@ -5,6 +5,7 @@ follow the authors' reference configuration (stem 24 at 1.0×; 16 for g=8 and 12
 g=3 at 0.5×), stages of 4/8/4 units, bottleneck width out/4, no group conv in the first
 pointwise conv of the first unit.
 """
+
 from __future__ import annotations
 
 import torch
@@ -14,8 +15,10 @@ from torchvision.models.shufflenetv2 import channel_shuffle
 STAGE_REPEATS = (4, 8, 4)
 # (stem, stage2, stage3, stage4) output channels by (groups, width).
 STAGE_CHANNELS = {
-    (3, 0.5): (12, 120, 240, 480), (3, 1.0): (24, 240, 480, 960),
-    (8, 0.5): (16, 192, 384, 768), (8, 1.0): (24, 384, 768, 1536),
+    (3, 0.5): (12, 120, 240, 480),
+    (3, 1.0): (24, 240, 480, 960),
+    (8, 0.5): (16, 192, 384, 768),
+    (8, 1.0): (24, 384, 768, 1536),
 }
 
 
@@ -27,12 +30,13 @@ class ShuffleUnit(nn.Module):
         mid = out_chs // 4
         branch_out = out_chs - in_chs if stride == 2 else out_chs
         g1 = groups if first_group_conv else 1
-        self.reduce = nn.Sequential(nn.Conv2d(in_chs, mid, 1, groups=g1, bias=False),
-                                    nn.BatchNorm2d(mid), nn.ReLU(inplace=True))
-        self.depthwise = nn.Sequential(nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False),
-                                       nn.BatchNorm2d(mid))
-        self.expand = nn.Sequential(nn.Conv2d(mid, branch_out, 1, groups=groups, bias=False),
-                                    nn.BatchNorm2d(branch_out))
+        self.reduce = nn.Sequential(
+            nn.Conv2d(in_chs, mid, 1, groups=g1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True)
+        )
+        self.depthwise = nn.Sequential(nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid))
+        self.expand = nn.Sequential(
+            nn.Conv2d(mid, branch_out, 1, groups=groups, bias=False), nn.BatchNorm2d(branch_out)
+        )
         self.pool = nn.AvgPool2d(3, 2, 1) if stride == 2 else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -49,17 +53,25 @@ class ShuffleNetV1(nn.Module):
     def __init__(self, groups: int, width: float, num_classes: int = 1000, in_chans: int = 3):
         super().__init__()
         if (groups, width) not in STAGE_CHANNELS:
-            raise ValueError(f"ShuffleNetV1 has no configuration for groups={groups}, width={width}; "
-                             f"known: {sorted(STAGE_CHANNELS)}")
+            raise ValueError(
+                f"ShuffleNetV1 has no configuration for groups={groups}, width={width}; known: {sorted(STAGE_CHANNELS)}"
+            )
         stem, *stages = STAGE_CHANNELS[(groups, width)]
-        self.stem = nn.Sequential(nn.Conv2d(in_chans, stem, 3, 2, 1, bias=False), nn.BatchNorm2d(stem),
-                                  nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_chans, stem, 3, 2, 1, bias=False),
+            nn.BatchNorm2d(stem),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),
+        )
         units: list[nn.Module] = []
         prev = stem
         for stage_index, (out, repeats) in enumerate(zip(stages, STAGE_REPEATS)):
             for i in range(repeats):
-                units.append(ShuffleUnit(prev, out, groups, 2 if i == 0 else 1,
-                                         first_group_conv=not (stage_index == 0 and i == 0)))
+                units.append(
+                    ShuffleUnit(
+                        prev, out, groups, 2 if i == 0 else 1, first_group_conv=not (stage_index == 0 and i == 0)
+                    )
+                )
                 prev = out
         self.features = nn.Sequential(*units)
         self.pool = nn.AdaptiveAvgPool2d(1)
