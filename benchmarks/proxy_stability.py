@@ -39,7 +39,9 @@ VARIANTS = {
 }
 
 
-def train_losses(model: str, epochs: int, train_epochs: int, change: dict, threads: int, out: Path) -> list[float]:
+def train_losses(
+    model: str, epochs: int, train_epochs: int, change: dict, threads: int, out: Path, subset: int
+) -> list[float]:
     recipe = resolve_recipe(load_recipe("proxy_fashion_mnist"), model, epochs)
     if "grad_clip_norm" in change:
         recipe["optimizer"]["grad_clip_norm"] = change["grad_clip_norm"]
@@ -50,7 +52,7 @@ def train_losses(model: str, epochs: int, train_epochs: int, change: dict, threa
             recipe=recipe,
             dataset="fashion_mnist",
             out_dir=out,
-            subset=500,
+            subset=subset,
             seed=0,
             stop_after=train_epochs,
             threads=threads,
@@ -67,6 +69,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4, help="the profile's epochs (the LR milestones scale)")
     parser.add_argument("--train-epochs", type=int, default=1, help="epochs trained of them")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--subset", type=int, default=500, help="train images per class (the profile's 500)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -74,7 +77,13 @@ def main() -> None:
             row = {"model": model}
             for name, change in VARIANTS.items():
                 losses = train_losses(
-                    model, args.epochs, args.train_epochs, change, args.threads, Path(folder) / f"{model}-{len(row)}"
+                    model,
+                    args.epochs,
+                    args.train_epochs,
+                    change,
+                    args.threads,
+                    Path(folder) / f"{model}-{len(row)}",
+                    args.subset,
                 )
                 row[name] = " / ".join(f"{loss:.3g}" for loss in losses)
             rows.append(row)
@@ -82,7 +91,8 @@ def main() -> None:
     print(
         f"proxy_fashion_mnist (grad_clip_norm {recipe['optimizer'].get('grad_clip_norm')}, warmup_epochs "
         f"{recipe['lr_schedule'].get('warmup_epochs', 0)}), {args.epochs}-epoch schedule, mean train loss of "
-        f"epoch(s) 1..{args.train_epochs}, 500 images/class, seed 0, {args.threads} thread(s), {cpu_model()}, "
+        f"epoch(s) 1..{args.train_epochs}, {args.subset} images/class, seed 0, {args.threads} thread(s), "
+        f"{cpu_model()}, "
         f"torch {torch.__version__}; ln 10 = 2.30"
     )
     print(tabulate(rows, headers="keys", tablefmt="github"))

@@ -67,10 +67,11 @@ SMOKE = {
     ),
     "proxy_first_steps.py": (["--steps", "1", "--models", "pokernet_050"], [], "pokernet_050"),
     "train_throughput.py": (
-        ["--images", "32", "--batch", "8", "--rounds", "1", "--steps", "1", "--threads", "1"],
+        ["--models", "pokernet_050", "--rounds", "1", "--steps", "1", "--members", "2", "--compile-models"],
         [],
-        "ratio:",
+        "ratio to today",
     ),
+    "proxy_stability.py": (["--models", "pokernet_050", "--subset", "4", "--train-epochs", "1"], [], "pokernet_050"),
     "imagenet_throughput.py": (
         ["--device", "cpu", "--quick", "--out", "imagenet.txt"],
         ["imagenet.txt"],

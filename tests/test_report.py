@@ -586,14 +586,14 @@ def test_fig5_counted_modules_equal_eqs_1_2_and_eq3_is_their_reciprocal():
     from timm.models.ghostnet import GhostModule
 
     from pokernet.complexity import count_madds
+    from pokernet.complexity.claims import eq3_as_printed
+    from pokernet.complexity.claims import ghost_module_cost as ghost_cost
+    from pokernet.complexity.claims import poker_module_cost as poker_cost
     from pokernet.models.layers import PokerModule
     from pokernet.report.figures import (
         FEATURE_SIZE,
-        eq3_as_printed,
-        ghost_cost,
         ghost_to_poker_ratio,
         measured_points,
-        poker_cost,
     )
 
     points = measured_points()
