@@ -133,6 +133,11 @@ def test_nested_config_values_are_typed():
         "latency": {"threads": 1, "runtime": "eager"}
     }
     assert typed_cli_values({"latency": "{threads: 2}"}) == {"latency": {"threads": 2}}
+    assert typed_cli_values({"train_amp": "false", "train_workers": "null", "results_dir": "out"}) == {
+        "train_amp": False,
+        "train_workers": None,
+        "results_dir": "out",
+    }
     with pytest.raises(ValueError, match="--config latency: not valid YAML"):
         typed_cli_values({"latency": "{threads: [1}"})
 
@@ -151,6 +156,22 @@ def test_nested_config_reaches_the_job_typed():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--runtime eager --threads 1" in result.stdout  # the smoke overlay's runtime kept
+
+
+def test_amp_and_workers_are_config_keys():
+    result = snakemake(
+        "tables",
+        "-n",
+        "-p",
+        "--profile",
+        "workflow/profiles/imagenet",
+        "--forceall",
+        "--config",
+        "train_amp=false",
+        "train_workers=6",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--procs-per-node 8" in result.stdout and "--no-amp --workers 6" in result.stdout
 
 
 # --- the README's site section ------------------------------------------------------------

@@ -61,7 +61,7 @@ def typed_cli_values(values: Mapping[str, Any]) -> dict[str, Any]:
             except yaml.YAMLError as error:
                 raise ValueError(f"--config {key}: not valid YAML ({' '.join(str(error).split())})") from None
         check_size(value, f"--config {key}")
-        typed[key] = _typed(value) if isinstance(value, (dict, list)) else value
+        typed[key] = _typed(value)  # Snakemake leaves true/false/null as text too
     return typed
 
 

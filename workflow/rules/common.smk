@@ -68,6 +68,9 @@ def train_launch_flags(wildcards):
     first checks that the GPUs are there (one line and exit 2 when not)."""
     gpus, nodes, micro = config["train_gpus"], config["train_nodes"], config["train_accumulate"]
     accumulate = ["--accumulate", str(micro)] if micro > 1 else []
+    accumulate += [] if config["train_amp"] else ["--no-amp"]
+    workers = config["train_workers"]
+    accumulate += [] if workers is None else ["--workers", str(workers)]
     if gpus == 0:
         return ["--device", config["train_device"], *accumulate]
     flags = ["--device", "cuda", "--procs-per-node", str(gpus), *accumulate]
