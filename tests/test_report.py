@@ -790,7 +790,7 @@ def test_the_installed_command_exits_2_on_bad_input(tmp_path):
 
 
 def test_wrap_markdown_keeps_tables_and_indents_continuations():
-    from pokernet.report.tables import wrap_markdown
+    from pokernet.markdown import wrap_markdown
 
     table = "| " + " | ".join(["cell"] * 60) + " |"
     text = "\n".join([table, "- " + "word " * 60, "> " + "quote " * 40, "12. " + "item " * 50, "# " + "h " * 90])

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torchvision.models as tvm
-from tabulate import tabulate
 from torch import nn
 
+from pokernet.markdown import github, wrap_markdown
 from pokernet.models import create_model
 from pokernet.models.pokernet import PokerNet, scale
 from pokernet.paper import allowed_deviation, row_setting, table, within_tolerance
@@ -99,7 +99,7 @@ def readings_table(rows: list[dict[str, Any]]) -> tuple[str, dict[tuple[str, str
         + [f"{t.width}× {'SE' if t.se else 'no SE'} {t.column} (paper {t.paper})" for t in all_targets]
         + ["meets all required figures", "mean |deviation|, all 8 figures"]
     )
-    return tabulate(body, headers=headers, tablefmt="github"), meets
+    return github(body, headers), meets
 
 
 def se_table() -> str:
@@ -120,9 +120,9 @@ def se_table() -> str:
                     f"{tbl[(name, True)]['madds'] - tbl[(name, False)]['madds']:.1f}",
                 ]
             )
-    return tabulate(
+    return github(
         body,
-        headers=[
+        [
             "width",
             "SE reduction",
             "SE Params (M), ours",
@@ -130,7 +130,6 @@ def se_table() -> str:
             "SE MAdds (M), ours",
             "paper (Table 4 gap)",
         ],
-        tablefmt="github",
     )
 
 
@@ -181,17 +180,19 @@ def render(command: str) -> str:
     readings = pokernet_readings()
     table_md, meets = readings_table(readings)
     baselines = baseline_rows()
-    return AUDIT_TEMPLATE.format(
-        command=command,
-        provenance=provenance_markdown(),
-        readings_table=table_md,
-        se_table=se_table(),
-        baseline_table=baseline_table(baselines),
-        deviations="".join(f"{line}\n" for line in deviation_notes(baselines)),
-        noted_deviation_pct=NOTED_DEVIATION_PCT,
-        kept_se_params=kept_se_params(),
-        **table4_settings(),
-        **reading_summary(readings, meets),
+    return wrap_markdown(
+        AUDIT_TEMPLATE.format(
+            command=command,
+            provenance=provenance_markdown(),
+            readings_table=table_md,
+            se_table=se_table(),
+            baseline_table=baseline_table(baselines),
+            deviations="".join(f"{line}\n" for line in deviation_notes(baselines)),
+            noted_deviation_pct=NOTED_DEVIATION_PCT,
+            kept_se_params=kept_se_params(),
+            **table4_settings(),
+            **reading_summary(readings, meets),
+        )
     )
 
 
@@ -236,7 +237,7 @@ def kept_se_params() -> float:
 
 
 def baseline_table(baselines: list[dict[str, Any]]) -> str:
-    return tabulate(
+    return github(
         [
             [
                 b["label"],
@@ -252,8 +253,7 @@ def baseline_table(baselines: list[dict[str, Any]]) -> str:
             ]
             for b in baselines
         ],
-        headers=["Table 2 row", "registry name", "Params (M)", "paper", "diff", "", "MAdds (M)", "paper", "diff", ""],
-        tablefmt="github",
+        ["Table 2 row", "registry name", "Params (M)", "paper", "diff", "", "MAdds (M)", "paper", "diff", ""],
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pokernet.fileio import check_outputs, write_all
+from pokernet.markdown import wrap_markdown
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -100,7 +101,6 @@ def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
 
 def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
     """The markdown (long prose lines wrapped) and, beside it (same name, .csv), its numbers."""
-    from .tables import wrap_markdown
 
     csv_path = Path(out).with_suffix(".csv")
     if csv_path == Path(out):
@@ -140,7 +140,7 @@ def run_report(args: argparse.Namespace) -> int:
         out = _figure_out(args.out, (".png",))
         written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
     elif args.artifact == "table3":
-        written = write_all({args.out: tables.wrap_markdown(table3(load_latency(args.latency), command).markdown)})
+        written = write_all({args.out: wrap_markdown(table3(load_latency(args.latency), command).markdown)})
     elif args.artifact == "summary":
         links = _evidence_links(args.tables, Path(args.out).absolute())
         result = summary(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from pokernet.markdown import github
 from pokernet.paper import load_paper, paper_order_conflicts, table
 
 from .claims_counted import COUNTED_CLAIMS, ClaimCounts
@@ -36,7 +37,7 @@ from .stats import (
     format_p,
 )
 from .table3 import LatencyResult, table3
-from .tables import TableResult, github, header, model_labels, paired_reference, table2, table4, table5
+from .tables import TableResult, header, model_labels, paired_reference, table2, table4, table5
 
 EVIDENCE = {
     "table2": "table2.md",

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pokernet.latency.ratios import STABILITY_TOLERANCE
+from pokernet.markdown import github
 from pokernet.paper import row_setting, table
 
 from .compare import mark, value_ok
 from .inputs import LatencyReport, MeasuredRatio
-from .tables import TableResult, github, header, inputs_footer, model_labels
+from .tables import TableResult, header, inputs_footer, model_labels
 
 RUNTIME_LABELS = {
     "eager": "PyTorch eager",
