@@ -86,11 +86,3 @@ def equivalence_margins() -> dict[tuple[str, str], float]:
             )
         margins.update({(subject, claim["compared_with"]): float(margin) for subject in claim["subjects"]})
     return margins
-
-
-@lru_cache(maxsize=1)
-def proxy_notes() -> dict[str, dict[str, Any]]:
-    """Model -> {dataset, cause, note, evidence, measured_at}: why a model scores far below the others on a
-    proxy (pokernet/data/proxy_notes.yaml; measured findings, not the paper's)."""
-    content = yaml.safe_load(resources.files("pokernet").joinpath("data/proxy_notes.yaml").read_text("utf-8"))
-    return {model: {"dataset": content["dataset"], **entry} for model, entry in content["notes"].items()}

@@ -236,13 +236,3 @@ def test_summary_prints_the_counted_claims(tmp_path):
     assert {status[key] for key in ("pointwise_share", "width_exponent", "selection_criterion")} == {
         "— not testable here"
     }
-
-
-def test_proxy_notes_name_table2_models():
-    from pokernet.paper import proxy_notes
-
-    notes = proxy_notes()
-    table2 = {row["model"] for row in load_paper()["table2"]["rows"]}
-    assert {"shufflenetv1_050_g8", "shufflenetv1_100_g3", "mobilenetv3_large_075"} <= set(notes) <= table2
-    for entry in notes.values():
-        assert entry["dataset"] == "fashion_mnist" and entry["note"] and entry["evidence"]

@@ -301,7 +301,7 @@ def test_table2_comparisons_pair_pokernet_with_ghostnet_and_name_the_confound(tm
     assert "PokerNet 0.5× beats ShuffleNetV2 0.5×" in result.untestable
     assert "10,000 images per evaluation" in result.markdown
     assert "stage 4 3×3 (P P G G P P), stage 5 2×2 (P P P P P)" in result.markdown
-    assert "## Outliers on this proxy" not in result.markdown  # proxy_notes.yaml speaks of Fashion-MNIST only
+    assert "## Notes on this proxy" not in result.markdown  # proxy_notes.yaml speaks of Fashion-MNIST only
 
 
 def test_comparable_claim_is_tested_for_equivalence_and_the_vocabulary_is_printed_once(tmp_path):
@@ -409,20 +409,6 @@ def test_a_run_marked_diverged_in_a_forbidden_form_is_one_line_exit_2(tmp_path, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "diverged must be null" in err and str(run) in err
     assert not out.exists()
-
-
-def test_table2_explains_the_proxy_outliers_under_the_table(tmp_path):
-    from pokernet.paper import proxy_notes
-
-    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
-    runs = load_runs([write_run(tmp_path, "pokernet_050", {}, 0, 80.0, dataset="fashion_mnist", resolution=40)])
-    markdown = table2(complexity, runs).markdown
-    notes = markdown[markdown.index("## Outliers on this proxy") : markdown.index("## Inputs")]
-    named = [model for model, entry in proxy_notes().items() if entry["dataset"] == "fashion_mnist"]
-    assert named
-    labels = {row["model"]: row["label"] for row in table("table2")["rows"]}
-    assert all(labels[model] in notes for model in named)
-    assert notes.count("- **") == len({" ".join(str(proxy_notes()[m]["note"]).split()) for m in named})
 
 
 def test_the_same_claim_prints_the_same_numbers_in_table_and_summary(tmp_path):

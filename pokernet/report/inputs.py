@@ -164,6 +164,27 @@ class Run:
     val_size: int | None = None  # images the accuracy was measured on
     weight_decay: float | None = None  # the recipe's, as resolved for this model
     diverged: str | None = None  # why the run is not a result (pokernet.train.divergence), None if it trained
+    trace: Trace | None = None  # how the training went (the proxy notes quote it)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a run's history says about its training, as the proxy notes quote it."""
+
+    num_classes: int
+    first_loss: float  # mean train loss of epoch 1
+    train_top1: float | None  # train top-1 of the last epoch
+    grad_clip_norm: float | None  # the recipe's optimizer.grad_clip_norm (None: not clipped)
+
+
+def _trace(data: dict[str, Any]) -> Trace | None:
+    num_classes = data["model_options"].get("num_classes", option_defaults(data["model"]).get("num_classes"))
+    history = data.get("history") or []
+    if not history or not isinstance(num_classes, int) or history[0].get("train_loss") is None:
+        return None
+    recipe = data.get("recipe") if isinstance(data.get("recipe"), dict) else {}
+    optimizer = recipe.get("optimizer") if isinstance(recipe.get("optimizer"), dict) else {}
+    return Trace(num_classes, float(history[0]["train_loss"]), data.get("train_top1"), optimizer.get("grad_clip_norm"))
 
 
 def _weight_decay(data: dict[str, Any], where: str) -> float | None:
@@ -215,6 +236,7 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
         data.get("val_size") or None,
         _weight_decay(data, where),
         _diverged(data),
+        _trace(data),
     )
 
 

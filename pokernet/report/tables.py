@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from pokernet.markdown import github
-from pokernet.paper import allowed_deviation, equivalence_margins, load_paper, proxy_notes, row_setting, table
+from pokernet.paper import allowed_deviation, equivalence_margins, load_paper, row_setting, table
 from pokernet.provenance import provenance_markdown
 
 from .compare import ACCURACY_TOLERANCE_PP, NOT_COMPARABLE, Stat, accuracy_ok, mark, value_ok
@@ -32,6 +32,7 @@ from .inputs import (
     describe_variant,
     variant_key,
 )
+from .proxy_notes import proxy_note_lines
 from .stats import VOCABULARY, Arm, Comparison, compare, equivalence_text, format_p, magnitude_text, seeds_needed_text
 
 ACT_LABELS = {"relu": "ReLU", "relu6": "ReLU6", "relu6_hs": "ReLU6+HS"}
@@ -422,26 +423,6 @@ def confound_lines(comparisons: list[Comparison]) -> list[str]:
     ]
 
 
-def proxy_note_lines(setting: Setting | None) -> list[str]:
-    """pokernet/data/proxy_notes.yaml's measured explanations of the rows that score far below the
-    others on this proxy data set (models sharing one note are named together)."""
-    if setting is None:
-        return []
-    labels, grouped = model_labels(), {}
-    for model, entry in proxy_notes().items():
-        if entry["dataset"] == setting.dataset:
-            grouped.setdefault(" ".join(str(entry["note"]).split()), (entry, []))[1].append(labels.get(model, model))
-    lines = ["", "## Outliers on this proxy", ""] if grouped else []
-    for note, (entry, models) in grouped.items():
-        evidence = entry.get("evidence", [])
-        evidence = "; ".join(evidence) if isinstance(evidence, list) else str(evidence)
-        lines += [
-            f"- **{', '.join(models)}** ({entry['cause']}; measured at {entry['measured_at']}): {note}"
-            + (f" Evidence: {evidence}." if evidence else "")
-        ]
-    return lines
-
-
 def _assemble(
     title: str,
     command: str,
@@ -526,7 +507,9 @@ def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet rep
         table2_claims(),
         TABLE2_PAIRING,
     )
-    notes = proxy_note_lines(result.setting)
+    keys = {spec.run_key for spec in specs}
+    dataset = result.setting.dataset if result.setting else None
+    notes = proxy_note_lines(dataset, [r for r in runs if r.key in keys], model_labels())
     if notes:  # before the inputs list
         head, inputs = result.markdown.split("\n## Inputs\n", 1)
         result.markdown = "\n".join([head.rstrip("\n")] + notes) + "\n\n## Inputs\n" + inputs
