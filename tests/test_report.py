@@ -300,7 +300,7 @@ def test_table2_comparisons_pair_pokernet_with_ghostnet_and_name_the_confound(tm
     assert one_seed.n == 1 and one_seed.seeds == (0,) and one_seed.verdict == f"{NOT_RESOLVED} (n < 2)"
     assert "PokerNet 0.5× beats ShuffleNetV2 0.5×" in result.untestable
     assert "10,000 images per evaluation" in result.markdown
-    assert "stage 4 3×3 (P P G G P P), stage 5 2×2 (P P P P P)" in result.markdown
+    assert "stage 4 (blocks 7–12: P G G P P P) 3×3→2×2, stage 5 (blocks 13–16: P P P P) 2×2" in result.markdown
     assert "## Notes on this proxy" not in result.markdown  # proxy_notes.yaml speaks of Fashion-MNIST only
 
 
@@ -409,6 +409,22 @@ def test_a_run_marked_diverged_in_a_forbidden_form_is_one_line_exit_2(tmp_path, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "diverged must be null" in err and str(run) in err
     assert not out.exists()
+
+
+def test_stages_are_table1s():
+    """At 224 the stages' measured input sizes are Table 1's Size column: 112, 56, 28, 14, 7 (the paper's
+    stage 4 is blocks 7-12, stage 5 blocks 13-16, the hard-swish ones)."""
+    from pokernet.report.feature_maps import pokernet_stages
+
+    stages = pokernet_stages(224)
+    assert [(s.first, s.last, s.size[0]) for s in stages] == [
+        (1, 2, 112),
+        (3, 4, 56),
+        (5, 6, 28),
+        (7, 12, 14),
+        (13, 16, 7),
+    ]
+    assert stages[-1].kinds == "PPPP" and stages[3].kinds == "PGGPPP"
 
 
 def test_the_same_claim_prints_the_same_numbers_in_table_and_summary(tmp_path):

@@ -19,7 +19,9 @@ depthwise conv, nor the head width at 0.5×. Every combination below is counted 
 when |ours − paper| ≤ max(tolerance × paper, half the last printed digit) with the \
 tolerances of `pokernet/data/paper.yaml` (Params {table4_params_tolerance}, MAdds \
 {table4_madds_tolerance}). The required figures are all of 1.0× and the MAdds of 0.5×; \
-the 0.5× Params are reported, not required.
+the 0.5× Params are reported, not required. Columns: width (0.5 or 1.0), SE or not, P = Params and \
+M = MAdds (millions); dw kernel = the stride-2 and shortcut depthwise kernels; mean \
+|dev| = mean |deviation| over all {n_figures} figures.
 
 {readings_table}
 

@@ -210,8 +210,24 @@ def _answer_line(checks: list[SpeedCheck], latency: LatencyReport) -> str:
     )
 
 
-def render_table3(rows: LatencyRows, command: str) -> str:
-    tbl, latency = table("table3"), rows.latency
+TABLE3_HEADERS = [
+    "Width",
+    "runtime",
+    "threads",
+    "PokerNet (ms)",
+    "GhostNet (ms)",
+    "paper (ms)",
+    "ratio [min–max]",
+    "paper ratio",
+    "Δ ratio",
+    "stable",
+    "faster?",
+    "ratio ✓/✗",
+]
+
+
+def _protocol_lines(latency: LatencyReport, tbl: dict[str, Any]) -> list[str]:
+    """The header's latency fields: hardware, versions, the paper's setting, each invocation's load."""
     hardware = latency.hardware
     invocations = latency.protocol.get("invocations", [])
     extra = [
@@ -229,44 +245,30 @@ def render_table3(rows: LatencyRows, command: str) -> str:
             + "; wall time of each "
             + ", ".join(f"{i['wall_s']:.0f} s" for i in invocations if "wall_s" in i)
         )
-    lines = header(f"Table 3 — {tbl['caption']}: paper vs ours", command, None, extra)
-    lines += [
+    return extra
+
+
+def _reading(tbl: dict[str, Any], same_protocol: bool) -> str:
+    """What the columns mean and the rules of the stable, faster and ratio verdicts."""
+    return (
         "Absolute milliseconds are not comparable (a different CPU); what is compared is the ratio PokerNet / "
         "GhostNet at the same width, timed in turns in the same run. Ours: the median over invocations of each "
         "invocation's median (ms), [min–max over invocations] (ratio). Width: PokerNet / GhostNet of that width; "
         "the runtime *paper protocol* runs the k branches in parallel threads (§4.1). A setting is **stable** when "
         f"every invocation's ratio is within ±{100 * STABILITY_TOLERANCE:g}% of their median; only stable settings "
-        "are counted (an unstable one is — in **Faster?**). **Faster?** "
+        "are counted (an unstable one is — in **faster?**). **faster?** (PokerNet than GhostNet) "
         "yes when every invocation's ratio is below 1, no when every one is above 1, a tie otherwise. "
         f"**Ratio ✓/✗** against the paper's ratio with paper.yaml's tolerance ({100 * tbl['tolerance']['ratio']:g}%): "
         "✓ the median within it, ✗ the whole spread outside it, — not resolved or not stable."
-        + (
-            ""
-            if rows.same_protocol
-            else " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**"
-        ),
-        "",
-        github(
-            rows.body,
-            [
-                "Width",
-                "runtime",
-                "threads",
-                "PokerNet (ms)",
-                "GhostNet (ms)",
-                "paper (ms)",
-                "ratio (ours) [min–max]",
-                "paper ratio",
-                "Δ ratio",
-                "stable",
-                "PokerNet faster?",
-                "ratio ✓/✗",
-            ],
-        ),
-        "",
-        "## PokerNet faster than GhostNet here?",
-        "",
-    ]
+        + ("" if same_protocol else " **Our batch/resolution differ from the paper's, so the ratio verdict is —.**")
+    )
+
+
+def render_table3(rows: LatencyRows, command: str) -> str:
+    tbl, latency = table("table3"), rows.latency
+    lines = header(f"Table 3 — {tbl['caption']}: paper vs ours", command, None, _protocol_lines(latency, tbl))
+    lines += [_reading(tbl, rows.same_protocol), "", github(rows.body, TABLE3_HEADERS), ""]
+    lines += ["## PokerNet faster than GhostNet here?", ""]
     for model in dict.fromkeys(s.model for s in rows.speed):
         lines.append(_answer_line([s for s in rows.speed if s.model == model], latency))
     lines += inputs_footer(None, None, latency)

@@ -333,7 +333,8 @@ def comparison_cells(c: Comparison) -> list[str]:
     """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
     interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
     order = c.verdict if c.resolved or c.n < 2 else f"{c.verdict}; {seeds_needed_text(c)} seeds"
-    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c), equivalence_text(c)]
+    equivalence = equivalence_text(c).split(" (")[0]  # its test's p and min δ: in the bullets under the table
+    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c), equivalence]
 
 
 def comparison_bullets(comparisons: list[Comparison]) -> list[str]:
@@ -344,7 +345,10 @@ def comparison_bullets(comparisons: list[Comparison]) -> list[str]:
         if len(seeds) == 1
         else [f"- {c.claim}: seeds {', '.join(map(str, c.seeds))}" for c in comparisons]
     )
-    return lines + [f"- {c.claim}: {note}" for c in comparisons for note in c.notes]
+    equivalences = [
+        f"- {c.claim}: equivalence {equivalence_text(c)}" for c in comparisons if " (" in equivalence_text(c)
+    ]
+    return lines + equivalences + [f"- {c.claim}: {note}" for c in comparisons for note in c.notes]
 
 
 def comparisons_section(comparisons: list[Comparison], untestable: list[str], pairing: str) -> list[str]:
