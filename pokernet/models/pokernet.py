@@ -119,17 +119,9 @@ class PokerNet(nn.Module):
         blocks: tuple[BlockConfig, ...] = TABLE1_BLOCKS,
     ):
         super().__init__()
-        if problem := width_problem(width):
-            raise ValueError(f"PokerNet width multiplier {problem}")
-        if not isinstance(se, bool):
-            raise ValueError(f"PokerNet se must be true or false, got {se!r}")
-        if act not in ACT_SCHEMES:
-            raise ValueError(f"unknown activation scheme {act!r}; choose from {sorted(ACT_SCHEMES)}")
-        if dw_kernels not in DW_KERNEL_PLANS:
-            raise ValueError(f"unknown dw_kernels {dw_kernels!r}; choose from {DW_KERNEL_PLANS}")
-        for name, value in (("num_classes", num_classes), ("in_chans", in_chans), ("head_chs", head_chs)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"PokerNet {name} must be a positive integer, got {value!r}")
+        check_pokernet_options(
+            width, se, act, dw_kernels, num_classes=num_classes, in_chans=in_chans, head_chs=head_chs
+        )
         base_act, hs_act = ACT_SCHEMES[act]
         kernels = GHOSTNET_DW_KERNELS if dw_kernels == "ghostnet" else (int(dw_kernels),) * len(blocks)
 
@@ -140,33 +132,7 @@ class PokerNet(nn.Module):
         for index, (cfg, kernel) in enumerate(zip(blocks, kernels), start=1):
             act_layer = hs_act if cfg.hard_swish else base_act
             out = scale(cfg.out_chs, width)
-            if cfg.kind == "P":
-                exp = prev * (cfg.exp_chs // cfg.in_chs) if cfg.exp_chs % cfg.in_chs == 0 else scale(cfg.exp_chs, width)
-                layers.append(
-                    PokerBottleneck(
-                        prev,
-                        exp,
-                        out,
-                        cfg.stride,
-                        act_layer,
-                        kernel,
-                        use_se=se and cfg.se,
-                        se_ratio=se_ratio,
-                        name=f"block {index} (P-bneck)",
-                    )
-                )
-            else:
-                layers.append(
-                    GhostBottleneck(
-                        prev,
-                        scale(cfg.exp_chs, width),
-                        out,
-                        kernel,
-                        cfg.stride,
-                        act_layer=act_layer,
-                        se_ratio=SE_RATIO if cfg.se else 0.0,
-                    )
-                )
+            layers.append(body_block(index, cfg, prev, out, width, kernel, act_layer, se=se, se_ratio=se_ratio))
             prev = out
         self.blocks = nn.Sequential(*layers)
         last_chs = scale(LAST_CONV_CHS, width)
@@ -182,3 +148,57 @@ class PokerNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.head(self.pool(self.forward_features(x))).flatten(1)
         return self.classifier(self.dropout(x))
+
+
+def check_pokernet_options(width: object, se: object, act: object, dw_kernels: object, **sizes: object) -> None:
+    """ValueError naming the first PokerNet option that is out of range; ``sizes``: positive integers."""
+    if problem := width_problem(width):
+        raise ValueError(f"PokerNet width multiplier {problem}")
+    if not isinstance(se, bool):
+        raise ValueError(f"PokerNet se must be true or false, got {se!r}")
+    if act not in ACT_SCHEMES:
+        raise ValueError(f"unknown activation scheme {act!r}; choose from {sorted(ACT_SCHEMES)}")
+    if dw_kernels not in DW_KERNEL_PLANS:
+        raise ValueError(f"unknown dw_kernels {dw_kernels!r}; choose from {DW_KERNEL_PLANS}")
+    for name, value in sizes.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"PokerNet {name} must be a positive integer, got {value!r}")
+
+
+def body_block(
+    index: int,
+    cfg: BlockConfig,
+    in_chs: int,
+    out_chs: int,
+    width: float,
+    kernel: int,
+    act_layer: type[nn.Module],
+    *,
+    se: bool,
+    se_ratio: float,
+) -> nn.Module:
+    """Block ``index`` (from 1) of Table 1's body at width α: a P-bneck keeps Table 1's expansion
+    factor #exp/#in when it is whole; a G-bneck is timm's GhostBottleneck, with SE where Table 1 marks it."""
+    if cfg.kind == "P":
+        whole_factor = cfg.exp_chs % cfg.in_chs == 0
+        exp_chs = in_chs * (cfg.exp_chs // cfg.in_chs) if whole_factor else scale(cfg.exp_chs, width)
+        return PokerBottleneck(
+            in_chs,
+            exp_chs,
+            out_chs,
+            cfg.stride,
+            act_layer,
+            kernel,
+            use_se=se and cfg.se,
+            se_ratio=se_ratio,
+            name=f"block {index} (P-bneck)",
+        )
+    return GhostBottleneck(
+        in_chs,
+        scale(cfg.exp_chs, width),
+        out_chs,
+        kernel,
+        cfg.stride,
+        act_layer=act_layer,
+        se_ratio=SE_RATIO if cfg.se else 0.0,
+    )

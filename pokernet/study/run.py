@@ -509,44 +509,8 @@ def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]
             batch_per_seed=study.batch,
             steps_per_epoch=study.steps_per_epoch(),
         )
-        study.capture()
-        step_seconds = study.measure(config.calibration_steps)
-        images_per_step = len(study.arms) * len(config.seeds) * study.batch
-        summary["measured_img_per_s"] = images_per_step / step_seconds
-        epochs, estimate_s = study.size_epochs(step_seconds)
-        if study.base_recipe.get("eval_every", epochs) < epochs:
-            raise ValueError(
-                f"recipe {config.recipe}: eval_every {study.base_recipe['eval_every']} < {epochs} "
-                f"epochs, but the study evaluates after the last epoch only"
-            )
-        log(
-            f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
-            f"seeds x {study.batch} images = {images_per_step / step_seconds:,.0f} img/s; "
-            f"{epochs} epochs fit the {config.budget_s:.0f} s budget (estimated {estimate_s:.0f} s of "
-            f"{config.budget_s - study.timer.elapsed():.0f} s left, margin included): training them"
-        )
-        for arm in study.arms:
-            arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
-        summary.update(epochs_planned=epochs, status="training")
-        train_start = study.timer.elapsed()
-        done = study.train(epochs)
-        train_seconds = study.timer.elapsed() - train_start
-        images = done * study.steps_per_epoch() * images_per_step
-        summary.update(epochs_done=done, train_seconds=train_seconds, train_img_per_s=images / train_seconds)
-        log(
-            f"trained {done} epochs in {train_seconds:.1f} s: {images / train_seconds:,.0f} img/s "
-            f"over {len(study.arms) * len(config.seeds)} runs"
-        )
-        results = study.evaluate()
-        per_run_rate = images / train_seconds / (len(study.arms) * len(config.seeds))
-        written = write_runs(study, out, epochs, done, results, per_run_rate)
-        summary.update(
-            status="complete" if done == epochs else "incomplete",
-            runs=written,
-            timings=study.timer.marks,
-            wall_time_s=study.timer.elapsed(),
-        )
-        log(f"wrote {len(written)} runs under {out}/runs ({study.timer.elapsed():.0f} s in all)")
+        epochs, images_per_step = measure_and_size_epochs(study, summary)
+        train_evaluate_and_write(study, epochs, images_per_step, summary, out)
     except BaseException as error:
         not_started = isinstance(error, NotStarted)
         summary.update(status="not_started" if not_started else "failed", error=f"{type(error).__name__}: {error}")
@@ -555,6 +519,58 @@ def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]
     finally:
         write_json(out / "study.json", summary)
     return summary
+
+
+def measure_and_size_epochs(study: Study, summary: dict[str, Any]) -> tuple[int, int]:
+    """Capture the step, time it, and size the epochs to the budget; returns the epochs and the
+    images of one fused step (all arms and seeds)."""
+    config = study.config
+    study.capture()
+    step_seconds = study.measure(config.calibration_steps)
+    images_per_step = len(study.arms) * len(config.seeds) * study.batch
+    summary["measured_img_per_s"] = images_per_step / step_seconds
+    epochs, estimate_s = study.size_epochs(step_seconds)
+    if study.base_recipe.get("eval_every", epochs) < epochs:
+        raise ValueError(
+            f"recipe {config.recipe}: eval_every {study.base_recipe['eval_every']} < {epochs} "
+            f"epochs, but the study evaluates after the last epoch only"
+        )
+    log(
+        f"measured {step_seconds * 1000:.1f} ms per step of {len(study.arms)} arms x {len(config.seeds)} "
+        f"seeds x {study.batch} images = {images_per_step / step_seconds:,.0f} img/s; "
+        f"{epochs} epochs fit the {config.budget_s:.0f} s budget (estimated {estimate_s:.0f} s of "
+        f"{config.budget_s - study.timer.elapsed():.0f} s left, margin included): training them"
+    )
+    return epochs, images_per_step
+
+
+def train_evaluate_and_write(
+    study: Study, epochs: int, images_per_step: int, summary: dict[str, Any], out: Path
+) -> None:
+    """Train every arm for ``epochs`` (or until the deadline), evaluate, and write the runs."""
+    config = study.config
+    for arm in study.arms:
+        arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
+    summary.update(epochs_planned=epochs, status="training")
+    train_start = study.timer.elapsed()
+    done = study.train(epochs)
+    train_seconds = study.timer.elapsed() - train_start
+    images = done * study.steps_per_epoch() * images_per_step
+    summary.update(epochs_done=done, train_seconds=train_seconds, train_img_per_s=images / train_seconds)
+    log(
+        f"trained {done} epochs in {train_seconds:.1f} s: {images / train_seconds:,.0f} img/s "
+        f"over {len(study.arms) * len(config.seeds)} runs"
+    )
+    results = study.evaluate()
+    per_run_rate = images / train_seconds / (len(study.arms) * len(config.seeds))
+    written = write_runs(study, out, epochs, done, results, per_run_rate)
+    summary.update(
+        status="complete" if done == epochs else "incomplete",
+        runs=written,
+        timings=study.timer.marks,
+        wall_time_s=study.timer.elapsed(),
+    )
+    log(f"wrote {len(written)} runs under {out}/runs ({study.timer.elapsed():.0f} s in all)")
 
 
 def write_runs(

@@ -75,6 +75,13 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
         "proxy_fashion_mnist); default: the proxy recipe of the dataset",
     )
     add_data_options(parser)
+    add_run_options(parser)
+    add_distribution_options(parser)
+    add_execution_options(parser)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Where the run goes, its seed and length, and how it continues after an interruption."""
     parser.add_argument(
         "--out", metavar="RUN_DIR", help="run directory (default: runs/MODEL-DATASET[-subN]-RECIPE-seedS)"
     )
@@ -97,6 +104,16 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
         "--forceall and a changed config retrain)",
     )
     parser.add_argument(
+        "--stop-after",
+        type=positive_int,
+        metavar="EPOCH",
+        help="stop once this epoch is done (time-limited jobs); continue with --resume",
+    )
+
+
+def add_distribution_options(parser: argparse.ArgumentParser) -> None:
+    """Processes and nodes of one run (DDP under torchrun)."""
+    parser.add_argument(
         "--procs-per-node",
         type=bounded_int(1, 64),
         default=1,
@@ -117,12 +134,10 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="with --nodes > 1: the first node's address for torchrun's c10d rendezvous",
     )
-    parser.add_argument(
-        "--stop-after",
-        type=positive_int,
-        metavar="EPOCH",
-        help="stop once this epoch is done (time-limited jobs); continue with --resume",
-    )
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """How each step runs: data workers, autocast, micro-batches, memory format."""
     parser.add_argument(
         "--workers", type=int, metavar="N", help="DataLoader workers when data streams from disk (full imagenet)"
     )

@@ -53,7 +53,7 @@ from .distributed import (
     sum_over_ranks,
     wrap_ddp,
 )
-from .loops import evaluate, train_one_epoch
+from .loops import EpochStats, evaluate, train_one_epoch
 from .recipe import config_hash
 from .rng import rng_state, set_rng_state
 from .runlog import close_log, duration, open_log
@@ -361,12 +361,38 @@ def _start_line(run: RunState) -> str:
 
 def _train_epoch(run: RunState, epoch: int) -> None:
     """Train and validate one epoch, log it, and write the checkpoint."""
-    epochs = run.config.recipe["epochs"]
     epoch_start = time.perf_counter()
+    stats, (train_loss, train_correct, train_images) = _train_pass(run, epoch)
+    if not math.isfinite(train_loss):  # the same on every rank: the sum over ranks carries a NaN
+        _stop_nonfinite(run, epoch, stats.nonfinite_step)
+    share_buffers(run.model, run.ranks)
+    val = _validate_if_due(run, epoch)
+    run.totals["train_seconds"] += stats.seconds
+    run.totals["train_images"] += int(train_images)
+    run.session_epoch_seconds.append(time.perf_counter() - epoch_start)
+    run.totals["wall_seconds"] = run.wall_before + time.perf_counter() - run.session_start
+    row = {
+        "epoch": epoch + 1,
+        "train_loss": train_loss / train_images,
+        "train_top1": 100 * train_correct / train_images,
+        "val_loss": val["loss"],
+        "val_top1": val["top1"],
+        "val_top5": val["top5"],
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "img_per_s": train_images / stats.seconds,
+    }
+    run.history.append(row)
+    _log_epoch(run, row)
+    run.checkpoint = _save_checkpoint(run, epoch + 1)
+
+
+def _train_pass(run: RunState, epoch: int) -> tuple[EpochStats, list[float]]:
+    """One pass over the training batches; returns its stats and the loss sum, correct count
+    and image count summed over ranks."""
     show_bar = run.config.progress if run.config.progress is not None else sys.stdout.isatty()
     with tqdm(
         total=run.steps,
-        desc=f"epoch {epoch + 1}/{epochs}",
+        desc=f"epoch {epoch + 1}/{run.config.recipe['epochs']}",
         leave=False,
         dynamic_ncols=True,
         disable=not (show_bar and run.ranks.is_main),
@@ -387,47 +413,34 @@ def _train_epoch(run: RunState, epoch: int) -> None:
         )
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
-    train_loss, train_correct, train_images = sums.tolist()
-    if not math.isfinite(train_loss):  # the same on every rank: the sum over ranks carries a NaN
-        _stop_nonfinite(run, epoch, stats.nonfinite_step)
-    share_buffers(run.model, run.ranks)
-    # The whole test split is evaluated every recipe `eval_every` epochs and after the last one
-    # (evaluation changes no weight and draws no random number, so it never alters training).
-    val = {"loss": None, "top1": None, "top5": None}
-    if (epoch + 1) % run.config.recipe.get("eval_every", 1) == 0 or epoch + 1 == epochs:
-        val = evaluate(
-            run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last, run.ranks.distributed
-        )
-        if not math.isfinite(val["loss"]):
-            _stop_nonfinite(run, epoch, None, "validation")
-    img_per_s = train_images / stats.seconds
-    run.totals["train_seconds"] += stats.seconds
-    run.totals["train_images"] += int(train_images)
-    run.session_epoch_seconds.append(time.perf_counter() - epoch_start)
-    run.totals["wall_seconds"] = run.wall_before + time.perf_counter() - run.session_start
-    row = {
-        "epoch": epoch + 1,
-        "train_loss": train_loss / train_images,
-        "train_top1": 100 * train_correct / train_images,
-        "val_loss": val["loss"],
-        "val_top1": val["top1"],
-        "val_top5": val["top5"],
-        "lr": run.optimizer.param_groups[0]["lr"],
-        "img_per_s": img_per_s,
-    }
-    run.history.append(row)
-    eta = (epochs - epoch - 1) * sum(run.session_epoch_seconds) / len(run.session_epoch_seconds)
+    return stats, sums.tolist()
+
+
+def _validate_if_due(run: RunState, epoch: int) -> dict:
+    """The whole test split, every recipe `eval_every` epochs and after the last one
+    (evaluation changes no weight and draws no random number, so it never alters training)."""
+    epochs = run.config.recipe["epochs"]
+    if (epoch + 1) % run.config.recipe.get("eval_every", 1) != 0 and epoch + 1 != epochs:
+        return {"loss": None, "top1": None, "top5": None}
+    val = evaluate(run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last, run.ranks.distributed)
+    if not math.isfinite(val["loss"]):
+        _stop_nonfinite(run, epoch, None, "validation")
+    return val
+
+
+def _log_epoch(run: RunState, row: dict) -> None:
+    epochs = run.config.recipe["epochs"]
+    eta = (epochs - row["epoch"]) * sum(run.session_epoch_seconds) / len(run.session_epoch_seconds)
     validation = (
         "val not evaluated this epoch"
-        if val["loss"] is None
-        else f"val loss {val['loss']:.4f} top-1 {val['top1']:.2f}% top-5 {val['top5']:.2f}%"
+        if row["val_loss"] is None
+        else f"val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f}% top-5 {row['val_top5']:.2f}%"
     )
     run.log.info(
-        f"epoch {epoch + 1}/{epochs}  train loss {row['train_loss']:.4f} "
-        f"top-1 {row['train_top1']:.2f}%  {validation}  {img_per_s:.0f} img/s  "
+        f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.4f} "
+        f"top-1 {row['train_top1']:.2f}%  {validation}  {row['img_per_s']:.0f} img/s  "
         f"lr {row['lr']:.4g}  epoch {run.session_epoch_seconds[-1]:.1f}s  ETA {duration(eta)}"
     )
-    run.checkpoint = _save_checkpoint(run, epoch + 1)
 
 
 def _stop_nonfinite(run: RunState, epoch: int, step: int | None, loss: str = "training") -> None:
