@@ -610,6 +610,52 @@ def test_fig5_counted_modules_equal_eqs_1_2_and_eq3_is_their_reciprocal():
     )
 
 
+def test_fig6_keeps_markers_apart_and_labels_inside_their_panel(tmp_path):
+    """Every Table 2 model on the proxy, PokerNet and GhostNet 0.5× at nearly the same Top-1 (as the
+    default profile's runs): no two markers of one axes within 10 px, no label over another (across
+    panels too), every label inside its own axes."""
+    import itertools
+
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from pokernet.report.figures import fig6_figure
+
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    common = dict(dataset="fashion_mnist", resolution=40, epochs=2)
+    rows = table("table2")["rows"]
+    top1 = {"pokernet_050": 74.5, "ghostnet_050": 75.2, "pokernet_100": 76.07, "ghostnet_100": 76.03}
+    paths = [
+        write_run(tmp_path, r["model"], {}, 0, top1.get(r["model"], 60.0 + i), **common) for i, r in enumerate(rows)
+    ]
+    for path in paths:  # the baselines take no drop_rate option
+        path.write_text(json.dumps({**json.loads(path.read_text()), "model_options": {"num_classes": 10}}))
+    fig = fig6_figure(complexity, load_runs(paths))
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for ax in fig.get_axes():
+        centres = [ax.transData.transform(xy) for c in ax.collections for xy in c.get_offsets()]
+        centres += [
+            ax.transData.transform(line.get_xydata()[0])
+            for line in ax.lines
+            if line.get_marker() not in ("None", "", "_")
+        ]
+        assert all(math.hypot(*(a - b)) >= 10 for a, b in itertools.combinations(centres, 2))
+        frame = ax.get_window_extent()
+        for text in ax.texts:
+            text.update_positions(renderer)
+            box = Text.get_window_extent(text, renderer)
+            assert frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1), (
+                text.get_text(),
+                frame.bounds,
+                box.bounds,
+            )
+            boxes.append(box)
+    plt.close(fig)
+    assert len(boxes) == 2 * len(rows)
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+
+
 def test_fig6_labels_of_coinciding_points_do_not_overlap():
     import matplotlib.pyplot as plt
     from matplotlib.text import Text

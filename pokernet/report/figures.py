@@ -137,8 +137,11 @@ def fig5(out: str | Path) -> list[Path]:
 
 # --- Fig. 6 ---------------------------------------------------------------------------
 
-# Label positions tried in turn (points from the marker): beside it, then ever farther above/below.
-LABEL_OFFSETS = tuple((dx, dy) for step in range(8) for dy in (4 + 10 * step, -11 - 10 * step) for dx in (6, -6))
+# Label positions tried in turn (points from the marker): beside it (or centred above/below: a label
+# wider than the room on either side), then ever farther above/below.
+LABEL_OFFSETS = tuple(
+    (dx, dy) for step in range(12) for dy in (4 + 8 * step, -11 - 8 * step) for dx in (6, -6, 24, -24, 0)
+)
 Point = tuple[float, float, str, float]  # x, y, label, half-height of its error bar (0: none)
 
 
@@ -151,34 +154,58 @@ def _marker_boxes(ax: plt.Axes, points: list[Point], pad: float = 7.0) -> list[B
     return boxes
 
 
+def _inside(ax: plt.Axes, box: Bbox, pad: float = 2.0) -> bool:
+    frame = ax.get_window_extent()
+    return (
+        frame.x0 + pad <= box.x0 and box.x1 <= frame.x1 - pad and frame.y0 + pad <= box.y0 and box.y1 <= frame.y1 - pad
+    )
+
+
+def _label_cost(ax: plt.Axes, box: Bbox, placed: list[Bbox]) -> tuple[bool, int]:
+    """(outside the axes, how many placed boxes it overlaps): (False, 0) is a free spot."""
+    return not _inside(ax, box), sum(box.overlaps(other) for other in placed)
+
+
 def _place_labels(ax: plt.Axes, points: list[Point]) -> None:
-    """Label each point at the first of LABEL_OFFSETS where its text overlaps no marker, no
-    error bar and no label placed before it (display coordinates), so coinciding points keep
-    readable labels."""
+    """Label each point at the first of LABEL_OFFSETS where its text stays inside the axes and overlaps
+    no marker, no error bar and no label placed before it (display coordinates), so coinciding points
+    keep readable labels and no label reaches a neighbouring panel or the tick labels; where no offset
+    is free, the one inside the axes with the fewest overlaps."""
     renderer = ax.figure.canvas.get_renderer()
     placed = _marker_boxes(ax, points)
     leader = {"arrowstyle": "-", "lw": 0.4, "color": "0.55", "shrinkA": 0, "shrinkB": 3}
     for x, y, text, _ in sorted(points, key=lambda p: -p[1]):
-        for attempt, offset in enumerate(LABEL_OFFSETS + LABEL_OFFSETS[-1:]):  # all overlap: the farthest
+        best = None
+        for offset in LABEL_OFFSETS:
             label = ax.annotate(
                 text,
                 (x, y),
                 textcoords="offset points",
                 xytext=offset,
                 fontsize=6.5,
-                ha="left" if offset[0] >= 0 else "right",
+                ha="left" if offset[0] > 0 else "right" if offset[0] < 0 else "center",
                 arrowprops=leader,
             )
             label.update_positions(renderer)
             box = Text.get_window_extent(label, renderer).expanded(1.04, 1.1)  # the text, not its leader
-            if attempt == len(LABEL_OFFSETS) or not any(box.overlaps(other) for other in placed):
-                placed.append(box)
+            cost = _label_cost(ax, box, placed)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, label, box)
+            else:
+                label.remove()
+            if cost == (False, 0):
                 break
-            label.remove()
+        placed.append(best[2])
 
 
-def _paper_points(ax: plt.Axes, filled: bool = True) -> list[Point]:
-    rows = table("table2")["rows"]
+def _rows(level: str | None) -> list[dict[str, Any]]:
+    return [r for r in table("table2")["rows"] if level is None or r["level"] == level]
+
+
+def _paper_points(ax: plt.Axes, filled: bool = True, level: str | None = None) -> list[Point]:
+    rows = _rows(level)
     for row in rows:
         poker = row["model"].startswith("pokernet")
         ax.scatter(
@@ -194,11 +221,11 @@ def _paper_points(ax: plt.Axes, filled: bool = True) -> list[Point]:
 
 
 def _our_points(
-    ax: plt.Axes, complexity: Complexity, runset: RunSet, beside_paper: bool
+    ax: plt.Axes, complexity: Complexity, runset: RunSet, beside_paper: bool, level: str | None = None
 ) -> tuple[list[Point], dict[int, int]]:
     """Our means with ± sample std bars over the seeds; the labels and how many models have n seeds."""
     labels, counts = [], {}
-    for row in table("table2")["rows"]:
+    for row in _rows(level):
         top1 = runset.accuracy(variant_key(row["model"], {}), "top1")
         if top1 is None:
             continue
@@ -240,37 +267,82 @@ def _seeds_title(counts: dict[int, int]) -> str:
     return "; ".join(parts) + " (bars: ± sample std over the seeds, none where n=1)"
 
 
+def _level_axes(panel: Any, ylabel: str, madds_label: str) -> dict[str, plt.Axes]:
+    """One axes per cost level of Table 2, side by side on one Top-1 scale: the MAdds axis is broken
+    between the levels, so that models a few MAdds apart inside a level (PokerNet and GhostNet 0.5×:
+    39.6 and 42.3) are drawn apart instead of on top of each other."""
+    levels = list(dict.fromkeys(r["level"] for r in table("table2")["rows"]))
+    axes = panel.subplots(1, len(levels), sharey=True, gridspec_kw={"wspace": 0.08})
+    for i, (level, ax) in enumerate(zip(levels, axes)):
+        ax.set_xlabel(f"{level} level", fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.spines["right" if i == 0 else "left"].set_visible(i == len(levels) - 1 and i == 0)
+        ax.tick_params(axis="y", left=i == 0, labelleft=i == 0)
+    axes[0].set_ylabel(ylabel)
+    panel.supxlabel(f"{madds_label} (axis broken between the cost levels)", fontsize=9)
+    return dict(zip(levels, axes))
+
+
+def _finish(axes: dict[str, plt.Axes], points: dict[str, list[Point]]) -> None:
+    """Margins from each level's own points, then the labels (once the limits are final)."""
+    for ax in axes.values():
+        ax.margins(x=0.35, y=0.12)
+    axes[next(iter(axes))].figure.canvas.draw()
+    for level, ax in axes.items():
+        _place_labels(ax, points[level])
+
+
 def _proxy_panels(complexity: Complexity, runset: RunSet, madds_label: str) -> plt.Figure:
-    fig, (paper_ax, ours_ax) = plt.subplots(1, 2, figsize=(13, 5.4), sharex=True)
-    paper_labels = _paper_points(paper_ax)
-    paper_ax.set_title("Paper: ImageNet (Table 2)", fontsize=10)
-    paper_ax.set_ylabel("Top-1 (%), ImageNet")
-    our_labels, counts = _our_points(ours_ax, complexity, runset, beside_paper=False)
+    fig = plt.figure(figsize=(13, 5.6))
+    paper_panel, ours_panel = fig.subfigures(1, 2, wspace=0.04)
+    paper_axes = _level_axes(paper_panel, "Top-1 (%), ImageNet", madds_label)
+    ours_axes = _level_axes(ours_panel, f"Top-1 (%), {runset.setting.dataset}", madds_label + ", as in Table 2")
+    paper_points = {level: _paper_points(ax, level=level) for level, ax in paper_axes.items()}
+    our_points, counts = {}, {}
+    for level, ax in ours_axes.items():
+        our_points[level], found = _our_points(ax, complexity, runset, beside_paper=False, level=level)
+        counts = {n: counts.get(n, 0) + found.get(n, 0) for n in counts | found}
+    paper_panel.suptitle("Paper: ImageNet (Table 2)", fontsize=10)
     left_out = diverged_line(runset)
-    ours_ax.set_title(
+    ours_panel.suptitle(
         f"Ours (proxy): {runset.setting.describe()}\n{_seeds_title(counts)}" + (f"\n{left_out}" if left_out else ""),
         fontsize=9,
     )
-    ours_ax.set_ylabel(f"Top-1 (%), {runset.setting.dataset}")
-    for ax in (paper_ax, ours_ax):
-        ax.set_xlabel(madds_label + ("" if ax is paper_ax else " (architecture as in Table 2)"))
-        ax.grid(alpha=0.3)
-        ax.margins(x=0.2, y=0.1)
     fig.suptitle(
         "Fig. 6: MAdds vs Top-1. Proxy accuracies are not comparable in absolute value with "
         "ImageNet; compare the order.",
         fontsize=10,
-        y=1.04,
+        y=1.06,
     )
-    fig.canvas.draw()
-    _place_labels(paper_ax, paper_labels)
-    _place_labels(ours_ax, our_labels)
+    _finish(paper_axes, paper_points)
+    _finish(ours_axes, our_points)
     return fig
 
 
-def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]:
+def _imagenet_figure(complexity: Complexity, runset: RunSet, madds_label: str) -> plt.Figure:
+    """Ours on the paper's axes (hollow paper points, filled ours) when the runs are comparable."""
+    fig = plt.figure(figsize=(8.5, 5.2))
+    axes = _level_axes(fig, "Top-1 (%), ImageNet", madds_label)
+    points, counts = {}, {}
+    for level, ax in axes.items():
+        paper = _paper_points(ax, filled=runset.setting is None, level=level)
+        ours, found = _our_points(ax, complexity, runset, beside_paper=True, level=level)
+        points[level] = paper + ours
+        counts = {n: counts.get(n, 0) + found.get(n, 0) for n in counts | found}
+    fig.suptitle(
+        "Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled)\n"
+        + _seeds_title(counts)
+        + (f"; {diverged_line(runset)}" if runset.diverged else "")
+        if counts
+        else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)",
+        fontsize=9,
+    )
+    _finish(axes, points)
+    return fig
+
+
+def fig6_figure(complexity: Complexity, runs: list[Run]) -> plt.Figure:
     """Paper's ImageNet points; ours beside them (same axes on ImageNet, own panel on a proxy)."""
-    out = Path(out)
     keys = [variant_key(row["model"], {}) for row in table("table2")["rows"]]
     runset = RunSet.select(runs, keys)
     for row in table("table2")["rows"]:  # fail before drawing if a needed count is missing
@@ -278,22 +350,10 @@ def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]
             complexity.get(row["model"])
     madds_label = "MAdds (M), 3×224×224"
     if runset.setting is not None and not runset.comparable:
-        return save_figure(_proxy_panels(complexity, runset, madds_label), [out, out.with_suffix(".svg")])
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    labels = _paper_points(ax, filled=runset.setting is None)
-    ours, counts = _our_points(ax, complexity, runset, beside_paper=True)
-    ax.set_title(
-        "Fig. 6: MAdds vs ImageNet Top-1 — paper (hollow) and ours (filled)\n"
-        + _seeds_title(counts)
-        + (f"; {diverged_line(runset)}" if runset.diverged else "")
-        if ours
-        else "Fig. 6: MAdds vs ImageNet Top-1 (paper; no runs of ours given)",
-        fontsize=9,
-    )
-    ax.set_xlabel(madds_label)
-    ax.set_ylabel("Top-1 (%), ImageNet")
-    ax.grid(alpha=0.3)
-    ax.margins(x=0.2, y=0.08)
-    fig.canvas.draw()
-    _place_labels(ax, labels + ours)
-    return save_figure(fig, [out, out.with_suffix(".svg")])
+        return _proxy_panels(complexity, runset, madds_label)
+    return _imagenet_figure(complexity, runset, madds_label)
+
+
+def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]:
+    out = Path(out)
+    return save_figure(fig6_figure(complexity, runs), [out, out.with_suffix(".svg")])
