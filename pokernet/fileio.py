@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -150,6 +151,39 @@ def check_output_file(path: str | os.PathLike, option: str) -> None:
     if path.is_dir():
         raise ValueError(f"{option} {path} is a folder; give a file name")
     check_output_folder(path.parent, option + " folder")
+
+
+_FS_IOC_GETFLAGS, _FS_IMMUTABLE_FL, _FS_APPEND_FL = 0x80086601, 0x10, 0x20  # linux/fs.h
+
+
+def _immutable(path: Path) -> bool:
+    """Whether ``path`` carries Linux's immutable or append-only attribute (chattr +i / +a): no rename
+    may replace it, not even root's. False where the file system keeps no such attributes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        flags = int.from_bytes(fcntl.ioctl(fd, _FS_IOC_GETFLAGS, bytes(8))[:4], sys.byteorder)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return bool(flags & (_FS_IMMUTABLE_FL | _FS_APPEND_FL))
+
+
+def check_replaceable(folder: str | os.PathLike, names: tuple[str, ...], option: str) -> None:
+    """Before the work: each of ``names`` already in ``folder`` is a file that write_all can replace
+    (not a folder, not immutable), so the result is not lost after the work that made it."""
+    for name in names:
+        path = Path(folder) / name
+        if path.is_dir():
+            why = "is a folder"
+        elif path.is_file() and _immutable(path):
+            why = f"cannot be replaced (immutable or append-only: lsattr {path})"
+        else:
+            continue
+        raise ValueError(f"{option} {folder}: {name} {why}; remove it or choose another {option}")
 
 
 def set_aside(folder: str | os.PathLike, label: str) -> Path:

@@ -595,3 +595,79 @@ def test_the_recheck_after_taking_the_lock_decides(tmp_path, train_args, capsys,
     assert code == 0, err
     assert "already finished" in out
     assert {name: (run / name).stat().st_mtime_ns for name in (CHECKPOINT, METRICS)} == after_the_other
+
+
+@pytest.fixture
+def immutable():
+    """chattr +i a file (root writes through a 0444 file, not through +i); undone after the test."""
+    made: list[Path] = []
+
+    def make(path: Path) -> Path:
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+            pytest.skip("chattr +i is not available here")
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+@pytest.mark.parametrize("name", [CHECKPOINT, "train.log"])
+@pytest.mark.parametrize("oddity", ["immutable", "a folder"])
+def test_an_unwritable_file_in_a_run_folder_is_one_line_before_the_epoch(
+    tmp_path, train_args, capsys, immutable, name, oddity
+):
+    """A run folder whose checkpoint.pt or train.log cannot be written (chattr +i, or a folder in its
+    place): one line naming it, before an epoch trains; an immutable checkpoint is tried on --resume."""
+    run, extra = tmp_path / "run", ["--epochs", "2"]
+    if oddity == "immutable" and name == CHECKPOINT:
+        assert run_cli(train_args(run, *extra, "--stop-after", "1"), capsys)[0] == 0
+        extra.append("--resume")
+    run.mkdir(exist_ok=True)
+    if oddity == "a folder":
+        (run / name).mkdir()
+    else:
+        immutable(_write_file(run / name))
+    out, _ = cli_fails(train_args(run, *extra), capsys, str(run), name)
+    assert not (run / METRICS).exists() and "epoch 2/" not in out, out
+
+
+def _write_file(path: Path) -> Path:
+    if not path.exists():
+        path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize("failing_write, left", [(1, set()), (2, {CHECKPOINT})])
+def test_a_full_disk_during_training_is_one_line_and_resumable(
+    tmp_path, train_args, capsys, monkeypatch, failing_write, left
+):
+    """ENOSPC (simulated in the one writer: no small tmpfs without root) on the checkpoint, or on
+    metrics.json after the checkpoint fitted: one line, no temporary file, and --resume finishes."""
+    import errno
+
+    fsync, calls = os.fsync, []
+
+    def full_disk(fd):
+        calls.append(fd)
+        if len(calls) == failing_write:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return fsync(fd)
+
+    monkeypatch.setattr("pokernet.fileio.os.fsync", full_disk)
+    run = tmp_path / "run"
+    cli_fails(train_args(run, "--epochs", "1"), capsys, "No space left on device")
+    assert {p.name for p in run.iterdir()} - {"train.log"} == left  # nothing half-written, no .tmp
+    monkeypatch.setattr("pokernet.fileio.os.fsync", fsync)
+    code, _, err = run_cli(train_args(run, "--epochs", "1", "--resume"), capsys)
+    assert code == 0 and (run / METRICS).is_file(), err
+
+
+def test_a_tampered_epoch_is_refused_on_resume_naming_the_checkpoint(tmp_path, train_args, capsys):
+    run = tmp_path / "run"
+    assert run_cli(train_args(run, "--epochs", "2", "--stop-after", "1"), capsys)[0] == 0
+    checkpoint = torch.load(run / CHECKPOINT, weights_only=True)
+    torch.save({**checkpoint, "epoch": -3}, run / CHECKPOINT)
+    cli_fails(train_args(run, "--epochs", "2", "--resume"), capsys, str(run / CHECKPOINT), "epoch")
+    assert not (run / METRICS).exists()

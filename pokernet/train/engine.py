@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from pokernet import schemas
 from pokernet.datasets.imagenet import subset_record
-from pokernet.fileio import atomic_write_text, claim_folder, remove_stale_temporaries, set_aside
+from pokernet.fileio import atomic_write_text, check_replaceable, claim_folder, remove_stale_temporaries, set_aside
 from pokernet.provenance import available_cores, git_commit
 
 from .checkpoint import (
@@ -152,6 +152,7 @@ def train(config: TrainConfig) -> TrainResult:
             notes = _recheck_claimed(run)
             if run.finished is not None:
                 return _already_finished(run)
+            check_replaceable(run.out_dir, (CHECKPOINT_NAME, METRICS_NAME), "--out")
             run.log = open_log(run.out_dir, ranks.is_main)
             try:
                 for note in notes:
