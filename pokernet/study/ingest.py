@@ -117,6 +117,8 @@ def study_runs_held(work_dir: Path, recipe: dict[str, Any]) -> tuple[dict[tuple[
     """The work dir's runs that are the study's, and the others with why not."""
     good, other = {}, {}
     for (variant, seed), path in held_runs(work_dir).items():
+        if not path.is_file():
+            raise ValueError(f"--work-dir {work_dir}: {path} is a folder, not a run's metrics.json; remove it")
         try:
             check_study_run(str(path), schemas.parse(path.read_text(), str(path)), variant, seed, recipe)
             good[(variant, seed)] = path
