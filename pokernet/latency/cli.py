@@ -111,10 +111,6 @@ def run_latency(args: argparse.Namespace) -> int:
     runtimes = list(ALL_RUNTIMES) if args.runtime == "all" else [args.runtime]
     threads = [args.threads] if args.threads else sorted({1, available_cores()})
     timing = dict(QUICK) if args.quick else {"budget_s": args.budget_s, "min_runs": args.min_runs}
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
     for runtime in runtimes:
         runtime_spec(runtime)  # unknown or not installed: one line, before any invocation
     if args.invocations > 1:
@@ -128,7 +124,18 @@ def run_latency(args: argparse.Namespace) -> int:
     report = combine(reports)
     report["command"] = command_line(args)
     report["added_references"] = added
-    text = schemas.dumps("latency", report, "the latency report")
+    emit_report(args, schemas.dumps("latency", report, "the latency report"))
+    if not args.json:
+        print_latency_tables(report)
+    return 0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit_report(args: argparse.Namespace, text: str) -> None:
+    """The JSON report on stdout (--json) and/or into --out; a failed write loses nothing."""
     if args.json:
         print(text, end="", flush=True)
     if args.out:
@@ -138,44 +145,47 @@ def run_latency(args: argparse.Namespace) -> int:
             if not args.json:  # the measurement is not lost: the report goes to stdout
                 print(text, end="", flush=True)
             raise ValueError(f"--out {args.out}: {error}; the report is on stdout") from None
-    if not args.json:
-        print(
-            tabulate(
-                [
-                    (r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
-                    for r in report["results"]
-                ],
-                headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"],
-            )
+
+
+def print_latency_tables(report: dict) -> None:
+    """The medians, then the ratios with their spread over invocations."""
+    print(
+        tabulate(
+            [
+                (r["model"], r["runtime"], r["threads"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", r["runs"])
+                for r in report["results"]
+            ],
+            headers=["model", "runtime", "threads", "median (ms)", "IQR (ms)", "runs"],
         )
-        if report["ratios"]:
-            print()
-            print(
-                tabulate(
-                    [
-                        (
-                            r["model"],
-                            r["reference"],
-                            r["runtime"],
-                            r["threads"],
-                            f"{r['ratio']:.3f}",
-                            f"{r['ratio_min']:.3f}–{r['ratio_max']:.3f}",
-                            STABILITY[r["stable"]],
-                        )
-                        for r in report["ratios"]
-                    ],
-                    headers=[
-                        "model",
-                        "reference",
-                        "runtime",
-                        "threads",
-                        "ratio",
-                        "min–max over invocations",
-                        f"stable (±{100 * STABILITY_TOLERANCE:g}%)",
-                    ],
+    )
+    if not report["ratios"]:
+        return
+    print()
+    print(
+        tabulate(
+            [
+                (
+                    r["model"],
+                    r["reference"],
+                    r["runtime"],
+                    r["threads"],
+                    f"{r['ratio']:.3f}",
+                    f"{r['ratio_min']:.3f}–{r['ratio_max']:.3f}",
+                    STABILITY[r["stable"]],
                 )
-            )
-    return 0
+                for r in report["ratios"]
+            ],
+            headers=[
+                "model",
+                "reference",
+                "runtime",
+                "threads",
+                "ratio",
+                "min–max over invocations",
+                f"stable (±{100 * STABILITY_TOLERANCE:g}%)",
+            ],
+        )
+    )
 
 
 def configure_profile(parser: argparse.ArgumentParser) -> None:

@@ -127,6 +127,20 @@ def _group_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
     return json.loads(done.stdout)
 
 
+def check_settings(runtimes: list[str], threads: list[int]) -> None:
+    """Unknown or missing runtime, or no thread count any runtime can use: one clear error
+    before any timing."""
+    for runtime in runtimes:
+        runtime_spec(runtime)
+    if any(t < 1 for t in threads):
+        raise ValueError("threads must be >= 1")
+    if not any(t >= runtime_spec(runtime).min_threads for runtime in runtimes for t in threads):
+        raise ValueError(
+            f"runtime {runtimes[0]!r} needs at least {runtime_spec(runtimes[0]).min_threads} "
+            f"threads, not {max(threads)}"
+        )
+
+
 def measure(
     models: list[str],
     runtimes: list[str],
@@ -144,22 +158,16 @@ def measure(
 
     ONNX Runtime with more than one thread runs in a child process whose sessions share
     one thread pool (:func:`use_ort_global_pool`)."""
-    for runtime in runtimes:
-        runtime_spec(runtime)  # unknown or not installed: one clear error before any timing
-    if any(t < 1 for t in threads):
-        raise ValueError("threads must be >= 1")
-    if not any(t >= runtime_spec(runtime).min_threads for runtime in runtimes for t in threads):
-        raise ValueError(
-            f"runtime {runtimes[0]!r} needs at least {runtime_spec(runtimes[0]).min_threads} "
-            f"threads, not {max(threads)}"
-        )
+    check_settings(runtimes, threads)
+    verbose, log = log is not None, log or (lambda message: None)
     x, built, expected = _build(models, batch, resolution, model_options)
     load_before = os.getloadavg()[0]
+    timing = {"budget_s": budget_s, "min_runs": min_runs, "warmup_s": warmup_s}
     results: list[dict[str, Any]] = []
     for runtime in runtimes:
         for n_threads in threads:
             if n_threads < runtime_spec(runtime).min_threads:
-                (log or (lambda message: None))(
+                log(
                     f"{runtime}: not timed at {n_threads} thread(s): it needs "
                     f"at least {runtime_spec(runtime).min_threads}"
                 )
@@ -171,29 +179,21 @@ def measure(
                 "batch": batch,
                 "resolution": resolution,
                 "model_options": model_options,
-                "budget_s": budget_s,
-                "min_runs": min_runs,
-                "warmup_s": warmup_s,
+                **timing,
                 "optimize": optimize,
-                "verbose": log is not None,
+                "verbose": verbose,
             }
             if runtime in PER_PROCESS_SETUP and PER_PROCESS_SETUP[runtime][1](n_threads):
                 results += _group_in_child(job)
             else:
                 results += measure_group(
-                    models,
-                    built,
-                    expected,
-                    x,
-                    runtime,
-                    n_threads,
-                    budget_s,
-                    min_runs,
-                    warmup_s,
-                    optimize,
-                    log or (lambda message: None),
+                    models, built, expected, x, runtime, n_threads, budget_s, min_runs, warmup_s, optimize, log
                 )
             gc.collect()
+    return _report(results, runtimes, threads, load_before, batch, resolution, optimize, timing)
+
+
+def _report(results, runtimes, threads, load_before, batch, resolution, optimize, timing) -> dict[str, Any]:
     hardware = hardware_info(threads)
     hardware["load_avg_1m_start"] = round(load_before, 2)
     return {
@@ -204,9 +204,9 @@ def measure(
         "optimized": optimize,
         "rewrite_choice": choice_note(hardware["isa"], optimize),
         "timing": {
-            "budget_s_per_model": budget_s,
-            "min_runs": min_runs,
-            "warmup_s": warmup_s,
+            "budget_s_per_model": timing["budget_s"],
+            "min_runs": timing["min_runs"],
+            "warmup_s": timing["warmup_s"],
             "order": "interleaved A B, B A, ... per runtime and thread count",
             "clock": "time.perf_counter, gc disabled",
             "onnxruntime_threads": "1 thread: per-session; more: one shared pool (child process)",
