@@ -1,7 +1,10 @@
-"""The recorded choice (``expansion_choice.json``, written by
-benchmarks/poker_expansion_variants.py from measurements): which Poker expansion variant and
-which whole-model options (memory format, Ghost padding) are fastest per runtime, memory
-format, thread count and layer shape. Nothing recorded: the model as trained."""
+"""The recorded choice (``expansion_choice.json``, written by ``pokernet latency --choose``
+from measurements): which Poker expansion variant and which whole-model options (memory
+format, Ghost padding) are fastest, per CPU ISA, runtime, memory format, thread count and
+layer shape. The file holds one entry per ISA (``entries[ISA]``, each carrying the hardware it
+was measured on, ISA included). A run applies the entry of its CPU's ISA; where none is
+recorded it applies another ISA's entry and says so (``rewrite_choice`` in the latency JSON,
+printed by Table 3). Nothing recorded: the model as trained."""
 
 from __future__ import annotations
 
@@ -11,12 +14,22 @@ from pathlib import Path
 from typing import Any
 
 CHOICE_FILE = Path(__file__).with_name("expansion_choice.json")
+_IN_USE = {"path": CHOICE_FILE}
 
 # A runtime fed another runtime's graph takes that runtime's recorded choice where nothing is
 # recorded for itself: OpenVINO runs the ONNX export of the ONNX Runtime row, so it gets the
 # Poker expansion variant and Ghost padding measured fastest in ONNX Runtime (no OpenVINO
-# measurement is implied; benchmarks/poker_expansion_variants.py can record its own).
+# measurement is implied; ``pokernet latency --choose --runtime openvino`` records its own).
 RECORDED_FOR = {"openvino": "onnxruntime", "paper_parallel": "torchscript"}
+
+
+def use_choice_file(path: Path | str) -> None:
+    """Make ``path`` the choice file this process applies (``pokernet latency --choice``)."""
+    _IN_USE["path"] = Path(path)
+
+
+def choice_file() -> Path:
+    return _IN_USE["path"]
 
 
 @cache
@@ -27,31 +40,64 @@ def _read_choice(path: str) -> dict:
         return {}
 
 
-def load_choice(path: Path | str = CHOICE_FILE) -> dict:
-    """The measured choice (benchmarks/poker_expansion_variants.py writes it); {} if absent."""
-    return _read_choice(str(path))
+def load_choice(path: Path | str | None = None) -> dict:
+    """The choice file (default: the one in use) as recorded, {"entries": {ISA: entry}}; {} if absent."""
+    return _read_choice(str(path or choice_file()))
 
 
-def choice_note(isa_here: str, optimized: bool = True, choice: dict | None = None) -> str:
+def cpu_isa() -> str:
+    """This CPU's ISA as torch dispatches to it (the ``hardware.isa`` of every latency record)."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
+
+
+def entry_for(isa: str, record: dict | None = None) -> tuple[dict, str | None]:
+    """The entry to apply on a CPU with ``isa`` and the ISA it was recorded on: this ISA's
+    entry; else the first other ISA's (the caller says so); ({}, None) when nothing is recorded."""
+    entries = (load_choice() if record is None else record).get("entries", {})
+    if isa in entries:
+        return entries[isa], isa
+    for other in sorted(entries):
+        return entries[other], other
+    return {}, None
+
+
+def applied_entry() -> dict:
+    """The entry this process applies (the choice file in use, this CPU's ISA)."""
+    return entry_for(cpu_isa())[0]
+
+
+def choice_note(isa_here: str, optimized: bool = True, record: dict | None = None) -> str:
     """Which recorded choice a latency run applies, and whether it was measured on this CPU's ISA
-    (``isa_here``: torch.backends.cpu.get_cpu_capability()): Table 3 prints it."""
+    (``isa_here``): the latency JSON's ``rewrite_choice``, printed by Table 3."""
     if not optimized:
         return "none (--direct: the models as built)"
-    choice = load_choice() if choice is None else choice
-    if not choice:
-        return f"none recorded ({CHOICE_FILE.name} absent): every model as trained, contiguous, Ghost padding 1"
-    made = choice.get("hardware", {})
-    isa = made.get("isa", "unknown ISA")
+    name = choice_file().name
+    entry, isa = entry_for(isa_here, record)
+    if isa is None:
+        return f"none recorded ({name} absent or empty): every model as trained, contiguous, Ghost padding 1"
+    made = entry.get("hardware", {})
     source = (
-        f"{CHOICE_FILE.name}, measured on {made.get('cpu', 'an unknown CPU')} ({isa}, threads "
-        f"{', '.join(map(str, made.get('threads', []))) or '?'}) on {str(choice.get('date', '?'))[:10]}"
+        f"{name} entry {isa}, measured on {made.get('cpu', 'an unknown CPU')} ({made.get('isa', '?')}, threads "
+        f"{', '.join(map(str, made.get('threads', []))) or '?'}) on {str(entry.get('date', '?'))[:10]}"
     )
     if isa == isa_here:
         return f"{source}: this CPU's ISA"
     return (
-        f"{source}, applied as recorded on this {isa_here} CPU: no choice measured for {isa_here} "
-        f"(python benchmarks/poker_expansion_variants.py measures one)"
+        f"{source}, applied on this {isa_here} CPU: NOT recorded on this ISA "
+        f"(`pokernet latency --choose` records a choice for {isa_here})"
     )
+
+
+def record_entry(record: dict, entry: dict) -> dict:
+    """``record`` with ``entry`` as its ISA's entry; the runtimes and thread counts of an earlier
+    entry for that ISA that ``entry`` did not measure are kept (its hardware, date and command
+    are then those of the latest run)."""
+    entries = dict(record.get("entries", {}))
+    isa = entry["hardware"]["isa"]
+    entries[isa] = merge(json.loads(json.dumps(entries.get(isa, {}))), entry)
+    return {**record, "entries": entries}
 
 
 def shape_key(m: int, k: int, size: int) -> str:
@@ -83,7 +129,7 @@ def by_threads(table: dict, threads: int):
 def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None, choice: dict | None = None) -> str:
     """Variant recorded for this runtime config/threads/shape; the config's overall winner
     for a shape not measured; ``grouped`` (the module as trained) when nothing is recorded."""
-    expansion = (load_choice() if choice is None else choice).get("expansion", {})
+    expansion = (applied_entry() if choice is None else choice).get("expansion", {})
     per_shape = by_threads(recorded(expansion.get("choice", {}), config), threads) or {}
     if size is not None and shape_key(m, k, size) in per_shape:
         return per_shape[shape_key(m, k, size)]
@@ -92,7 +138,17 @@ def chosen_variant(config: str, threads: int, m: int, k: int, size: int | None, 
 
 def model_choice(model_name: str, runtime: str, threads: int, choice: dict | None = None) -> dict[str, Any]:
     """Whole-model options measured best for this model (memory format, Ghost padding),
-    as recorded by benchmarks/poker_expansion_variants.py; defaults when not recorded."""
-    choice = load_choice() if choice is None else choice
+    as recorded by ``pokernet latency --choose``; defaults when not recorded."""
+    choice = applied_entry() if choice is None else choice
     per_model = by_threads(recorded(choice.get("model", {}).get("choice", {}), runtime), threads) or {}
     return {"memory_format": "contiguous", "ghost_pad": 1, **per_model.get(model_name, {})}
+
+
+def merge(into: dict, part: dict) -> dict:
+    """Deep-merge nested dicts (``part`` wins where both hold a value)."""
+    for key, value in part.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+    return into

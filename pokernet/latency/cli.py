@@ -32,6 +32,8 @@ from pokernet.cliargs import (
 from pokernet.fileio import WriteError, atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
+from .choice import CHOICE_FILE, choice_file, load_choice, record_entry, use_choice_file
+from .choose import FORMATS, FULL_BUDGETS, MODELS, QUICK_BUDGETS, QUICK_MODELS, choose, markdown
 from .invocations import combine, run_invocations
 from .measure import measure
 from .profile import profile_models
@@ -82,6 +84,18 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
         help="time the models as built: no Poker expansion variant, no BN fusion in "
         "eager, no memory-format choice, no ONNX graph clean-up",
     )
+    parser.add_argument(
+        "--choice",
+        type=Path,
+        help=f"the recorded expansion/padding choice to apply (default the packaged {CHOICE_FILE.name}); "
+        "with --choose, the file to record into",
+    )
+    parser.add_argument(
+        "--choose",
+        action="store_true",
+        help="instead of timing MODELs, measure the Poker expansion variants and whole-model options "
+        "(--runtime, --threads, --quick apply) and record the fastest for this CPU's ISA into --choice",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     parser.add_argument("--out", type=Path, help="also write the JSON report to this file (atomically)")
 
@@ -96,6 +110,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts += ["--quick"] if args.quick else ["--budget-s", f"{args.budget_s:g}", "--min-runs", str(args.min_runs)]
     if args.direct:
         parts.append("--direct")
+    if args.choice:
+        parts += ["--choice", shlex.quote(str(args.choice))]
     if args.invocations > 1:
         parts += ["--invocations", str(args.invocations)]
     return " ".join(parts)
@@ -104,6 +120,12 @@ def command_line(args: argparse.Namespace) -> str:
 def run_latency(args: argparse.Namespace) -> int:
     if args.out:
         check_output_file(args.out, "--out")  # before the measurement, not after it
+    if args.choose:
+        return run_choose(args)
+    if args.choice:
+        if not args.choice.is_file():
+            raise ValueError(f"--choice {args.choice}: no such file")
+        use_choice_file(args.choice)
     names = resolve_models(args.models, args.all)
     names, added = references_for(names)
     if added:
@@ -127,6 +149,38 @@ def run_latency(args: argparse.Namespace) -> int:
     emit_report(args, schemas.dumps("latency", report, "the latency report"))
     if not args.json:
         print_latency_tables(report)
+    return 0
+
+
+def run_choose(args: argparse.Namespace) -> int:
+    """``--choose``: measure, then record this ISA's entry into --choice (atomically)."""
+    if args.models or args.all or args.direct or args.invocations > 1:
+        raise ValueError(
+            "--choose measures its own set of Poker shapes and models: no MODEL, --all, --direct or --invocations"
+        )
+    runtimes = [r for r in ALL_RUNTIMES if r in FORMATS] if args.runtime == "all" else [args.runtime]
+    if runtimes[0] not in FORMATS:
+        raise ValueError(f"--choose --runtime {args.runtime}: choices are measured for {', '.join(FORMATS)} only")
+    for runtime in runtimes:
+        runtime_spec(runtime)  # not installed: one line, before any timing
+    target = args.choice or choice_file()
+    check_output_file(target, "--choice")
+    threads = [args.threads] if args.threads else sorted({1, available_cores()})
+    budgets = dict(QUICK_BUDGETS) if args.quick else dict(FULL_BUDGETS)
+    command = shlex.join(
+        ["pokernet", "latency", "--choose", "--runtime", args.runtime]
+        + (["--threads", str(args.threads)] if args.threads else [])
+        + (["--quick"] if args.quick else [])
+        + (["--choice", str(args.choice)] if args.choice else [])
+    )
+    entry = choose(runtimes, threads, budgets, command, QUICK_MODELS if args.quick else MODELS)
+    record = record_entry(load_choice(target) if target.is_file() else {}, entry)
+    text = json.dumps(record, indent=1) + "\n"
+    atomic_write_text(target, text)
+    log(f"pokernet latency --choose: recorded the {entry['hardware']['isa']} entry in {target}")
+    emit_report(args, json.dumps(entry, indent=1) + "\n")
+    if not args.json:
+        print(markdown(entry), end="")
     return 0
 
 

@@ -32,7 +32,7 @@ def check_equal(
 
 def randomize_bn(module: nn.Module, seed: int = 0) -> nn.Module:
     """Non-trivial BN statistics and affine terms, so that folding or permutation mistakes
-    show (tests and benchmarks/poker_expansion_variants.py check equivalence with it)."""
+    show (tests and ``pokernet latency --choose`` check equivalence with it)."""
     generator = torch.Generator().manual_seed(seed)
     for bn in module.modules():
         if isinstance(bn, nn.BatchNorm2d):

@@ -13,9 +13,7 @@ from other processes hits both alike.
 from __future__ import annotations
 
 import gc
-import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,7 +25,8 @@ from torch import nn
 from pokernet.models import create_model
 from pokernet.provenance import hardware_info, runtime_versions
 
-from .choice import choice_note
+from .child import run_in_child
+from .choice import choice_file, choice_note, use_choice_file
 from .paper_parallel import RUNTIME as PAPER_PARALLEL
 from .paper_parallel import interop_threads as paper_interop_threads
 from .paper_parallel import use_interop_threads
@@ -91,13 +90,14 @@ PER_PROCESS_SETUP: dict[str, tuple[Callable[[int], None], Callable[[int], bool]]
 }
 
 
-def _group_worker() -> None:
-    """Entry of the child process that times one runtime group (JSON job in, result rows out)."""
-    job = json.load(sys.stdin)
+def group_job(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """One runtime group timed in a child process (:func:`.child.run_in_child`), after the
+    runtime's once-per-process set-up."""
     PER_PROCESS_SETUP[job["runtime"]][0](job["threads"])
+    use_choice_file(job["choice_file"])
     x, built, expected = _build(job["models"], job["batch"], job["resolution"], job["model_options"])
     log = (lambda m: print(m, file=sys.stderr, flush=True)) if job["verbose"] else (lambda m: None)
-    rows = measure_group(
+    return measure_group(
         job["models"],
         built,
         expected,
@@ -110,21 +110,6 @@ def _group_worker() -> None:
         job["optimize"],
         log,
     )
-    json.dump(rows, sys.stdout)
-
-
-def _group_in_child(job: dict[str, Any]) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-c", "from pokernet.latency.measure import _group_worker as w; w()"],
-        input=json.dumps(job),
-        stdout=subprocess.PIPE,
-        stderr=None,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the {job['runtime']} timing process failed (exit code {done.returncode})")
-    return json.loads(done.stdout)
 
 
 def check_settings(runtimes: list[str], threads: list[int]) -> None:
@@ -182,9 +167,10 @@ def measure(
                 **timing,
                 "optimize": optimize,
                 "verbose": verbose,
+                "choice_file": str(choice_file()),
             }
             if runtime in PER_PROCESS_SETUP and PER_PROCESS_SETUP[runtime][1](n_threads):
-                results += _group_in_child(job)
+                results += run_in_child("pokernet.latency.measure:group_job", job, f"the {runtime} timing")
             else:
                 results += measure_group(
                     models, built, expected, x, runtime, n_threads, budget_s, min_runs, warmup_s, optimize, log

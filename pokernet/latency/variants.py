@@ -20,7 +20,7 @@ explicit un-permute.
 Every variant folds the expansion's BatchNorm into the conv; the activation is kept.
 
 The variant used per runtime/thread count/layer shape is read from
-``expansion_choice.json`` (:mod:`.choice`), which ``benchmarks/poker_expansion_variants.py``
+``expansion_choice.json`` (:mod:`.choice`), which ``pokernet latency --choose`` (:mod:`.choose`)
 writes from measurements.
 """
 

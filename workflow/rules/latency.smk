@@ -24,4 +24,21 @@ rule latency:
         invocations=config["latency"]["invocations"],
     shell:
         "pokernet latency {params.models:q} --runtime {params.runtime:q} {params.threads:q} "
-        "--budget-s {params.budget:q} --invocations {params.invocations:q} --out {output:q} > {log:q} 2>&1"
+        "--budget-s {params.budget:q} --invocations {params.invocations:q} --choice {input.choice:q} "
+        "--out {output:q} > {log:q} 2>&1"
+
+
+# Opt-in (config latency.choose): the fastest Poker expansion / Ghost padding per runtime and
+# thread count, measured on this machine and recorded under its CPU's ISA; the latency rule reads it.
+rule latency_choice:
+    output:
+        f"{WORK}/latency/expansion_choice.json",
+    log:
+        f"{LOGS}/latency_choice.log",
+    conda:
+        ENV
+    threads: ALL_CORES
+    params:
+        threads=["--threads", config["latency"]["threads"]] if config["latency"]["threads"] else [],
+    shell:
+        "pokernet latency --choose --runtime all {params.threads:q} --choice {output:q} > {log:q} 2>&1"
