@@ -135,14 +135,19 @@ def run_latency(args: argparse.Namespace) -> int:
     timing = dict(QUICK) if args.quick else {"budget_s": args.budget_s, "min_runs": args.min_runs}
     for runtime in runtimes:
         runtime_spec(runtime)  # unknown or not installed: one line, before any invocation
+    settings = {
+        "models": names,
+        "runtimes": runtimes,
+        "threads": threads,
+        "batch": args.batch,
+        "resolution": args.resolution,
+        "optimize": not args.direct,
+        **timing,
+    }
     if args.invocations > 1:
-        argv = shlex.split(command_line(args))[2:]
-        argv = argv[: argv.index("--invocations")]
-        reports = run_invocations(argv, args.invocations, log)
+        reports = run_invocations(settings, args.invocations, log)
     else:
-        reports = [
-            measure(names, runtimes, threads, args.batch, args.resolution, optimize=not args.direct, log=log, **timing)
-        ]
+        reports = [measure(**settings, log=log)]
     report = combine(reports)
     report["command"] = command_line(args)
     report["added_references"] = added

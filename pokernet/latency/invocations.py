@@ -1,4 +1,4 @@
-"""One latency report from N separate invocations of ``pokernet latency`` (fresh processes).
+"""One latency report from N separate invocations of the measurement (fresh processes, :mod:`.child`).
 
 Why separate processes: what varies between two runs of a whole measurement on a shared VM
 (allocator state, thread-pool placement, a neighbour's load) does not vary inside one, so the
@@ -7,33 +7,24 @@ runs of one invocation. The combined report keeps each invocation's medians and 
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from .child import run_in_child
+from .choice import choice_file
 from .ratios import ratio_spread
 
 
-def run_invocation(argv: list[str]) -> dict[str, Any]:
-    """``pokernet latency ARGV --json`` in a fresh process; its report, or one-line error."""
-    command = [sys.executable, "-m", "pokernet", "latency", *argv, "--invocations", "1", "--json"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise RuntimeError(f"an invocation of pokernet latency failed (exit code {done.returncode}): {last}")
-    return json.loads(done.stdout)
-
-
-def run_invocations(argv: list[str], count: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def run_invocations(settings: dict[str, Any], count: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """:func:`.measure.measure` with ``settings`` in ``count`` fresh processes, one after another."""
     reports = []
     for index in range(count):
         load, started = os.getloadavg()[0], time.perf_counter()
-        report = run_invocation(argv)
+        job = {**settings, "choice_file": str(choice_file())}
+        report = run_in_child("pokernet.latency.measure:measure_job", job, f"invocation {index + 1}/{count}")
         report["wall_s"] = round(time.perf_counter() - started, 1)
         reports.append(report)
         log(

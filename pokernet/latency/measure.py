@@ -112,6 +112,13 @@ def group_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     )
 
 
+def measure_job(job: dict[str, Any]) -> dict[str, Any]:
+    """One whole measurement in a child process (an invocation of ``pokernet latency --invocations``,
+    :func:`.child.run_in_child`): :func:`measure`'s keyword arguments and the choice file in use."""
+    use_choice_file(job.pop("choice_file"))
+    return measure(**job, log=lambda m: print(m, file=sys.stderr, flush=True))
+
+
 def check_settings(runtimes: list[str], threads: list[int]) -> None:
     """Unknown or missing runtime, or no thread count any runtime can use: one clear error
     before any timing."""
