@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # script -> (arguments at the smallest size, the files it writes under tmp_path, a line its report holds)
 SMOKE = {
+    "poker_expansion_variants.py": (
+        ["--quick", "--runtime", "eager", "--threads", "1", "--out", "choice.json", "--markdown", "variants.md"],
+        ["choice.json", "variants.md"],
+        "# Poker expansion formulations",
+    ),
     "latency_stability.py": (
         [
             "--repeats",

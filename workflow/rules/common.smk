@@ -22,12 +22,7 @@ ENV = "../envs/pokernet.yaml"
 # (`pokernet latency`). tests/test_layout.py checks each packaged data file's readers declare it.
 PAPER = "pokernet/data/paper.yaml"
 PROXY_NOTES = "pokernet/data/proxy_notes.yaml"
-# With config latency.choose, the choice measured on this machine by rule latency_choice instead.
-EXPANSION_CHOICE = (
-    f"{WORK}/latency/expansion_choice.json"
-    if config["latency"].get("choose", False)
-    else "pokernet/latency/expansion_choice.json"
-)
+EXPANSION_CHOICE = "pokernet/latency/expansion_choice.json"
 
 # A variant is a model with an optional ablation (`pokernet.models.variant`: the one table of
 # ablations, names, options and flags); each distinct variant is trained once even when several

@@ -4,11 +4,16 @@
 # --cores is given (`--report`, cluster executors) and so stopped those at parse time; on a
 # cluster the profile's set-threads sizes the job (workflow/profiles/slurm).
 ALL_CORES = 1024
+# The choice the latency rule applies: with config latency.choose, the one rule latency_choice
+# measures on this machine; else the packaged one (its entry for this CPU's ISA, else said).
+CHOICE_APPLIED = (
+    f"{WORK}/latency/expansion_choice.json" if config["latency"].get("choose", False) else EXPANSION_CHOICE
+)
 
 
 rule latency:
     input:
-        choice=EXPANSION_CHOICE,
+        choice=CHOICE_APPLIED,
     output:
         f"{WORK}/latency/latency.json",
     log:
