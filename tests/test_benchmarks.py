@@ -71,6 +71,11 @@ SMOKE = {
         [],
         "ratio to today",
     ),
+    "epochs_seeds.py": (
+        ["--models", "pokernet_050", "ghostnet_050", "--epochs", "1", "--seeds", "0", "1", "--subset", "2"],
+        [],
+        "power per CPU-min",
+    ),
     "proxy_stability.py": (["--models", "pokernet_050", "--subset", "4", "--train-epochs", "1"], [], "pokernet_050"),
     "imagenet_throughput.py": (
         ["--device", "cpu", "--quick", "--out", "imagenet.txt"],

@@ -50,6 +50,22 @@ def test_default_tables_trains_each_variant_once():
     assert counts["latency"] == 1
 
 
+def test_cpu_training_jobs_never_outnumber_the_machines_cores():
+    """`--cores 8` on a 2-core machine: each training job holds 4 of the scheduler's cores (2 at
+    once) and still runs train_threads (1) threads; with `--cores` = the machine's, it holds 1."""
+    from pokernet.provenance import available_cores
+
+    machine = available_cores()
+    for asked, held in ((4 * machine, 4), (machine, 1)):
+        result = snakemake("-n", "-p", "--cores", str(asked), "work/default/runs/pokernet_050/seed97/metrics.json")
+        assert result.returncode == 0, result.stderr[-2000:]
+        if held > 1:  # a dry run prints a job's threads only when there are more than one
+            assert re.search(rf"^\s*threads: {held}$", result.stdout, re.M), result.stdout
+        else:
+            assert "threads:" not in result.stdout, result.stdout
+        assert "--threads 1 " in result.stdout
+
+
 @pytest.mark.parametrize("profile", sorted(p.name for p in (ROOT / "workflow/profiles").iterdir()))
 def test_profiles_dry_run(profile):
     result = snakemake("-n", "tables", "--profile", f"workflow/profiles/{profile}", "--forceall")

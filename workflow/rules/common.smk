@@ -7,6 +7,7 @@ from snakemake.exceptions import WorkflowError
 from pokernet import schemas
 from pokernet.train.recipe import load_recipe, recipe_path
 from pokernet.models import list_models
+from pokernet.provenance import available_cores
 from pokernet.models.variant import ABLATIONS, POKERNET_FAMILY, REFERENCE_FAMILY, Variant, ablated
 
 RESULTS = config["results_dir"]
@@ -75,6 +76,19 @@ def train_launch_flags(wildcards):
         return ["--device", config["train_device"], *accumulate]
     flags = ["--device", "cuda", "--procs-per-node", str(gpus), *accumulate]
     return flags + (["--nodes", str(nodes)] if nodes > 1 else [])
+
+
+def train_job_cores():
+    """The scheduler's cores one CPU training job holds. Asked for more cores than the machine has
+    (`--cores 8` on 2 cores), Snakemake would start 8 single-thread jobs at once, which ran about 2x
+    slower in aggregate than 2 (workflow/report/running.rst): there a local job holds its share of the
+    asked cores, so no more jobs run at once than the machine has cores. The job itself still runs
+    train_threads threads (the shell passes min(threads, train_threads))."""
+    threads = config["train_threads"]
+    asked = workflow.global_resources["_cores"].value  # None without --cores
+    if config["train_gpus"] or not workflow.local_exec or not asked:
+        return threads
+    return max(threads, asked // max(1, available_cores() // threads))
 
 
 # The rendezvous of a multi-node run: the first node's host name, read by the job's shell there

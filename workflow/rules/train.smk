@@ -12,7 +12,8 @@ rule train:
         ENV
     # threads: the job's CPUs on each node (its processes share them); gpu: all GPUs of the run
     # (train_gpus per node x train_nodes), so the local scheduler never lets two runs share them.
-    threads: config["train_threads"]
+    # On the CPU a job may hold more of the scheduler's cores than it runs threads (train_job_cores).
+    threads: train_job_cores()
     resources:
         gpu=config["train_gpus"] * config["train_nodes"],
         nodes=config["train_nodes"],
@@ -26,9 +27,10 @@ rule train:
         epochs=["--epochs", config["epochs"]] if config["epochs"] else [],
         recipe=config["recipe"],
         data=DATA_FLAGS,
+        threads=lambda wildcards, threads: min(threads, config["train_threads"]),
     shell:
         "{params.prefix:q} pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
-        "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {threads} {params.launch:q} "
+        "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {params.threads} {params.launch:q} "
         "{params.rdzv} --out {params.run_dir:q} --restart-stale > {log:q} 2>&1"
 
 
