@@ -20,9 +20,7 @@ MAX_FUNCTION_LINES = 60
 FORMATTED = "61-87 lines since ruff format put long calls one argument per line (under 60 before); split next"
 # Each listed with its reason; a new long function fails. These were at most 60 lines before the
 # formatter ran (the same code, exploded); each is to be split, not kept here.
-LONG_FUNCTIONS: dict[str, str] = {
-    "pokernet/report/summary.py:summary": FORMATTED,
-}
+LONG_FUNCTIONS: dict[str, str] = {}
 
 
 # ------------------------------------------------------------------------------------ imports
@@ -231,7 +229,7 @@ def test_editing_a_file_a_job_reads_replans_its_rules(workflow_copy, hidden, rul
 # file fails until it is listed here; a rule that reads one must declare it as an input.
 READERS = {
     "pokernet/data/paper.yaml": REPORT_RULES - {"tables"} | {"claim_counts"},
-    "pokernet/data/proxy_notes.yaml": {"table2", "summary"},  # the summary computes Table 2's rows
+    "pokernet/data/proxy_notes.yaml": {"table2"},  # the summary reads Table 2's rows (table2.json)
     "pokernet/latency/expansion_choice.json": {"latency"},
     "pokernet/recipes/proxy_fashion_mnist.yaml": {"train"},  # the default recipe
     "pokernet/recipes/imagenet.yaml": {"train"},  # which it derives from

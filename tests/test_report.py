@@ -721,7 +721,8 @@ def test_every_artifact_is_written(tmp_path, inputs, capsys):
                 "report",
                 "summary",
                 *cx,
-                *runs,
+                "--rows",
+                *[str(out / f"table{i}.json") for i in (2, 4, 5)],
                 "--latency",
                 inputs["latency"],
                 "--tables",
@@ -783,7 +784,7 @@ def test_summary_statuses(tmp_path, inputs):
 
 
 @pytest.mark.parametrize(
-    "case", ["missing_complexity", "bad_json", "run_missing_key", "unknown_model", "missing_latency", "missing_run"]
+    "case", ["missing_complexity", "bad_json", "run_missing_key", "unknown_model", "missing_latency", "missing_rows"]
 )
 def test_bad_input_exits_2_names_the_file_and_writes_nothing(tmp_path, inputs, capsys, case):
     broken = tmp_path / "broken.json"
@@ -805,7 +806,7 @@ def test_bad_input_exits_2_names_the_file_and_writes_nothing(tmp_path, inputs, c
     elif case == "missing_latency":
         argv = ["table3", "--latency", str(broken)]
     else:
-        argv = ["summary", *cx, "--runs", str(broken)]
+        argv = ["summary", *cx, "--rows", str(broken), str(broken), str(broken)]
     out = tmp_path / "results" / ("fig6.png" if argv[0] == "fig6" else "out.md")
     assert main(["report", *argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -864,3 +865,33 @@ def test_comparable_or_higher_follows_its_rule():
     assert comparable_or_higher([case([-1.0, -1.2, -1.1])], True).startswith(RESOLVED_AGAINST)
     assert comparable_or_higher([case([0.9, -0.9, 0.1])], True).startswith(NOT_RESOLVED)
     assert comparable_or_higher([case([1.0, 1.2, 1.1])], False) == "✗ does not hold (more MAdds)"
+
+
+def test_the_summary_reads_the_tables_rows_so_both_give_one_answer(tmp_path, inputs):
+    """summary.csv's comparisons are table2/4.json's, and an edit of a table's JSON reaches the summary."""
+    import pandas as pd
+
+    out = tmp_path / "results"
+    cx = ["--complexity", inputs["complexity"]]
+    for name in ("table2", "table4", "table5"):
+        assert main(["report", name, *cx, "--runs", *inputs["runs"], "--out", str(out / f"{name}.md")]) == 0
+    rows = [str(out / f"table{i}.json") for i in (2, 4, 5)]
+
+    def summary_csv() -> pd.DataFrame:
+        assert main(["report", "summary", *cx, "--rows", *rows, "--out", str(out / "summary.md")]) == 0
+        return pd.read_csv(out / "summary.csv")
+
+    table4 = json.loads((out / "table4.json").read_text())
+    frame = summary_csv().dropna(subset=["comparison"]).set_index("comparison")
+    assert table4["comparisons"], "the fixture's Table 4 has comparisons"
+    for record in table4["comparisons"]:
+        differences = record["differences"]
+        assert frame.loc[record["claim"], "n"] == len(differences)
+        assert frame.loc[record["claim"], "mean_difference"] == pytest.approx(sum(differences) / len(differences))
+    record = table4["comparisons"][0]
+    record["differences"] = [d + 1.0 for d in record["differences"]]
+    (out / "table4.json").write_text(json.dumps(table4))
+    moved = summary_csv().dropna(subset=["comparison"]).set_index("comparison")
+    assert moved.loc[record["claim"], "mean_difference"] == pytest.approx(
+        frame.loc[record["claim"], "mean_difference"] + 1.0
+    )

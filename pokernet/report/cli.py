@@ -14,6 +14,7 @@ from pokernet.fileio import check_outputs, write_all
 from pokernet.markdown import wrap_markdown
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+TABLES = ("table2", "table4", "table5")  # each also writes its computed rows (rows.py) to a .json
 
 
 def _complexity(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +63,13 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
     _out(command, "results/fig6.png")
     command = sub.add_parser("summary", help="every numbered claim of the paper with its status and evidence")
     _complexity(command)
-    _runs(command)
+    command.add_argument(
+        "--rows",
+        nargs=3,
+        required=True,
+        metavar=("TABLE2_JSON", "TABLE4_JSON", "TABLE5_JSON"),
+        help="the computed rows `pokernet report table2/4/5` write beside each table (table2.json ...)",
+    )
     command.add_argument("--latency", metavar="FILE", help="latency JSON (without it the latency claim is —)")
     command.add_argument(
         "--claims", metavar="FILE", help="JSON of `pokernet claims` (without it the three counted claims are —)"
@@ -99,13 +106,14 @@ def _figure_out(out: str, allowed: tuple[str, ...] = FIGURE_SUFFIXES) -> Path:
     return path
 
 
-def _with_csv(out: str, markdown: str, frame: Any) -> list[Path]:
-    """The markdown (long prose lines wrapped) and, beside it (same name, .csv), its numbers."""
+def _with_csv(out: str, markdown: str, frame: Any, extra: dict[Path, str] | None = None) -> list[Path]:
+    """The markdown (long prose lines wrapped) and, beside it (same name, .csv), its numbers; all
+    written together with ``extra`` (a table's computed rows), or none of them."""
 
     csv_path = Path(out).with_suffix(".csv")
     if csv_path == Path(out):
         raise ValueError(f"--out {out}: the markdown must not end in .csv (its numbers go to that name)")
-    return write_all({out: wrap_markdown(markdown), csv_path: frame.to_csv(index=False)})
+    return write_all({out: wrap_markdown(markdown), csv_path: frame.to_csv(index=False), **(extra or {})})
 
 
 def _outputs(args: argparse.Namespace) -> list[Path]:
@@ -113,11 +121,13 @@ def _outputs(args: argparse.Namespace) -> list[Path]:
     out = Path(args.out)
     if args.artifact == "fig6":
         return [out, out.with_suffix(".svg")]
-    return [out] if args.artifact in ("fig5", "table3") else [out, out.with_suffix(".csv")]
+    if args.artifact in ("fig5", "table3"):
+        return [out]
+    return [out, out.with_suffix(".csv")] + ([out.with_suffix(".json")] if args.artifact in TABLES else [])
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    names = ("complexity", "runs", "latency", "claims", "tables")
+    names = ("complexity", "runs", "rows", "latency", "claims", "tables")
     return [path for name in names for path in _as_list(getattr(args, name, None))]
 
 
@@ -129,6 +139,7 @@ def run_report(args: argparse.Namespace) -> int:
     from . import figures, tables
     from .claims_counted import load_claim_counts
     from .inputs import load_complexity, load_latency, load_runs
+    from .rows import load_table_rows, table_json
     from .summary import summary
     from .table3 import table3
 
@@ -145,7 +156,7 @@ def run_report(args: argparse.Namespace) -> int:
         links = _evidence_links(args.tables, Path(args.out).absolute())
         result = summary(
             load_complexity(args.complexity),
-            load_runs(args.runs),
+            dict(zip(TABLES, map(load_table_rows, args.rows))),
             load_latency(args.latency) if args.latency else None,
             links,
             command,
@@ -155,7 +166,8 @@ def run_report(args: argparse.Namespace) -> int:
     else:
         build = {"table2": tables.table2, "table4": tables.table4, "table5": tables.table5}[args.artifact]
         result = build(load_complexity(args.complexity), load_runs(args.runs), command)
-        written = _with_csv(args.out, result.markdown, result.csv)
+        rows = {Path(args.out).with_suffix(".json"): table_json(result)}
+        written = _with_csv(args.out, result.markdown, result.csv, rows)
     for path in written:
         print(f"wrote {path}")
     return 0

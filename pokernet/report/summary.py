@@ -22,6 +22,7 @@ from .claims_counted import COUNTED_CLAIMS, ClaimCounts
 from .compare import overall
 from .figures import K_VALUES, ghost_to_poker_ratio, measured_points, table1_poker_modules
 from .inputs import Complexity, LatencyReport, Run
+from .rows import TableRows, in_memory
 from .stats import (
     CONSISTENT,
     EQUIVALENT,
@@ -37,7 +38,7 @@ from .stats import (
     format_p,
 )
 from .table3 import LatencyResult, table3
-from .tables import TableResult, header, model_labels, paired_reference, table2, table4, table5
+from .tables import header, model_labels, paired_reference, table2, table4, table5
 
 EVIDENCE = {
     "table2": "table2.md",
@@ -63,9 +64,9 @@ class Inputs:
     """Everything the claims are checked against (the tables are built once)."""
 
     complexity: Complexity
-    table2: TableResult
-    table4: TableResult
-    table5: TableResult
+    table2: TableRows
+    table4: TableRows
+    table5: TableRows
     table3: LatencyResult | None
     counts: ClaimCounts | None = None  # `pokernet claims` (report/claims_counted.py)
 
@@ -349,49 +350,57 @@ def claim_section(claim: dict[str, Any], result: ClaimStatus, files: list[str]) 
     return lines
 
 
+def _proxy_lines(data: Inputs) -> list[str]:
+    if not any(r.setting and not r.setting.comparable_with_paper for r in (data.table2, data.table4, data.table5)):
+        return []
+    return [
+        "**Proxy accuracy.** Accuracies measured off ImageNet-224 are not comparable in absolute value "
+        "with the paper's. The order (which model or setting wins) is the claim a proxy can test; the "
+        "magnitude verdict asks whether the paper's ImageNet gap is compatible with the gap measured "
+        "here, so an excluded gap says the proxy does not show a gain that large, not that the paper's "
+        "ImageNet figure is wrong.",
+        "",
+    ]
+
+
+def _status_row(claim: dict[str, Any], result: ClaimStatus) -> list[str]:
+    cells = [order_cell(result), magnitude_cell(result), equivalence_cell(result)]
+    return [claim["id"], claim["section"], result.status, *cells]
+
+
+def _inputs_lines(data: Inputs, latency: LatencyReport | None, counts: ClaimCounts | None) -> list[str]:
+    tables = (data.table2, data.table4, data.table5)
+    confounds = list(dict.fromkeys(c for result in tables for c in result.confounds))
+    lines = (["", "## Confounds of the accuracy comparisons", ""] + [f"- {c}" for c in confounds]) if confounds else []
+    used = {source for result in tables for source in result.run_sources}
+    lines += ["", "## Inputs", "", f"- complexity: {', '.join(f'`{p}`' for p in data.complexity.files)}"]
+    lines += [f"- table rows: {', '.join(f'`{t.source}`' for t in tables if t.source) or 'computed in memory'}"]
+    lines += [f"- runs: {len(used)} metrics file(s) used by Tables 2, 4, 5"]
+    lines += [f"- latency: `{latency.source}`"] if latency else []
+    return lines + ([f"- claim counts: `{counts.source}`"] if counts else [])
+
+
 def summary(
     complexity: Complexity,
-    runs: list[Run],
+    tables: dict[str, TableRows],
     latency: LatencyReport | None,
     evidence: dict[str, str] | None = None,
     command: str = "pokernet report summary",
     counts: ClaimCounts | None = None,
 ) -> SummaryResult:
+    """The claims checked against the tables' computed rows (rows.py) and the other inputs."""
     links = {**EVIDENCE, **(evidence or {})}
     data = Inputs(
-        complexity,
-        table2(complexity, runs),
-        table4(complexity, runs),
-        table5(complexity, runs),
-        table3(latency) if latency else None,
-        counts,
+        complexity, tables["table2"], tables["table4"], tables["table5"], table3(latency) if latency else None, counts
     )
     results = evaluate_claims(data)
     rows, sections = [], []
     for claim, result in results:
         files = [links.get(stem, name) for stem, name in EVIDENCE.items() if name in result.evidence]
-        rows.append(
-            [
-                claim["id"],
-                claim["section"],
-                result.status,
-                order_cell(result),
-                magnitude_cell(result),
-                equivalence_cell(result),
-            ]
-        )
+        rows.append(_status_row(claim, result))
         sections += claim_section(claim, result, files)
     lines = header("Summary — the paper's claims, checked", command, None, _setting_lines(data))
-    if any(r.setting and not r.setting.comparable_with_paper for r in (data.table2, data.table4, data.table5)):
-        lines += [
-            "**Proxy accuracy.** Accuracies measured off ImageNet-224 are not comparable in absolute value "
-            "with the paper's. The order (which model or setting wins) is the claim a proxy can test; the "
-            "magnitude verdict asks whether the paper's ImageNet gap is compatible with the gap measured "
-            "here, so an excluded gap says the proxy does not show a gain that large, not that the paper's "
-            "ImageNet figure is wrong.",
-            "",
-        ]
-    lines += [
+    lines += _proxy_lines(data) + [
         github(rows, ["claim", "section", "status", "order", "magnitude", "equivalence"]),
         "",
         "Status of count and latency claims: ✓ holds, ✗ does not hold, partly (some parts hold), — not testable "
@@ -401,31 +410,17 @@ def summary(
         VOCABULARY,
         "",
         "## Claims",
-    ] + sections
-    confounds = list(dict.fromkeys(c for result in (data.table2, data.table4, data.table5) for c in result.confounds))
-    if confounds:
-        lines += ["", "## Confounds of the accuracy comparisons", ""] + [f"- {c}" for c in confounds]
-    used = {run.source for result in (data.table2, data.table4, data.table5) for run in result.used}
-    lines += [
-        "",
-        "## Inputs",
-        "",
-        f"- complexity: {', '.join(f'`{p}`' for p in complexity.files)}",
-        f"- runs: {len(runs)} metrics file(s) given, {len(used)} used by Tables 2, 4, 5",
     ]
-    if latency:
-        lines += [f"- latency: `{latency.source}`"]
-    if counts:
-        lines += [f"- claim counts: `{counts.source}`"]
+    lines += sections + _inputs_lines(data, latency, counts)
     return SummaryResult("\n".join(lines) + "\n", summary_frame(results))
 
 
+def tables_from_runs(complexity: Complexity, runs: list[Run]) -> dict[str, TableRows]:
+    """Tables 2, 4, 5 computed here (tests, and a summary without the tables' JSON)."""
+    return {build.__name__: in_memory(build(complexity, runs)) for build in (table2, table4, table5)}
+
+
 def render_summary(
-    complexity: Complexity,
-    runs: list[Run],
-    latency: LatencyReport | None,
-    evidence: dict[str, str] | None = None,
-    command: str = "pokernet report summary",
-    counts: ClaimCounts | None = None,
+    complexity: Complexity, runs: list[Run], latency: LatencyReport | None, counts: ClaimCounts | None = None
 ) -> str:
-    return summary(complexity, runs, latency, evidence, command, counts).markdown
+    return summary(complexity, tables_from_runs(complexity, runs), latency, counts=counts).markdown

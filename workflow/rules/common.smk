@@ -18,8 +18,8 @@ ENV = "../envs/pokernet.yaml"
 
 # Files the jobs read besides their inputs' outputs: declared, so that editing one re-runs
 # what depends on it. paper.yaml: the paper's numbers and tolerances (every report rule and
-# the audit); proxy_notes.yaml: measured explanations of the proxy's outlier rows (Table 2, and the
-# summary, which computes Table 2's rows); expansion_choice.json: the recorded fastest rewrites
+# the audit); proxy_notes.yaml: measured explanations of the proxy's outlier rows (Table 2; the
+# summary reads Table 2's computed rows, table2.json); expansion_choice.json: the recorded fastest rewrites
 # (`pokernet latency`). tests/test_layout.py checks each packaged data file's readers declare it.
 PAPER = "pokernet/data/paper.yaml"
 PROXY_NOTES = "pokernet/data/proxy_notes.yaml"

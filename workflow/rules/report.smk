@@ -13,6 +13,7 @@ rule table2:
     output:
         md=report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
         csv=f"{RESULTS}/table2.csv",
+        rows=f"{RESULTS}/table2.json",
     log:
         f"{LOGS}/report/table2.log",
     conda:
@@ -44,6 +45,7 @@ rule table4:
     output:
         md=report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
         csv=f"{RESULTS}/table4.csv",
+        rows=f"{RESULTS}/table4.json",
     log:
         f"{LOGS}/report/table4.log",
     conda:
@@ -61,6 +63,7 @@ rule table5:
     output:
         md=report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
         csv=f"{RESULTS}/table5.csv",
+        rows=f"{RESULTS}/table5.json",
     log:
         f"{LOGS}/report/table5.log",
     conda:
@@ -103,12 +106,11 @@ rule fig6:
 rule summary:
     input:
         tables=[rules.table2.output.md, rules.table3.output, rules.table4.output.md, rules.table5.output.md],
+        rows=[rules.table2.output.rows, rules.table4.output.rows, rules.table5.output.rows],
         complexity=sorted(set(TABLE2_COMPLEXITY) | set(TABLE4_COMPLEXITY) | set(TABLE5_COMPLEXITY)),
-        runs=sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
         latency=rules.latency.output,
         claims=rules.claim_counts.output,
         paper=PAPER,
-        proxy_notes=PROXY_NOTES,
     output:
         md=report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
         csv=f"{RESULTS}/summary.csv",
@@ -118,5 +120,5 @@ rule summary:
         ENV
     shell:
         "pokernet report summary --tables {input.tables:q} --complexity {input.complexity:q} "
-        "--runs {input.runs:q} --latency {input.latency:q} --claims {input.claims:q} "
+        "--rows {input.rows:q} --latency {input.latency:q} --claims {input.claims:q} "
         "--out {output.md:q} > {log:q} 2>&1"
