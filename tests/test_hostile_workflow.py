@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from test_hostile_input import _validate_config
+from test_workflow import job_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -232,3 +233,13 @@ def test_forceall_and_a_changed_config_retrain_from_scratch(tiny_workflow):
     longer = _trained(tiny_workflow(epochs=2))
     assert longer[2] == 2 and longer[0] != forced[0]
     assert len(list(run_dir.parent.glob("seed0.replaced-*"))) == 2
+
+
+def test_forcerun_reruns_the_rule_and_what_depends_on_it_only():
+    """README: `--forcerun RULE` reruns that rule's jobs and all that depends on them (nothing upstream)."""
+    done = snakemake("-n", "tables", "--forcerun", "latency", timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = job_counts(done.stdout)
+    assert counts.get("latency") == 1 and counts.get("table3") == 1, counts
+    assert "train" not in counts and "complexity_variant" not in counts, counts
+    assert "`--forcerun RULE` that rule's jobs and all that" in (ROOT / "README.md").read_text()
