@@ -236,3 +236,10 @@ def test_summary_prints_the_counted_claims(tmp_path):
     assert {status[key] for key in ("pointwise_share", "width_exponent", "selection_criterion")} == {
         "— not testable here"
     }
+
+
+def test_every_claim_carries_the_papers_literal_sentence():
+    from pokernet.paper import load_paper
+
+    missing = [c["id"] for c in load_paper()["claims"] if not str(c.get("quote", "")).strip()]
+    assert missing == [], f"claims without the paper's sentence (quote:): {missing}"
