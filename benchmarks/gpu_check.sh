@@ -50,7 +50,7 @@ import itertools, os, statistics, torch
 from torch import nn
 from pokernet.models import create_model
 from pokernet.train.data import MemoryPipeline, MemorySplit
-from pokernet.train.engine import train_one_epoch
+from pokernet.train.loops import train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 device = torch.device("cuda")

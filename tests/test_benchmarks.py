@@ -108,3 +108,19 @@ def test_benchmark_runs_at_its_smallest_size(script, tmp_path):
     if "choice.json" in written:  # each recorded entry is keyed by, and names, the ISA it was measured on
         entries = json.loads((tmp_path / "choice.json").read_text())["entries"]
         assert entries and all(entry["hardware"]["isa"] == isa for isa, entry in entries.items())
+
+
+def test_gpu_check_imports_each_name_from_where_it_is_defined():
+    """benchmarks/gpu_check.sh needs a GPU to run; here the names its Python heredocs import from
+    pokernet are imported, each from the module (or package) that defines it, not one that happens to import it."""
+    script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
+    imports = [line.split() for line in script.splitlines() if line.startswith("from pokernet")]
+    assert imports, "gpu_check.sh imports nothing from pokernet"
+    checks = [
+        f"assert ({name}.__module__ + '.').startswith({words[1] + '.'!r}), {name}.__module__"
+        for words in imports
+        for name in (word.rstrip(",") for word in words[3:])
+    ]  # a package (pokernet.models) may export what its modules define
+    code = "\n".join([" ".join(words) for words in imports] + checks)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]

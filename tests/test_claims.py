@@ -4,6 +4,7 @@ the paper's own Table 2 checked against its literal accuracy sentence (pokernet.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -243,3 +244,122 @@ def test_every_claim_carries_the_papers_literal_sentence():
 
     missing = [c["id"] for c in load_paper()["claims"] if not str(c.get("quote", "")).strip()]
     assert missing == [], f"claims without the paper's sentence (quote:): {missing}"
+
+
+# ------------------------------------------------------------ claims read off the tables as a whole
+
+
+def _as_printed(text: str) -> str:
+    """LaTeX as the paper prints it (``$0.5\\times$`` -> 0.5×, ``$\\alpha^2$`` -> α²), no footnote
+    marks and no whitespace, so a quote is found whatever its line breaks."""
+    import re
+
+    text = re.sub(r"\$\s*([\d.]+)\s*\\times\s*\$", r"\1×", text)
+    text = text.replace("\\alpha", "α").replace("^{2}", "²").replace("^2", "²").replace("$", "")
+    return re.sub(r"<sup>.*?</sup>|\s", "", text)
+
+
+def _paper_text() -> str:
+    return _as_printed((Path(__file__).resolve().parents[1] / "../shared/paper/pokernet.md").read_text())
+
+
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[1] / "../shared/paper/pokernet.md").exists(), reason="the paper's text"
+)
+def test_every_quote_is_the_papers_own_words():
+    from pokernet.paper import load_paper
+
+    text = _paper_text()
+    for claim in load_paper()["claims"]:
+        for part in str(claim["quote"]).split("[...]"):
+            assert _as_printed(part) in text, (claim["id"], part)
+
+
+def _inputs(table2_rows=(), complexity=None, dataset="fashion_mnist"):
+    from pokernet.report.inputs import Setting
+    from pokernet.report.rows import TableRows
+    from pokernet.report.summary import Inputs
+
+    setting = Setting(dataset, 40, 12, 500)
+    rows = TableRows(list(table2_rows), [], [], setting, [])
+    empty = TableRows([], [], [], setting, [])
+    return Inputs(complexity, rows, empty, empty, None)
+
+
+def _row(model, madds, top1, top5=99.0):
+    from pokernet.report.compare import Stat
+
+    return {"model": model, "madds": {"ours": madds}, "top1": {"ours": Stat(top1, 0.1, 2)},
+            "top5": {"ours": Stat(top5, 0.1, 2)}}  # fmt: skip
+
+
+def _claim(claim_id):
+    from pokernet.paper import load_paper
+
+    return next(c for c in load_paper()["claims"] if c["id"] == claim_id)
+
+
+@pytest.mark.parametrize("order, status", [(1, "✓ holds"), (-1, "✗ does not hold")])
+def test_the_madds_accuracy_rank_is_spearmans_rho_of_both_tables(order, status):
+    from scipy import stats
+
+    from pokernet.paper import table
+    from pokernet.report.summary import _madds_accuracy_rank
+
+    models = ["pokernet_050", "ghostnet_050", "mobilenetv1_050", "pokernet_100", "ghostnet_100", "mobilenetv2_060"]
+    rows = [_row(m, 10.0 * (i + 1), 50 + order * i) for i, m in enumerate(models)]
+    result = _madds_accuracy_rank(_claim("madds_accuracy_rank"), _inputs(rows))
+    paper = table("table2")["rows"]
+    rho = stats.spearmanr([r["madds"] for r in paper], [r["top1"] for r in paper]).statistic
+    assert result.status == status
+    assert f"ours: ρ {order:+.2f} (n 6" in result.ours
+    assert f"paper's Table 2: ρ {rho:+.2f} (n {len(paper)}" in result.ours
+
+
+def test_the_cost_half_of_section_5_compares_each_pokernet_with_its_level():
+    from pokernet.paper import table
+    from pokernet.report.summary import _cost_and_accuracy
+
+    paper = table("table2")["rows"]
+    ours = [_row(r["model"], r["madds"], 60.0) for r in paper]  # our counts = the paper's
+    result = _cost_and_accuracy(_claim("cost_and_accuracy"), _inputs(ours))
+    assert result.status == "✓ holds", result.ours  # PokerNet 39M < 40-59M; 119M < 140-155M
+    ours = [_row(r["model"], 38.0 if r["model"] == "shufflenetv2_050" else r["madds"], 60.0) for r in paper]
+    result = _cost_and_accuracy(_claim("cost_and_accuracy"), _inputs(ours))
+    assert result.status == "partly" and "ShuffleNetV2 0.5× 38.0M" in result.ours
+
+
+class _Counted:
+    def __init__(self, madds):
+        self.madds = madds
+
+    def get(self, model, options=None):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(madds_m=self.madds[model, (options or {}).get("se", True)])
+
+
+@pytest.mark.parametrize(
+    "madds, status",
+    [
+        ({("pokernet_050", True): 39.40, ("pokernet_050", False): 39.0, ("pokernet_100", True): 119.3,
+          ("pokernet_100", False): 117.0}, "✓ holds"),  # 0.40M and 2.3M: within ±0.05M / ±0.5M
+        ({("pokernet_050", True): 39.98, ("pokernet_050", False): 39.40, ("pokernet_100", True): 126.30,
+          ("pokernet_100", False): 124.0}, "partly"),  # 0.58M: outside ±0.05M; 1.5% and 1.8%: slight
+        ({("pokernet_050", True): 42.0, ("pokernet_050", False): 39.40, ("pokernet_100", True): 126.30,
+          ("pokernet_100", False): 124.0}, "✗ does not hold"),  # 2.6M of 42M = 6.2% > 3.5%
+    ],
+)  # fmt: skip
+def test_the_se_cost_is_slight_and_checked_against_the_papers_amounts(madds, status):
+    from pokernet.report.summary import _se_cost
+
+    result = _se_cost(_claim("se_cost"), _inputs(complexity=_Counted(madds)))
+    assert result.status == status, result.ours
+
+
+def test_top5_orders_are_untestable_on_a_ten_class_proxy():
+    from pokernet.report.summary import _top5_orders
+
+    result = _top5_orders(_claim("top5_orders"), _inputs([_row("pokernet_050", 40, 70, 97.7), _row("x", 50, 71, 99.5)]))
+    assert result.status == "— not testable here"
+    assert "10-class proxy" in result.ours and "chance 50%" in result.ours and "97.7–99.5%" in result.ours

@@ -224,6 +224,17 @@ def test_ingest_refuses_a_duplicate_naming_both_paths(tiny_metrics, tmp_path):
     assert not (work / "runs/pokernet_050/seed1").exists()
 
 
+def test_ingest_refuses_two_copies_of_a_run_in_one_archive(tiny_metrics, tmp_path):
+    copies = {
+        "block0/runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics),
+        "runs/pokernet_050/seed0/metrics.json": _study_run(tiny_metrics, top1=12.5),
+    }
+    archive = _archive(tmp_path, copies)
+    with pytest.raises(ValueError, match=f"duplicate run pokernet_050 seed 0: {archive}:.*block0/runs/.* and "):
+        ingest(archive, tmp_path / "w", load_recipe("cifar10_gpu"))
+    assert not (tmp_path / "w").exists()
+
+
 def test_ingest_does_not_mix_the_study_with_runs_of_another_setting(tiny_metrics, tmp_path):
     work, recipe = tmp_path / "work", load_recipe("cifar10_gpu")
     old = work / "runs/ghostnet_100/seed4/metrics.json"

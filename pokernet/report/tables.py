@@ -161,6 +161,11 @@ def accuracy_header(runset: RunSet) -> list[str]:
         f"- runs' git commit(s): {_unique(r.git_commit for r in used)}; device(s): {_unique(r.device for r in used)}; "
         f"torch: {_unique(r.torch_version for r in used)}",
     ]
+    if any(str(r.git_commit).endswith("-dirty") for r in used):
+        lines.append(
+            "- `-dirty`: the code that trained those runs differed from that commit (uncommitted changes to "
+            "pokernet/, workflow/ or the recipes), so git cannot give it back exactly"
+        )
     if runset.comparable:
         lines.append(
             f"- accuracy verdict: ✓ when |ours − paper| ≤ {ACCURACY_TOLERANCE_PP} percentage points "

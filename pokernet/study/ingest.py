@@ -97,7 +97,10 @@ def read_archive(archive: Path, recipe: dict[str, Any]) -> tuple[RunsByKey, list
                 where = f"{archive}:{member.name}"
                 data = schemas.parse(tar.extractfile(member).read().decode(), where)
                 check_study_run(where, data, match["variant"], int(match["seed"]), recipe)
-                runs[(match["variant"], int(match["seed"]))] = (where, data)
+                key = (match["variant"], int(match["seed"]))
+                if key in runs:  # each (arm, seed) is in one block of a window: two copies are not the study's
+                    raise ValueError(f"duplicate run {key[0]} seed {key[1]}: {runs[key][0]} and {where}")
+                runs[key] = (where, data)
     except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
         raise ValueError(f"study archive {archive} is unreadable: {error}") from None
     return runs, partial, study[1] if study else None
