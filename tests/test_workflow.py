@@ -149,3 +149,20 @@ def test_ci_slurm_profile_differs_from_the_users_only_in_site_settings():
     assert differing - site == {"configfile", "config", "set-threads.latency"}  # the study (file, name); latency cores
     assert users["slurm-status-command"] == ci["slurm-status-command"] == "squeue"
     assert "cores" not in users and "cores" not in ci
+
+
+def test_the_opt_in_latency_choice_is_measured_before_the_latency_it_feeds(tmp_path):
+    """config latency.choose: the rule latency_choice measures this machine's choice and the
+    latency rule reads it (declared input); off, the packaged choice is the input."""
+    default = yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text())
+    overlay = tmp_path / "choose.yaml"
+    overlay.write_text(yaml.safe_dump({"latency": {**default["latency"], "choose": True}}))
+    planned = snakemake("-n", "-p", "table3", "--configfile", str(overlay), "--forcerun", "latency")
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    counts = job_counts(planned.stdout)
+    assert counts.get("latency_choice") == 1 and counts.get("latency") == 1, planned.stdout[-3000:]
+    assert (
+        "--choice work/default/latency/expansion_choice.json --out work/default/latency/latency.json" in planned.stdout
+    )
+    off = snakemake("-n", "table3", "--forcerun", "latency")
+    assert off.returncode == 0 and "latency_choice" not in job_counts(off.stdout), off.stdout[-3000:]
