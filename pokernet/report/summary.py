@@ -186,7 +186,7 @@ def comparable_or_higher(comparisons: list[Comparison], fewer_madds: bool) -> st
             + ", ".join("ahead" if c.verdict == RESOLVED_AS_CLAIMED else "equivalent" for c in comparisons)
             + ")"
         )
-    return f"{NOT_RESOLVED} (neither ahead nor shown equivalent)"
+    return f"{NOT_RESOLVED} (not ahead, not shown equiv.)"
 
 
 def _accuracy_literal(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
