@@ -312,7 +312,7 @@ def test_the_madds_accuracy_rank_is_spearmans_rho_of_both_tables(order, status):
     paper = table("table2")["rows"]
     rho = stats.spearmanr([r["madds"] for r in paper], [r["top1"] for r in paper]).statistic
     assert result.status == status
-    assert f"ours: ρ {order:+.2f} (n 6" in result.ours
+    assert f"this table's models: ρ {order:+.2f} (n 6" in result.ours
     assert f"paper's Table 2: ρ {rho:+.2f} (n {len(paper)}" in result.ours
 
 

@@ -259,7 +259,7 @@ def _madds_accuracy_rank(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     if len(trained) < 3:
         return ClaimStatus(f"{paper}; ours: fewer than 3 trained models", "— not testable here", [EVIDENCE["table2"]])
     ours, rho, greater, less = _spearman_text(
-        "ours", [r["madds"]["ours"] for r in trained], [r["top1"]["ours"].mean for r in trained]
+        "this table's models", [r["madds"]["ours"] for r in trained], [r["top1"]["ours"].mean for r in trained]
     )
     status = "✓ holds" if greater < ALPHA else "✗ does not hold" if less < ALPHA else NOT_RESOLVED
     rule = "Rule: ✓ when ρ > 0 at one-sided α = 0.05 (spearmanr), ✗ when ρ < 0 at that α, else not resolved"
@@ -344,7 +344,7 @@ def _top5_orders(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     count = min(classes)
     return ClaimStatus(
         f"not tested: on a {count}-class proxy five guesses hit by chance (chance {100 * 5 / count:.0f}%) and every "
-        f"trained arm scores {min(top5):.1f}–{max(top5):.1f}% top-5, at the ceiling; the orders of the Top-5 "
+        f"trained arm scores {min(top5):.1f}–{max(top5):.1f}% top-5, near the ceiling; the orders of the Top-5 "
         "columns need ImageNet's 1000 classes",
         "— not testable here",
         [EVIDENCE["table2"], EVIDENCE["table4"], EVIDENCE["table5"]],
