@@ -242,11 +242,12 @@ def _hard_swish_gain(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     return _accuracy_claim(data.table5.comparisons, data.table5.untestable, EVIDENCE["table5"])
 
 
-def _spearman_text(name: str, madds: list[float], top1: list[float]) -> tuple[str, float, float, float]:
-    """ "name: ρ +0.50 (n 13, one-sided p 0.04)" and ρ, p(ρ > 0), p(ρ < 0) (scipy.stats.spearmanr)."""
+def _spearman_text(name: str, madds: list[float], top1: list[float]) -> tuple[str, float, float]:
+    """The text "name: ρ +0.50 (n 13, p(ρ ≤ 0) 0.043)" and the one-sided p of ρ > 0 and of ρ < 0
+    (scipy.stats.spearmanr)."""
     rho = float(sps.spearmanr(madds, top1).statistic)
     greater, less = (float(sps.spearmanr(madds, top1, alternative=a).pvalue) for a in ("greater", "less"))
-    return f"{name}: ρ {rho:+.2f} (n {len(madds)}, p(ρ ≤ 0) {format_p(greater)})", rho, greater, less
+    return f"{name}: ρ {rho:+.2f} (n {len(madds)}, p(ρ ≤ 0) {format_p(greater)})", greater, less
 
 
 def _madds_accuracy_rank(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
@@ -258,7 +259,7 @@ def _madds_accuracy_rank(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     trained = [r for r in data.table2.rows if r["top1"]["ours"] is not None]
     if len(trained) < 3:
         return ClaimStatus(f"{paper}; ours: fewer than 3 trained models", "— not testable here", [EVIDENCE["table2"]])
-    ours, rho, greater, less = _spearman_text(
+    ours, greater, less = _spearman_text(
         "this table's models", [r["madds"]["ours"] for r in trained], [r["top1"]["ours"].mean for r in trained]
     )
     status = "✓ holds" if greater < ALPHA else "✗ does not hold" if less < ALPHA else NOT_RESOLVED
