@@ -6,9 +6,7 @@
 ALL_CORES = 1024
 # The choice the latency rule applies: with config latency.choose, the one rule latency_choice
 # measures on this machine; else the packaged one (its entry for this CPU's ISA, else said).
-CHOICE_APPLIED = (
-    f"{WORK}/latency/expansion_choice.json" if config["latency"].get("choose", False) else EXPANSION_CHOICE
-)
+CHOICE_APPLIED = f"{WORK}/latency/expansion_choice.json" if config["latency"].get("choose", False) else EXPANSION_CHOICE
 
 
 rule latency:
