@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 from pokernet.fileio import atomic_write_text
-from pokernet.latency.ratios import STABILITY_TOLERANCE
-from pokernet.latency.runtimes import RUNTIMES
+from pokernet.latency.api import RUNTIMES, STABILITY_TOLERANCE
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,6 +16,7 @@ This process sizes its inter-op pool to T first, so the runtime is timed here ra
 the child process ``pokernet latency`` starts. Writes results/benchmarks/latency_paper_parallel.md and .json.
 
     python benchmarks/paper_parallel.py [--threads 2] [--budget-s 1] [--layer-budget-s 0.2]   (~2-3 min)
+    python benchmarks/paper_parallel.py --quick --budget-s 0.02 --layer-budget-s 0.005 --runs 2   (smoke test)
 """
 
 from __future__ import annotations
@@ -27,147 +28,38 @@ import os
 import statistics
 import subprocess
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from pokernet.fileio import atomic_write_text
-from pokernet.latency.choice import model_choice
-from pokernet.latency.equivalence import check_equal
-from pokernet.latency.ghost_padding import pad_ghost_modules
-from pokernet.latency.measure import measure
-from pokernet.latency.paper_parallel import ForkedExpansion, trace_and_freeze, use_interop_threads
-from pokernet.latency.prepare import fold_bn_eager
-from pokernet.latency.runtimes import make_runner, torch_threads
-from pokernet.latency.timing import summarize, time_interleaved
-from pokernet.latency.variants import (
-    Expansion,
-    make_expansion,
-    optimize_for_inference,
-    poker_input_sizes,
-    poker_modules,
+from pokernet.latency.api import (
+    EXPANSION_FORMS,
+    cpu_ms_by_thread,
+    expansion_forms,
+    load_average,
+    machine,
+    model_call,
+    model_forms,
+    time_calls,
+    time_layers,
+    time_models,
+    torch_threads,
+    use_interop_threads,
 )
-from pokernet.models import create_model
-from pokernet.provenance import hardware_info, runtime_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["pokernet_050", "ghostnet_050", "pokernet_100", "ghostnet_100"]
 RUNTIMES = ["paper_parallel", "torchscript", "eager"]
-FORMS = ["tile", "split", "forked", "one branch", "fork+wait only"]
+FORMS = list(EXPANSION_FORMS)
 
 
-class _EmptyForks(nn.Module):
-    """k-1 forks of a task that only returns its input, then the waits: the protocol's overhead."""
-
-    def __init__(self, forks: int):
-        super().__init__()
-        self.forks = forks
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        futures: list[torch.jit.Future[torch.Tensor]] = []
-        for _ in range(self.forks):
-            futures.append(torch.jit.fork(torch.clone, x))
-        for future in futures:
-            x = torch.jit.wait(future)
-        return x
-
-
-def _branch_in_inference_mode(branch: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    with torch.inference_mode():  # a pool thread does not inherit the caller's mode
-        return branch(x)
-
-
-_POOL: list[ThreadPoolExecutor] = []  # outside the module: fx deep-copies modules, not pools
-
-
-class _PooledExpansion(Expansion):
-    """Branches 1..k-1 on a Python thread pool (workers at 1 intra-op thread), branch 0 here."""
-
-    def __init__(self, split: nn.Module):
-        super().__init__(split.act)
-        self.order, self.restore, self.branches = split.order, split.restore, split.branches
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        futures = [_POOL[0].submit(_branch_in_inference_mode, b, x) for b in list(self.branches)[1:]]
-        return self._finish(torch.cat([self.branches[0](x)] + [f.result() for f in futures], 1))
-
-
-def _eager_split(model: nn.Module, threads: int, wrap) -> nn.Module:
-    """The eager runtime's preparation with split expansions, each wrapped by ``wrap``."""
-    options = model_choice("pokernet_100", "eager", threads)
-    module, _ = optimize_for_inference(
-        model, "eager", threads, 224, variant="split", memory_format=options["memory_format"]
-    )
-    pad_ghost_modules(module, int(options["ghost_pad"]))
-    for _, _, poker in list(poker_modules(module)):
-        poker.replace_expansion(wrap(poker.expand))
-    return fold_bn_eager(module.to(memory_format=torch.channels_last))
-
-
-def _eager_call(module: nn.Module, x: torch.Tensor):
-    def call():
-        with torch.inference_mode():
-            return module(x)
-
-    return call
-
-
-def _free_expansion_call(model: nn.Module, threads: int, x: torch.Tensor):
-    """A probe, not a runtime: PokerNet in torchscript with every expansion's conv removed (only
-    the copy of the input into kM channels is left), so no expansion scheme can be faster."""
-    options = model_choice("pokernet_100", "torchscript", threads)
-    module, _ = optimize_for_inference(
-        model, "torchscript", threads, 224, variant="tile", memory_format=options["memory_format"]
-    )
-    pad_ghost_modules(module, int(options["ghost_pad"]))
-    for _, _, poker in poker_modules(module):
-        poker.expand.conv = nn.Identity()
-    fmt = torch.channels_last if options["memory_format"] == "channels_last" else torch.contiguous_format
-    frozen, xf = (
-        trace_and_freeze(module.to(memory_format=fmt), x.contiguous(memory_format=fmt)),
-        x.contiguous(memory_format=fmt),
-    )
-    return _eager_call(frozen, xf)
-
-
-def same_turn_calls(threads: int, x: torch.Tensor) -> dict:
-    """Every form compared in the finding, as callables (outputs checked, except the probe's)."""
-    calls = {}
-    for width in ("050", "100"):
-        poker, ghost = create_model(f"pokernet_{width}").eval(), create_model(f"ghostnet_{width}").eval()
-        with torch.no_grad():
-            reference, ghost_reference = poker(x), ghost(x)
-        for runtime in ("paper_parallel", "torchscript"):
-            calls[f"pokernet_{width} · {runtime}"] = make_runner(
-                f"pokernet_{width}", poker, runtime, threads, x, reference
-            ).call
-        calls[f"pokernet_{width} · torchscript, expansion convs free (bound)"] = _free_expansion_call(poker, threads, x)
-        calls[f"ghostnet_{width} · torchscript (= paper_parallel)"] = make_runner(
-            f"ghostnet_{width}", ghost, "torchscript", threads, x, ghost_reference
-        ).call
-    calls["pokernet_100 · eager"] = make_runner("pokernet_100", poker, "eager", threads, x, reference).call
-    xl = x.contiguous(memory_format=torch.channels_last)
-    for label, wrap in (
-        ("eager + forked branches (scripted torch.jit.fork)", ForkedExpansion),
-        ("eager + Python thread pool (1 intra-op thread per worker)", _PooledExpansion),
-    ):
-        calls[f"pokernet_100 · {label}"] = _eager_call(_eager_split(poker, threads, wrap), xl)
-        check_equal(label, calls[f"pokernet_100 · {label}"](), reference)
-    return calls
-
-
-def same_turns(threads: int, budget_s: float) -> dict:
+def same_turns(threads: int, budget_s: float, min_runs: int) -> dict:
     """Section 0: every comparison of the finding, all forms timed in the same turns at T threads."""
-    _POOL[:] = [ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,))]
-    with torch_threads(threads):
-        calls = same_turn_calls(threads, torch.randn(1, 3, 224, 224))
-        before = load()
-        times = time_interleaved(calls, budget_s, min_runs=20)
-    _POOL.pop().shutdown()
-    return {"load_before": before, "load_after": load(), "rows": {k: summarize(v) for k, v in times.items()}}
+    with torch_threads(threads), model_forms(threads, torch.randn(1, 3, 224, 224)) as calls:
+        before = load_average()
+        rows = time_calls(calls, budget_s, min_runs=min_runs, warmup_s=0.3)
+    return {"load_before": before, "load_after": load_average(), "rows": rows}
 
 
 def same_turn_table(turns: dict) -> list[str]:
@@ -181,120 +73,40 @@ def same_turn_table(turns: dict) -> list[str]:
     return lines
 
 
-def cpu_name() -> str:
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return hardware_info([1])["cpu"]
-
-
-def load() -> float:
-    return round(os.getloadavg()[0], 2)
-
-
-def whole_models(threads: int, budget_s: float) -> dict:
-    """Section 1: one measure() over the three runtimes (each interleaved within itself)."""
-    before = load()
+def whole_models(threads: int, budget_s: float, min_runs: int) -> dict:
+    """Section 1: one time_models() over the three runtimes (each interleaved within itself)."""
+    before = load_average()
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    report = measure(MODELS, RUNTIMES, [threads], budget_s=budget_s, min_runs=20, log=log)
-    return {"load_before": before, "load_after": load(), "results": report["results"], "ratios": report["ratios"]}
-
-
-def layer_shapes() -> list[dict]:
-    """Every Poker expansion (M, k, input size at 224²) of the two PokerNets, with its count."""
-    shapes: dict[tuple, dict] = {}
-    for name in ("pokernet_050", "pokernet_100"):
-        model = create_model(name).eval()
-        sizes = poker_input_sizes(model, 224)
-        for _, _, poker in poker_modules(model):
-            conv = poker.expand[0]
-            key = (name, conv.in_channels, conv.out_channels // conv.in_channels, sizes[id(poker)])
-            shapes.setdefault(
-                key, {"model": name, "m": key[1], "k": key[2], "size": key[3], "count": 0, "expand": poker.expand}
-            )["count"] += 1
-    return list(shapes.values())
-
-
-def layer_calls(shape: dict, fmt: torch.memory_format) -> dict:
-    """The five forms of one expansion shape, frozen TorchScript, input in ``fmt``."""
-    x = torch.randn(1, shape["m"], shape["size"], shape["size"]).contiguous(memory_format=fmt)
-    split = make_expansion(shape["expand"], "split", restore_order=False)
-    modules = {
-        "tile": make_expansion(shape["expand"], "tile", restore_order=False),
-        "split": split,
-        "forked": ForkedExpansion(split),
-        "one branch": split.branches[0],
-        "fork+wait only": _EmptyForks(shape["k"] - 1),
+    report = time_models(MODELS, RUNTIMES, [threads], budget_s=budget_s, min_runs=min_runs, log=log)
+    return {
+        "load_before": before,
+        "load_after": load_average(),
+        "results": report["results"],
+        "ratios": report["ratios"],
     }
-    calls = {}
-    for form, module in modules.items():
-        frozen = trace_and_freeze(module.to(memory_format=fmt) if form != "fork+wait only" else module, x)
-
-        def call(frozen=frozen):
-            with torch.inference_mode():
-                return frozen(x)
-
-        calls[form] = call
-    return calls
 
 
-def per_layer(threads: int, budget_s: float, fmt: torch.memory_format) -> dict:
+def per_layer(threads: int, budget_s: float, fmt: torch.memory_format, min_runs: int) -> dict:
     """Section 2: µs per form per layer shape (the forms of one shape timed in turns)."""
-    before, rows = load(), []
-    with torch_threads(threads):
-        for shape in layer_shapes():
-            times = time_interleaved(layer_calls(shape, fmt), budget_s, min_runs=50, warmup_s=0.05)
-            row = {k: v for k, v in shape.items() if k != "expand"}
-            row["macs"] = shape["m"] * shape["k"] * shape["size"] ** 2 * 9
-            row["us"] = {form: round(1e3 * summarize(t)["median_ms"], 1) for form, t in times.items()}
-            rows.append(row)
-            print(f"  {row['model']} M={row['m']} k={row['k']} {row['size']}²: {row['us']}", file=sys.stderr)
-    return {"load_before": before, "load_after": load(), "memory_format": str(fmt).split(".")[-1], "layers": rows}
-
-
-def thread_cpu() -> dict[str, tuple[str, int]]:
-    """CPU ticks (user + system) of every thread of this process, with its name."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:  # the thread ended meanwhile
-            continue
-        out[tid] = (name, int(fields[11]) + int(fields[12]))
-    return out
+    before = load_average()
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    rows = time_layers(expansion_forms, threads, budget_s, fmt, min_runs=min_runs, log=log)
+    return {
+        "load_before": before,
+        "load_after": load_average(),
+        "memory_format": str(fmt).split(".")[-1],
+        "layers": rows,
+    }
 
 
 def who_works(threads: int, runs: int) -> dict:
     """Section 3: CPU ms per inference by thread of PokerNet-1.0× in torchscript and paper_parallel."""
-    tick_ms = 1e3 / os.sysconf("SC_CLK_TCK")
     x = torch.randn(1, 3, 224, 224)
-    model = create_model("pokernet_100").eval()
-    with torch.no_grad():
-        reference = model(x)
-    out = {"load_before": load(), "runs": runs}
+    out = {"load_before": load_average(), "runs": runs}
     with torch_threads(threads):
         for runtime in ("torchscript", "paper_parallel"):
-            runner = make_runner("pokernet_100", model, runtime, threads, x, reference)
-            for _ in range(10):
-                runner.call()
-            before, seconds = thread_cpu(), []
-            for _ in range(runs):
-                start = time.perf_counter()
-                runner.call()
-                seconds.append(time.perf_counter() - start)
-            after, wall = thread_cpu(), summarize(seconds)
-            per_thread = []
-            for tid, (name, ticks) in after.items():
-                used = ticks - before.get(tid, (name, 0))[1]
-                if used > 0:
-                    role = "main" if tid == str(os.getpid()) else name
-                    per_thread.append({"thread": role, "cpu_ms_per_run": round(used * tick_ms / runs, 2)})
-            out[runtime] = {"wall_median_ms": wall["median_ms"], "threads": per_thread}
-    out["load_after"] = load()
+            out[runtime] = cpu_ms_by_thread(model_call("pokernet_100", runtime, threads, x), runs)
+    out["load_after"] = load_average()
     return out
 
 
@@ -331,20 +143,20 @@ def _onednn_times(threads: int, m: int, size: int) -> dict[str, float]:
     return {stage: round(statistics.median(v[20:]), 1) for stage, v in times.items() if len(v) > 20}
 
 
-def conv_call_cost(threads: int = 1) -> dict:
+def conv_call_cost(threads: int, budget_s: float, min_runs: int) -> dict:
     """Section 4: µs per depthwise conv call from Python vs oneDNN's own create + exec; an add beside.
 
     At 1 thread by default: with more, on a shared machine, one descheduled OpenMP thread stalls the
     region's barrier for a scheduler slice (milliseconds), which hides the fixed cost this measures."""
-    rows, before = [], load()
+    rows, before = [], load_average()
     with torch_threads(threads), torch.inference_mode():
         for m, size in CONV_SHAPES:
             x = torch.randn(1, m, size, size).contiguous(memory_format=torch.channels_last)
             w = torch.randn(m, 1, 3, 3).contiguous(memory_format=torch.channels_last)
-            times = time_interleaved(
+            times = time_calls(
                 {"conv": lambda: torch.nn.functional.conv2d(x, w, None, 1, 1, 1, m), "add": lambda: torch.add(x, 1.0)},
-                0.2,
-                min_runs=200,
+                budget_s,
+                min_runs=min_runs,
                 warmup_s=0.05,
             )
             rows.append(
@@ -352,12 +164,12 @@ def conv_call_cost(threads: int = 1) -> dict:
                     "m": m,
                     "size": size,
                     "macs": m * size * size * 9,
-                    "conv_us": round(1e3 * summarize(times["conv"])["median_ms"], 1),
-                    "add_us": round(1e3 * summarize(times["add"])["median_ms"], 1),
+                    "conv_us": round(1e3 * times["conv"]["median_ms"], 1),
+                    "add_us": round(1e3 * times["add"]["median_ms"], 1),
                     "onednn_us": _onednn_times(threads, m, size),
                 }
             )
-    return {"load_before": before, "load_after": load(), "rows": rows}
+    return {"load_before": before, "load_after": load_average(), "rows": rows}
 
 
 def conv_rows(cost: dict) -> list[dict]:
@@ -495,7 +307,7 @@ def form_line(turns: dict) -> str:
     )
 
 
-def cause_lines(layers: dict, work: dict, conv: dict, threads: int) -> list[str]:
+def cause_lines(layers: dict, work: dict, conv: dict, threads: int, cores: int) -> list[str]:
     """Why (sections 2-4)."""
     rows = [r for r in layers["layers"] if r["model"] == "pokernet_100"]
     branch = [(r["macs"] / r["k"], r["us"]["one branch"]) for r in rows]
@@ -521,7 +333,7 @@ def cause_lines(layers: dict, work: dict, conv: dict, threads: int) -> list[str]
         f"descriptors, allocation) on every call. That is what k branches multiply.",
         f"- **Threads** (section 3): in paper_parallel the main thread does {main:.1f} of "
         f"{sum(t['cpu_ms_per_run'] for t in pp):.1f} CPU ms per inference and {len(pp)} threads run on "
-        f"{hardware_info([threads])['cores']} cores (torchscript: {len(work['torchscript']['threads'])}). After "
+        f"{cores} cores (torchscript: {len(work['torchscript']['threads'])}). After "
         f"the first wait on an unfinished fork, TorchScript's interpreter resumes the graph on an inter-op thread, "
         f"and every inter-op thread starts its own OpenMP team of {threads}: concurrent branches oversubscribe "
         f"the cores.",
@@ -534,7 +346,7 @@ def render(data: dict, command: str) -> str:
     out = [
         "# The paper's latency protocol (`paper_parallel`) on this machine",
         "",
-        f"`{command}` · {data['date']} · CPU: {data['cpu']} (lscpu), {hw['cores']} cores, ISA {hw['isa']} · "
+        f"`{command}` · {data['date']} · CPU: {hw['cpu']}, {hw['cores']} cores, ISA {hw['isa']} · "
         f"torch {data['versions']['torch']} · batch 1, 224², {threads} threads.",
         "",
         "A shared VM: other jobs ran beside these timings, so they are **indicative**; the 1-minute load "
@@ -545,7 +357,7 @@ def render(data: dict, command: str) -> str:
         "",
         form_line(turns),
         *width_lines(turns, layers),
-        *cause_lines(layers, work, conv, threads),
+        *cause_lines(layers, work, conv, threads, hw["cores"]),
         "",
         f"## 0. Every comparison in the same turns ({threads} threads; load {turns['load_before']} → "
         f"{turns['load_after']})",
@@ -591,30 +403,34 @@ def render(data: dict, command: str) -> str:
     return "\n".join(out)
 
 
+# Runs, budgets and the 1-thread conv section's settings: the full study, and --quick (a smoke
+# test: every section at its smallest size, its figures noise).
+SIZES = {
+    "full": {"min_runs": 20, "layer_min_runs": 50, "conv_budget_s": 0.2, "conv_min_runs": 200},
+    "quick": {"min_runs": 3, "layer_min_runs": 3, "conv_budget_s": 0.01, "conv_min_runs": 10},
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budget-s", type=float, default=1.0, help="per model and runtime (sections 0, 1)")
     parser.add_argument("--layer-budget-s", type=float, default=0.2, help="per form and layer shape (section 2)")
     parser.add_argument("--runs", type=int, default=50, help="inferences for section 3")
+    parser.add_argument("--quick", action="store_true", help="every section at its smallest size (a smoke test)")
     parser.add_argument("--out", type=Path, default=ROOT / "results/benchmarks/latency_paper_parallel.md")
     args = parser.parse_args(argv)
+    size = SIZES["quick" if args.quick else "full"]
     use_interop_threads(args.threads)  # before any inter-op work: the runtime is timed in this process
     fmt = torch.channels_last  # the memory format recorded for both PokerNets in torchscript
     command = "python benchmarks/paper_parallel.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    data = {
-        "command": command.strip(),
-        "date": datetime.date.today().isoformat(),
-        "cpu": cpu_name(),
-        "threads": args.threads,
-        "hardware": hardware_info([args.threads]),
-        "versions": runtime_versions(),
-    }
-    data["same_turns"] = same_turns(args.threads, args.budget_s)
-    data["layers"] = per_layer(args.threads, args.layer_budget_s, fmt)
-    data["whole"] = whole_models(args.threads, args.budget_s)
+    data = {"command": command.strip(), "date": datetime.date.today().isoformat(), "threads": args.threads}
+    data.update(machine([args.threads]))
+    data["same_turns"] = same_turns(args.threads, args.budget_s, size["min_runs"])
+    data["layers"] = per_layer(args.threads, args.layer_budget_s, fmt, size["layer_min_runs"])
+    data["whole"] = whole_models(args.threads, args.budget_s, size["min_runs"])
     data["who_works"] = who_works(args.threads, args.runs)
-    data["conv_call"] = conv_call_cost(1)
+    data["conv_call"] = conv_call_cost(1, size["conv_budget_s"], size["conv_min_runs"])
     atomic_write_text(args.out, render(data, data["command"]))
     atomic_write_text(args.out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
     print(f"wrote {args.out} and its .json", file=sys.stderr)
