@@ -103,6 +103,16 @@ def test_benchmarks_use_only_the_public_latency_surface():
         assert modules <= {"pokernet.latency.api"}, (script.name, modules)
 
 
+def test_every_hand_run_result_is_listed_with_its_command():
+    """results/benchmarks/ is the one place for hand-run output; its README says what made each file."""
+    folder = ROOT / "results" / "benchmarks"
+    listed = (folder / "README.md").read_text()
+    for path in folder.iterdir():
+        if path.name != "README.md":
+            assert f"`{path.name}`" in listed or f"`{path.stem}.md`, `.json`" in listed, path.name
+    assert not (ROOT / "benchmarks" / "results").exists()
+
+
 def test_gpu_check_imports_each_name_from_where_it_is_defined():
     """benchmarks/gpu_check.sh needs a GPU to run; here the names its Python heredocs import from
     pokernet are imported, each from the module (or package) that defines it, not one that happens to import it."""
