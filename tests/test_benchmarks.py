@@ -6,6 +6,7 @@ never into results/benchmarks/ or pokernet/latency/expansion_choice.json."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# every runtime the per-layer profile supports that is installed (OpenVINO is in the test environment)
+PROFILED = ["onnxruntime", "eager", *(["openvino"] if importlib.util.find_spec("openvino") else [])]
 
 # script -> (arguments at the smallest size, the files it writes under tmp_path, a line its report holds)
 SMOKE = {
@@ -41,14 +44,9 @@ SMOKE = {
         "paper_parallel",
     ),
     "profile_layers.py": (
-        ["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--runtimes", "eager", "--out", "profile.md"],
-        ["profile.md"],
-        "pokernet_050",
-    ),
-    "profile_openvino.py": (
-        ["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--out", "openvino.md"],
-        ["openvino.md"],
-        "pokernet_050",
+        ["--runs", "2", "--models", "pokernet_050", "ghostnet_050", "--runtimes", *PROFILED, "--out", "profile.md"],
+        ["profile.json", "profile.md"],
+        f"{PROFILED[-1]}: Poker − Ghost ms",  # the cross-runtime section holds the last runtime
     ),
     "proxy_first_steps.py": (["--steps", "1", "--models", "pokernet_050"], [], "pokernet_050"),
     "train_throughput.py": (
@@ -111,6 +109,29 @@ def test_every_hand_run_result_is_listed_with_its_command():
         if path.name != "README.md":
             assert f"`{path.name}`" in listed or f"`{path.stem}.md`, `.json`" in listed, path.name
     assert not (ROOT / "benchmarks" / "results").exists()
+
+
+def test_profile_layers_refuses_an_unreadable_latency_report_before_profiling(tmp_path):
+    (tmp_path / "latency.json").write_text('{"results": []}')
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "profile_layers.py"),
+            "--latency-json",
+            "latency.json",
+            "--out",
+            "p.md",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "profile_layers.py: error: latency.json is not the JSON this needs: it has no hardware, ratios"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latency.json"]
 
 
 def test_gpu_check_imports_each_name_from_where_it_is_defined():
