@@ -246,9 +246,9 @@ def header(record: dict) -> list[str]:
         "(BN folded, Poker expansion rewritten as recorded in `pokernet/latency/expansion_choice.json`, "
         "Ghost-module padding where measured faster). ONNX Runtime and OpenVINO run the same ONNX export. "
         "MAdds from forward hooks (no bias adds). Module types are assigned by role (see "
-        "`pokernet/latency/profile.py`); times are the profiler's (ORT: kernel time, the whole run is longer; "
-        "eager: includes the profiler's overhead; OpenVINO: its counters hold whole µs per node and run, so "
-        "its profiled total is below its whole run).",
+        "`pokernet/latency/profile.py`); times are the profiler's, means per run (ORT: kernel time, beside the "
+        "median whole run; eager: includes the profiler's overhead, its whole run is the total; OpenVINO: its "
+        "counters hold whole µs per node and run, so its profiled total is below its whole run).",
         "",
     ]
 
