@@ -60,6 +60,12 @@ SMOKE = {
         "power per CPU-min",
     ),
     "proxy_stability.py": (["--models", "pokernet_050", "--subset", "4", "--train-epochs", "1"], [], "pokernet_050"),
+    "trainer_ab.py": (
+        ["--baseline", "HEAD", "--arms", "baseline:1", "current:1", "--model", "pokernet_050"]
+        + ["--runs", "1", "--epochs", "1", "--subset", "2"],
+        [],
+        "img/s (machine)",
+    ),
     "imagenet_throughput.py": (
         ["--device", "cpu", "--quick", "--out", "imagenet.txt"],
         ["imagenet.txt"],
