@@ -80,8 +80,8 @@ def train_launch_flags(wildcards):
 
 def train_job_cores():
     """The scheduler's cores one CPU training job holds. Asked for more cores than the machine has
-    (`--cores 8` on 2 cores), Snakemake would start 8 single-thread jobs at once, which ran about 2x
-    slower in aggregate than 2 (workflow/report/running.rst): there a local job holds its share of the
+    (`--cores 8` on 2 cores), Snakemake would start 8 single-thread jobs at once, which ran 8%
+    slower in aggregate than 2 (results/benchmarks/trainer_ab.md): there a local job holds its share of the
     asked cores, so no more jobs run at once than the machine has cores. The job itself still runs
     train_threads threads (the shell passes min(threads, train_threads))."""
     threads = config["train_threads"]
