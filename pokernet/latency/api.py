@@ -23,7 +23,7 @@ from .profile import CATEGORIES, profile_models
 from .ratios import STABILITY_TOLERANCE
 from .runtimes import RUNTIMES, make_runner, torch_threads
 from .timing import summarize, time_interleaved
-from .variants import poker_input_sizes, poker_modules
+from .variants import poker_module_rows
 
 __all__ = [
     "CATEGORIES",
@@ -77,16 +77,13 @@ def poker_layers(models: tuple[str, ...] = ("pokernet_050", "pokernet_100"), res
     """Every distinct Poker expansion of ``models`` at ``resolution``: model, M, k, input size,
     how many modules share it, and one such expansion (``expand``, its conv, BN and activation)."""
     layers: dict[tuple, dict] = {}
-    for name in models:
-        model = create_model(name).eval()
-        sizes = poker_input_sizes(model, resolution)
-        for _, _, poker in poker_modules(model):
-            conv = poker.expand[0]
-            key = (name, conv.in_channels, conv.out_channels // conv.in_channels, sizes[id(poker)])
-            layer = layers.setdefault(
-                key, {"model": name, "m": key[1], "k": key[2], "size": key[3], "count": 0, "expand": poker.expand}
-            )
-            layer["count"] += 1
+    for row in poker_module_rows(models, resolution):
+        key = (row["model"], row["m"], row["k"], row["size"])
+        model, m, k, size = key
+        layer = layers.setdefault(
+            key, {"model": model, "m": m, "k": k, "size": size, "count": 0, "expand": row["poker"].expand}
+        )
+        layer["count"] += 1
     return list(layers.values())
 
 

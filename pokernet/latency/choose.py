@@ -32,7 +32,7 @@ from .equivalence import check_equal, randomize_bn
 from .prepare import prepare_module
 from .runtimes import build_call, torch_threads, use_ort_global_pool
 from .timing import summarize, time_interleaved
-from .variants import VARIANTS, make_expansion, poker_input_sizes, poker_modules
+from .variants import VARIANTS, make_expansion, poker_module_rows
 
 WIDTH_MODELS = ("pokernet_050", "pokernet_100")
 MODELS = ("pokernet_050", "ghostnet_050", "pokernet_100", "ghostnet_100")
@@ -52,24 +52,21 @@ ACTIVATIONS = {"ReLU6": nn.ReLU6, "Hardswish": nn.Hardswish, "ReLU": nn.ReLU}
 def poker_shapes(models: tuple[str, ...] = WIDTH_MODELS) -> dict[str, dict]:
     """Every distinct Poker module of ``models``: key -> M, k, size, activation, SE."""
     shapes: dict[str, dict] = {}
-    for name in models:
-        model = create_model(name).eval()
-        sizes = poker_input_sizes(model, 224)
-        for _, _, poker in poker_modules(model):
-            m, k = poker.expand[0].in_channels, poker.k
-            entry = shapes.setdefault(
-                shape_key(m, k, sizes[id(poker)]),
-                {
-                    "M": m,
-                    "k": k,
-                    "size": sizes[id(poker)],
-                    "act": type(poker.expand[2]).__name__,
-                    "se": not isinstance(poker.se, nn.Identity),
-                    "models": [],
-                },
-            )
-            if name not in entry["models"]:
-                entry["models"].append(name)
+    for row in poker_module_rows(models):
+        poker = row["poker"]
+        entry = shapes.setdefault(
+            shape_key(row["m"], row["k"], row["size"]),
+            {
+                "M": row["m"],
+                "k": row["k"],
+                "size": row["size"],
+                "act": type(poker.expand[2]).__name__,
+                "se": not isinstance(poker.se, nn.Identity),
+                "models": [],
+            },
+        )
+        if row["model"] not in entry["models"]:
+            entry["models"].append(row["model"])
     return shapes
 
 

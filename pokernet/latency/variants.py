@@ -32,6 +32,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from pokernet.models import create_model
 from pokernet.models.layers import PokerBottleneck, PokerModule
 
 from .choice import chosen_variant, config_key
@@ -186,6 +187,22 @@ def poker_input_sizes(model: nn.Module, resolution: int, in_chans: int = 3) -> d
         for hook in hooks:
             hook.remove()
     return sizes
+
+
+def poker_module_rows(models: tuple[str, ...], resolution: int = 224) -> Iterator[dict]:
+    """One row per Poker module of each named model: the model, M, k, its input size at
+    ``resolution`` and the module itself (what the per-layer timings group by shape)."""
+    for name in models:
+        model = create_model(name).eval()
+        sizes = poker_input_sizes(model, resolution)
+        for _, _, poker in poker_modules(model):
+            yield {
+                "model": name,
+                "m": poker.expand[0].in_channels,
+                "k": poker.k,
+                "size": sizes[id(poker)],
+                "poker": poker,
+            }
 
 
 def replace_expansions(model: nn.Module, pick) -> dict[str, int]:
