@@ -56,6 +56,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "(ImageNet: of val too, one fixed draw)",
     )
     parser.add_argument(
+        "--eval-split",
+        choices=("test", "val"),
+        default="test",
+        help="the split evaluated: test, the dataset's official test split (imagenet: val/), or val, "
+        "a fixed class-balanced holdout carved from train (as many images per class as test; "
+        "no train subset touches it): choose a protocol on val, never on test",
+    )
+    parser.add_argument(
         "--threads",
         type=thread_count,
         metavar="N",
@@ -187,6 +195,7 @@ def run_train(args: argparse.Namespace) -> int:
             model_options=model_options,
             data_root=args.data_root,
             subset=args.subset,
+            eval_split=args.eval_split,
             seed=args.seed,
             resume=args.resume or args.restart_stale,
             restart_stale=args.restart_stale,
@@ -228,7 +237,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(path)
     model = model_from_checkpoint(checkpoint, str(path))
     data_cfg = checkpoint["config"]["recipe"]["data"]
-    data = load_data(args.data, args.data_root, args.subset, args.download, resize=data_cfg["resize"], splits=("val",))
+    data = load_data(
+        args.data,
+        args.data_root,
+        args.subset,
+        args.download,
+        resize=data_cfg["resize"],
+        splits=("val",),
+        eval_split=args.eval_split,
+    )
     if data.classes != checkpoint["classes"]:
         raise ValueError(
             f"{path} was trained on {len(checkpoint['classes'])} classes "

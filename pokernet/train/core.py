@@ -266,9 +266,18 @@ def lr_scheduler(
 
 
 def run_config(
-    model: str, options: dict[str, Any], recipe: dict[str, Any], dataset: str, subset: int | None, seed: int
+    model: str,
+    options: dict[str, Any],
+    recipe: dict[str, Any],
+    dataset: str,
+    subset: int | None,
+    seed: int,
+    eval_split: str = "test",
 ) -> dict[str, Any]:
-    """What defines a run (its hash names it): a resumed or ingested run must match it."""
+    """What defines a run (its hash names it): a resumed or ingested run must match it. A run
+    evaluated on the validation holdout says so (its train pool excludes the holdout); a run on
+    the test split keeps the record (and hash) it always had."""
+    holdout = {"eval_split": eval_split} if eval_split != "test" else {}
     return {
         "model": model,
         "model_options": options,
@@ -277,6 +286,7 @@ def run_config(
         "subset_per_class": subset,
         "train_subset": SUBSET_DRAW if subset is not None else "the whole split",
         "seed": seed,
+        **holdout,
     }
 
 

@@ -10,6 +10,7 @@ Both pipelines yield normalized float batches ready for the model.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import os
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from .core import (
     AugmentDraws,
     EpochPlan,
     augment_generator,
+    class_balanced_indices,
     draw_augmentation,
     epoch_order,
     padding,
@@ -38,13 +40,21 @@ from .core import (
     train_subset,
     val_subset,
 )
+from .rng import derive_seed
 
 DATASETS = ("fashion_mnist", "cifar10", "imagenet")
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+# The split a run evaluates: "test", the dataset's official test split (ImageNet: its val), or
+# "val", a holdout carved from the train split, to choose a protocol on without the test split.
+EVAL_SPLITS = ("test", "val")
+# The holdout's images per class: as many as the test split holds, so that an accuracy measured on
+# it is as precise as one on the test split (Fashion-MNIST, CIFAR-10: 1,000; ImageNet: 50).
+HOLDOUT_PER_CLASS = {"fashion_mnist": 1000, "cifar10": 1000, "imagenet": 50}
+HOLDOUT_DRAW = "holdout"  # the holdout's own fixed seed: rng.derive_seed(HOLDOUT_DRAW), no run's seed
 
 
 def download_root(dataset: str) -> Path:
@@ -100,35 +110,40 @@ Split = MemorySplit | CheckedImageFolder
 class LoadedData:
     name: str
     classes: list[str]
-    train: Split | None  # None when only the validation split was asked for
-    val: Split
+    train: Split | None  # None when only the evaluated split was asked for
+    val: Split  # the evaluated split (eval_split)
     source: str  # where it was read from
+    eval_split: str = "test"  # EVAL_SPLITS
 
     @property
     def in_memory(self) -> bool:
         return isinstance(self.val, MemorySplit)
 
 
+@dataclass
+class FoundSplits:
+    """A dataset as found on disk: its train and test splits, not yet divided or subset. An
+    ImageFolder stays lazy (nothing decoded) until ``_take`` picks what a run reads."""
+
+    name: str
+    classes: list[str]
+    train: Split | None
+    test: Split | None
+    source: str
+
+
 # --------------------------------------------------------------------------- subsets
 
 
-def _resized(split: MemorySplit | None, size: int | None, chunk: int = 4096) -> MemorySplit | None:
+def _resized(split: Split | None, size: int | None, chunk: int = 4096) -> Split | None:
     """Each image resized (shorter side, bilinear with antialiasing) and center-cropped to a
     ``size`` square once, at load: the in-memory counterpart of decode_to_memory's resize."""
-    if split is None or size is None or split.images.shape[-2:] == (size, size):
+    if not isinstance(split, MemorySplit) or size is None or split.images.shape[-2:] == (size, size):
         return split
     resized = [
         F.center_crop(F.resize(part, [size], antialias=True), [size, size]) for part in split.images.split(chunk)
     ]
     return MemorySplit(torch.cat(resized), split.labels)
-
-
-def _subset(split: MemorySplit, per_class: int | None, seed: int) -> MemorySplit:
-    """The train subset of the run with ``seed`` (core.train_subset)."""
-    if per_class is None:
-        return split
-    keep = train_subset(split.labels, per_class, seed)
-    return MemorySplit(split.images[keep], split.labels[keep])
 
 
 # --------------------------------------------------------------------------- Fashion-MNIST
@@ -169,7 +184,7 @@ def _idx_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _load_fashion_mnist(root: Path | None, download: bool, splits: tuple[str, ...]) -> LoadedData:
+def _find_fashion_mnist(root: Path | None, download: bool, needed: set[str]) -> FoundSplits:
     roots = [root] if root else [FASHION_MNIST_DEBIAN_DIR, download_root("fashion_mnist")]
     folder = next((found for r in roots if (found := _fashion_mnist_dir(r))), None)
     if folder is None and download:
@@ -187,7 +202,7 @@ def _load_fashion_mnist(root: Path | None, download: bool, splits: tuple[str, ..
             f"or pass --download to let torchvision download it, or --data-root DIR"
         )
     loaded = {}
-    for split in splits:
+    for split in needed:
         images_stem, labels_stem = FASHION_MNIST_FILES[split]
         images = read_idx(_idx_file(folder, images_stem))
         labels = read_idx(_idx_file(folder, labels_stem)).long()
@@ -197,7 +212,9 @@ def _load_fashion_mnist(root: Path | None, download: bool, splits: tuple[str, ..
                 f"labels {tuple(labels.shape)})"
             )
         loaded[split] = MemorySplit(images.unsqueeze(1).contiguous(), labels)
-    return LoadedData("fashion_mnist", list(FashionMNIST.classes), loaded.get("train"), loaded["val"], str(folder))
+    return FoundSplits(
+        "fashion_mnist", list(FashionMNIST.classes), loaded.get("train"), loaded.get("test"), str(folder)
+    )
 
 
 # --------------------------------------------------------------------------- CIFAR-10 / ImageFolder
@@ -247,47 +264,24 @@ def decode_to_memory(folder: CheckedImageFolder, indices: torch.Tensor | None, r
     return MemorySplit(torch.stack(images), torch.tensor(labels, dtype=torch.long))
 
 
-def _load_folder_copy(
-    name: str,
-    train_dir: Path,
-    val_dir: Path,
-    splits: tuple[str, ...],
-    subset: int | None,
-    resize: int | None,
-    in_memory: bool,
-    seed: int,
-) -> LoadedData:
-    folders = {"train": train_dir, "val": val_dir}
-    loaded: dict[str, Split] = {}
+def _find_folders(name: str, train_dir: Path, test_dir: Path, needed: set[str]) -> FoundSplits:
+    folders = {"train": train_dir, "test": test_dir}
+    found: dict[str, CheckedImageFolder] = {}
     classes: list[str] = []
-    for split in splits:
-        folder = image_folder(folders[split])
+    for split in ("train", "test"):
+        if split not in needed:
+            continue
+        folder = found[split] = image_folder(folders[split])
         if classes and folder.classes != classes:
             raise ValueError(f"{folders[split]} has classes {folder.classes}, {train_dir} has {classes}")
         classes = folder.classes
-        if subset is not None or in_memory:
-            # the whole test split whatever the train subset, except for ImageNet's 50,000 val
-            # images (they would not fit in memory at the recipe's resize)
-            labels = torch.tensor(folder.targets)
-            indices = (
-                train_subset(labels, subset, seed)
-                if split == "train" and subset is not None
-                else val_subset(labels, subset)
-                if subset is not None and not in_memory
-                else None
-            )
-            loaded[split] = decode_to_memory(folder, indices, resize)
-        else:
-            loaded[split] = folder
-    return LoadedData(name, classes, loaded.get("train"), loaded["val"], str(train_dir.parent))
+    return FoundSplits(name, classes, found.get("train"), found.get("test"), str(train_dir.parent))
 
 
-def _load_cifar10(
-    root: Path | None, download: bool, splits: tuple[str, ...], subset: int | None, resize: int | None, seed: int
-) -> LoadedData:
+def _find_cifar10(root: Path | None, download: bool, needed: set[str]) -> FoundSplits:
     root = root or download_root("cifar10")
     if found := _folder_splits(root):
-        return _load_folder_copy("cifar10", *found, splits, subset, resize, in_memory=True, seed=seed)
+        return _find_folders("cifar10", *found, needed)
     if not (root / "cifar-10-batches-py").is_dir() and not download:
         raise FileNotFoundError(
             f"CIFAR-10 not found in {root}: looked for an ImageFolder copy (train/ and test/ or val/) "
@@ -295,20 +289,17 @@ def _load_cifar10(
             f"it there, or --data-root DIR pointing at either layout"
         )
     loaded = {}
-    for split in splits:
+    for split in needed:
         try:
             dataset = CIFAR10(str(root), train=split == "train", download=download)
         except Exception as error:  # torchvision: "Dataset not found or corrupted", network errors
             raise FileNotFoundError(f"CIFAR-10 in {root} is missing or unreadable: {error}") from None
         images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
-        split_data = MemorySplit(images, torch.tensor(dataset.targets))
-        loaded[split] = _subset(split_data, subset, seed) if split == "train" else split_data
-    return LoadedData("cifar10", list(CIFAR10.classes), loaded.get("train"), loaded["val"], str(root))
+        loaded[split] = MemorySplit(images, torch.tensor(dataset.targets))
+    return FoundSplits("cifar10", list(CIFAR10.classes), loaded.get("train"), loaded.get("test"), str(root))
 
 
-def _load_imagenet(
-    root: Path | None, splits: tuple[str, ...], subset: int | None, resize: int | None, seed: int
-) -> LoadedData:
+def _find_imagenet(root: Path | None, download: bool, needed: set[str]) -> FoundSplits:
     root = root or download_root("imagenet")
     found = _folder_splits(root)
     if found is None:
@@ -317,8 +308,68 @@ def _load_imagenet(
             f"sub-folder per class). ImageNet cannot be downloaded automatically: get ILSVRC2012 from "
             f"https://image-net.org, sort val/ with `pokernet data prepare-imagenet`, and pass --data-root DIR"
         )
-    check_imagenet_classes(root, [dict(zip(("train", "val"), found))[split] for split in splits])
-    return _load_folder_copy("imagenet", *found, splits, subset, resize, in_memory=False, seed=seed)
+    check_imagenet_classes(root, [folder for split, folder in zip(("train", "test"), found) if split in needed])
+    return _find_folders("imagenet", *found, needed)
+
+
+FINDERS = {"fashion_mnist": _find_fashion_mnist, "cifar10": _find_cifar10, "imagenet": _find_imagenet}
+
+
+# --------------------------------------------------------------------------- the one pass: dataset -> split -> subset
+
+
+def split_labels(split: Split) -> torch.Tensor:
+    return split.labels if isinstance(split, MemorySplit) else torch.tensor(split.targets)
+
+
+def holdout_indices(labels: torch.Tensor, per_class: int) -> torch.Tensor:
+    """The validation holdout of a train split: ``per_class`` images of each class, one fixed
+    draw (its own seed, ``HOLDOUT_DRAW``), whatever the run's seed."""
+    return class_balanced_indices(labels, per_class, torch.Generator().manual_seed(derive_seed(HOLDOUT_DRAW)))
+
+
+def divide(labels: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the train pool, the validation holdout) of a train split: disjoint, sorted, together all of it."""
+    holdout = holdout_indices(labels, HOLDOUT_PER_CLASS[name])
+    keep = torch.ones(len(labels), dtype=torch.bool)
+    keep[holdout] = False
+    return keep.nonzero().flatten(), holdout
+
+
+def _restricted(folder: CheckedImageFolder, indices: torch.Tensor) -> CheckedImageFolder:
+    """A copy of an ImageFolder holding only ``indices`` (its own transform slot)."""
+    part = copy.copy(folder)
+    part.samples = [folder.samples[i] for i in indices.tolist()]
+    part.imgs, part.targets = part.samples, [target for _, target in part.samples]
+    return part
+
+
+def _take(split: Split, indices: torch.Tensor | None, resize: int | None, to_memory: bool) -> Split:
+    """The images ``indices`` (all with None) of a split: in memory, or a lazy ImageFolder."""
+    if isinstance(split, MemorySplit):
+        return split if indices is None else MemorySplit(split.images[indices], split.labels[indices])
+    if to_memory:
+        return decode_to_memory(split, indices, resize)
+    return split if indices is None else _restricted(split, indices)
+
+
+def _train_indices(labels: torch.Tensor, pool: torch.Tensor | None, subset: int | None, seed: int):
+    """The run's train images: its seed's class-balanced subset (core.train_subset) of the pool."""
+    if subset is None:
+        return pool
+    if pool is None:  # the test split evaluated: the subset is drawn from the whole train split
+        return train_subset(labels, subset, seed)
+    return pool[train_subset(labels[pool], subset, seed)]
+
+
+def _eval_indices(found: FoundSplits, holdout: torch.Tensor | None, subset: int | None, streamed: bool):
+    """The evaluated images: the holdout (eval split val) or the whole test split; a dataset
+    streamed from disk (ImageNet) with ``subset`` evaluates one fixed class-balanced draw of it."""
+    if subset is None or not streamed:
+        return holdout
+    if holdout is None:
+        return val_subset(split_labels(found.test), subset)
+    return holdout[val_subset(split_labels(found.train)[holdout], subset)]
 
 
 def load_data(
@@ -329,26 +380,36 @@ def load_data(
     resize: int | None = None,
     splits: tuple[str, ...] = ("train", "val"),
     seed: int = 0,
+    eval_split: str = "test",
 ) -> LoadedData:
-    """Load a dataset by name. ``subset``: N images per class of the train split (class-balanced,
-    drawn by ``seed``: core.train_subset); the validation split is the dataset's whole official
-    test split (for ImageNet, streamed from disk, ``subset`` subsets val too, one fixed draw).
-    ``resize``: the recipe's resize, used when an
-    ImageFolder is decoded to memory, and to in-memory data (Fashion-MNIST, CIFAR-10) once at load."""
+    """Load a dataset by name, in one pass: the dataset's splits -> train pool and evaluated split
+    -> the run's subset -> memory (or a lazy ImageFolder). ``eval_split``: "test", the dataset's
+    official test split (ImageNet: val), or "val", a holdout carved from the train split
+    (``HOLDOUT_PER_CLASS`` images per class, one fixed draw) that no train subset touches.
+    ``splits``: "val" (the evaluated split) and/or "train". ``subset``: N train images per class
+    drawn by ``seed`` (core.train_subset). ``resize``: the recipe's resize, applied at load to data
+    held in memory."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    if eval_split not in EVAL_SPLITS:
+        raise ValueError(f"unknown eval split {eval_split!r}; choose from {', '.join(EVAL_SPLITS)}")
     root = Path(root).expanduser() if root else None
     if root is not None and not root.is_dir() and not download:
         raise FileNotFoundError(f"--data-root {root} does not exist (dataset {name})")
-    if name == "fashion_mnist":
-        data = _load_fashion_mnist(root, download, splits)
-        data.train = _subset(data.train, subset, seed) if data.train is not None else None
-    elif name == "cifar10":
-        data = _load_cifar10(root, download, splits, subset, resize, seed)
-    else:
-        return _load_imagenet(root, splits, subset, resize, seed)
-    data.train, data.val = _resized(data.train, resize), _resized(data.val, resize)
-    return data
+    needed = {"train"} & set(splits) | ({"train"} if eval_split == "val" else {"test"})
+    found = FINDERS[name](root, download, needed)
+    pool = holdout = None
+    if eval_split == "val":
+        pool, holdout = divide(split_labels(found.train), name)
+    streamed = name == "imagenet"
+    to_memory = subset is not None or not streamed
+    train = None
+    if "train" in splits:
+        indices = _train_indices(split_labels(found.train), pool, subset, seed)
+        train = _resized(_take(found.train, indices, resize, to_memory), resize)
+    evaluated = found.test if eval_split == "test" else found.train
+    val = _take(evaluated, _eval_indices(found, holdout, subset, streamed), resize, to_memory)
+    return LoadedData(name, found.classes, train, _resized(val, resize), found.source, eval_split)
 
 
 # --------------------------------------------------------------------------- batch ops

@@ -70,6 +70,7 @@ class TrainConfig:
     model_options: dict[str, Any] = field(default_factory=dict)  # as the user gave them
     data_root: str | None = None
     subset: int | None = None
+    eval_split: str = "test"  # data.EVAL_SPLITS: the official test split, or "val" (a holdout of train)
     seed: int = 0
     resume: bool = False  # continue from out_dir's checkpoint if there is one (same command to start and requeue)
     # with resume: a checkpoint this code and configuration cannot continue (another config, another commit,
@@ -256,12 +257,20 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
         torch.backends.cudnn.benchmark = True
     data_cfg = recipe["data"]
     data = load_data(
-        config.dataset, config.data_root, config.subset, config.download, resize=data_cfg["resize"], seed=config.seed
+        config.dataset,
+        config.data_root,
+        config.subset,
+        config.download,
+        resize=data_cfg["resize"],
+        seed=config.seed,
+        eval_split=config.eval_split,
     )
     _check_subset(config.subset, data)
     # identical initial weights on every rank
     model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"], config.seed)
-    config_of_run = run_config(config.model, options, recipe, config.dataset, config.subset, config.seed)
+    config_of_run = run_config(
+        config.model, options, recipe, config.dataset, config.subset, config.seed, config.eval_split
+    )
     run_hash = config_hash(config_of_run)
     commit = git_commit()
     checkpoint, finished, _stale = _existing_run(config, config_of_run, run_hash, commit)
@@ -518,5 +527,6 @@ def _metrics(run: RunState) -> dict[str, Any]:
         amp_bf16=run.amp,
         channels_last=run.channels_last,
         git_commit=run.commit,
+        eval_split=data.eval_split,
         **subset_record(run.config.dataset, data.source, data.classes, len(data.val)),
     )
