@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 import torch
+import torchvision.transforms.v2.functional as F
 
 from pokernet.models import create_model
 from pokernet.train import data as data_module
@@ -250,3 +251,80 @@ def test_in_memory_data_is_resized_once_at_load(fake_fashion_mnist):
     assert data.train.images.dtype == torch.uint8
     # a flat image stays flat (its value is the class times 20)
     assert torch.equal(data.train.images[:, 0, 20, 20].long(), data.train.labels * 20)
+
+
+def test_the_validation_holdout_is_fixed_balanced_and_no_train_subset_touches_it():
+    labels = torch.arange(10).repeat(60)[torch.randperm(600, generator=torch.Generator().manual_seed(1))]
+    pool, holdout = data_module.divide(labels, "fashion_mnist")  # 60 per class: a sixth, 10 per class
+    assert torch.bincount(labels[holdout]).tolist() == [10] * 10
+    assert sorted(pool.tolist() + holdout.tolist()) == list(range(600))
+    assert torch.equal(holdout, data_module.divide(labels, "fashion_mnist")[1])  # one fixed draw
+    for seed in range(20):
+        chosen = data_module._train_indices(labels, pool, 40, seed)
+        assert (
+            set(chosen.tolist()).isdisjoint(holdout.tolist()) and torch.bincount(labels[chosen]).tolist() == [40] * 10
+        )
+
+
+def test_eval_split_val_never_reads_the_test_split(tmp_path):
+    labels = torch.arange(10).repeat_interleave(12)  # 12 train images per class: 2 held out
+    images = (torch.arange(120) * 2).view(-1, 1, 1).expand(-1, 28, 28)  # each image its own value
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", images)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels)
+    for stem in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (tmp_path / stem).write_bytes(b"not an IDX file: reading it would fail")
+    data = load_data("fashion_mnist", tmp_path, subset=5, eval_split="val")
+    assert data.eval_split == "val" and torch.bincount(data.val.labels).tolist() == [2] * 10
+    assert torch.bincount(data.train.labels).tolist() == [5] * 10
+    held, trained = set(data.val.images[:, 0, 0, 0].tolist()), set(data.train.images[:, 0, 0, 0].tolist())
+    assert len(held) == 20 and held.isdisjoint(trained)
+    with pytest.raises(ValueError, match="t10k-images"):
+        load_data("fashion_mnist", tmp_path, subset=5)  # the test split is read only when evaluated
+
+
+def test_eval_split_test_keeps_the_subset_it_always_drew(fake_fashion_mnist):
+    data = load_data("fashion_mnist", fake_fashion_mnist, subset=2, seed=5)
+    everything = load_data("fashion_mnist", fake_fashion_mnist)
+    expected = train_subset(everything.train.labels, 2, 5)
+    assert torch.equal(data.train.images, everything.train.images[expected]) and data.eval_split == "test"
+
+
+def test_a_streamed_holdout_has_its_own_transforms(train_image_folder):
+    data = load_data("imagenet", train_image_folder, eval_split="val")  # 6 train images per class: 1 held out
+    assert not data.in_memory and len(data.val) == 3 and len(data.train) == 15
+    assert {s for s, _ in data.val.samples}.isdisjoint(s for s, _ in data.train.samples)
+    pipeline = FolderPipeline(data.train, data.val, _data_cfg(resolution=16, resize=None), batch_size=3, workers=0)
+    assert data.train.transform is not data.val.transform
+    assert sum(len(y) for _, y in pipeline.val_batches()) == 3
+
+
+def _jitter_in_order(images, draws, cfg, order=("brightness", "contrast", "saturation")):
+    """The oracle: crop and flip by the draws, then torchvision's own jitter functions in ``order``."""
+    size, out = cfg["resolution"], []
+    padded = torch.nn.functional.pad(images, data_module.padding(*images.shape[-2:], cfg))
+    adjust = {"brightness": F.adjust_brightness, "contrast": F.adjust_contrast, "saturation": F.adjust_saturation}
+    for index, image in enumerate(padded.float() / 255):
+        top, left = int(draws.top[index]), int(draws.left[index])
+        x = image[:, top : top + size, left : left + size]
+        x = x.flip(-1) if draws.flip[index] else x
+        for name in order:
+            x = adjust[name](x, float(getattr(draws, name)[index]))
+        out.append(x)
+    return torch.stack(out)
+
+
+def test_both_pipelines_jitter_brightness_then_contrast_then_saturation():
+    cfg = _data_cfg(resolution=12, pad=2, color_jitter={"brightness": 0.4, "contrast": 0.4, "saturation": 0.4})
+    images = torch.randint(0, 256, (6, 3, 12, 12), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    draws = data_module.draw_augmentation(torch.Generator().manual_seed(3), 6, 12, 12, cfg)
+    expected = _jitter_in_order(images, draws, cfg)
+    assert torch.allclose(data_module.augment_pixels(images, draws, cfg), expected, atol=1e-5)  # in memory
+    streamed = []
+    for index, image in enumerate(images):  # a streaming worker: its draws from torch's global generator
+        torch.manual_seed(index)
+        streamed.append(data_module.AugmentImage(cfg)(image))
+        torch.manual_seed(index)
+        one = data_module.draw_augmentation(None, 1, 12, 12, cfg)
+        assert torch.allclose(streamed[-1], _jitter_in_order(image[None], one, cfg)[0], atol=1e-5)
+    # the oracle tells the orders apart: ColorJitter's random order would not pass
+    assert not torch.allclose(_jitter_in_order(images, draws, cfg, ("contrast", "brightness", "saturation")), expected)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import gzip
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ import torchvision.transforms.v2.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Subset, default_collate
 from torchvision.datasets import CIFAR10, FashionMNIST, ImageFolder
+from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from pokernet.datasets.imagenet import check_imagenet_classes
 
@@ -52,7 +55,8 @@ FASHION_MNIST_FILES = {
 # "val", a holdout carved from the train split, to choose a protocol on without the test split.
 EVAL_SPLITS = ("test", "val")
 # The holdout's images per class: as many as the test split holds, so that an accuracy measured on
-# it is as precise as one on the test split (Fashion-MNIST, CIFAR-10: 1,000; ImageNet: 50).
+# it is as precise as one on the test split (Fashion-MNIST, CIFAR-10: 1,000; ImageNet: 50), at most
+# a sixth of the smallest class (Fashion-MNIST: 6,000 per class, so 1,000; CIFAR-10: 833).
 HOLDOUT_PER_CLASS = {"fashion_mnist": 1000, "cifar10": 1000, "imagenet": 50}
 HOLDOUT_DRAW = "holdout"  # the holdout's own fixed seed: rng.derive_seed(HOLDOUT_DRAW), no run's seed
 
@@ -149,24 +153,23 @@ def _resized(split: Split | None, size: int | None, chunk: int = 4096) -> Split 
 # --------------------------------------------------------------------------- Fashion-MNIST
 
 
-def read_idx(path: Path) -> torch.Tensor:
-    """A uint8 array in the IDX format of (Fashion-)MNIST, gzip-compressed or not."""
+def read_idx(path: Path, labels: bool = False) -> torch.Tensor:
+    """A (Fashion-)MNIST IDX file of images (N x H x W uint8) or ``labels`` (N, int64), gzip-compressed
+    or not, parsed by torchvision's reader (which takes a file name: a .gz is decompressed to a temporary file)."""
+    reader = read_label_file if labels else read_image_file
     try:
-        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as file:
-            data = file.read()
-    except (OSError, EOFError) as error:
+        if path.suffix != ".gz":
+            return reader(str(path))
+        with gzip.open(path, "rb") as packed, tempfile.NamedTemporaryFile() as raw:
+            shutil.copyfileobj(packed, raw)
+            raw.flush()
+            return reader(raw.name)
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
         raise ValueError(
             f"cannot read {path} ({error}); the file is damaged: reinstall dataset-fashion-mnist or download it again"
         ) from None
-    ndim = data[3] if len(data) >= 4 else 0
-    if len(data) < 4 + 4 * ndim or data[:3] != b"\x00\x00\x08" or ndim == 0:
-        raise ValueError(f"{path} is not a uint8 IDX file (Fashion-MNIST format)")
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    payload = torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8)
-    expected = int(torch.tensor(dims).prod())
-    if payload.numel() != expected:
-        raise ValueError(f"{path} holds {payload.numel()} values, its header says {expected}: truncated?")
-    return payload.view(*dims)
+    except (AssertionError, KeyError, TypeError, ValueError, RuntimeError) as error:  # torchvision's checks
+        raise ValueError(f"{path} is not a uint8 IDX file of {'labels' if labels else 'images'} ({error})") from None
 
 
 def _fashion_mnist_dir(root: Path) -> Path | None:
@@ -205,8 +208,8 @@ def _find_fashion_mnist(root: Path | None, download: bool, needed: set[str]) -> 
     for split in needed:
         images_stem, labels_stem = FASHION_MNIST_FILES[split]
         images = read_idx(_idx_file(folder, images_stem))
-        labels = read_idx(_idx_file(folder, labels_stem)).long()
-        if images.ndim != 3 or len(images) != len(labels):
+        labels = read_idx(_idx_file(folder, labels_stem), labels=True)
+        if len(images) != len(labels):
             raise ValueError(
                 f"Fashion-MNIST files in {folder} do not match (images {tuple(images.shape)}, "
                 f"labels {tuple(labels.shape)})"
@@ -329,8 +332,12 @@ def holdout_indices(labels: torch.Tensor, per_class: int) -> torch.Tensor:
 
 
 def divide(labels: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the train pool, the validation holdout) of a train split: disjoint, sorted, together all of it."""
-    holdout = holdout_indices(labels, HOLDOUT_PER_CLASS[name])
+    """(the train pool, the validation holdout) of a train split: disjoint, sorted, together all of it.
+    The holdout takes HOLDOUT_PER_CLASS images of each class, at most a sixth of the smallest class."""
+    per_class = min(HOLDOUT_PER_CLASS[name], int(torch.bincount(labels).min()) // 6)
+    if per_class == 0:
+        raise ValueError(f"{name}: a class of the train split has fewer than 6 images; no validation holdout")
+    holdout = holdout_indices(labels, per_class)
     keep = torch.ones(len(labels), dtype=torch.bool)
     keep[holdout] = False
     return keep.nonzero().flatten(), holdout
@@ -423,11 +430,11 @@ def to_model_input(images: torch.Tensor, data_cfg: dict[str, Any], in_chans: int
     return F.normalize(x, data_cfg["mean"], data_cfg["std"])
 
 
-def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict[str, Any]) -> torch.Tensor:
-    """The recipe's training augmentation of a uint8 batch (any number of images, on any device)
-    from draws made beforehand (core.draw_augmentation, one per image): zero pad, a random crop,
-    random horizontal flip, color jitter (torchvision's ColorJitter definitions: brightness,
-    contrast, saturation, in that order), mean subtraction."""
+def augment_pixels(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict[str, Any]) -> torch.Tensor:
+    """The recipe's training augmentation, the one rule of both pipelines: a uint8 batch (any number
+    of images, on any device) from draws made beforehand (core.draw_augmentation, one per image):
+    zero pad, a random crop, random horizontal flip, color jitter (torchvision's definitions of
+    brightness, contrast, saturation, always in that order). Returns floats in [0, 1]."""
     size = data_cfg["resolution"]
     count, channels, height, width = images.shape
     pads = padding(height, width, data_cfg)
@@ -452,7 +459,25 @@ def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict
     if draws.saturation is not None:
         factor = draws.saturation.view(view)
         x = (factor * x + (1 - factor) * gray(x)).clamp_(0, 1)
-    return to_model_input(x, data_cfg)
+    return x
+
+
+def apply_augmentation(images: torch.Tensor, draws: AugmentDraws, data_cfg: dict[str, Any]) -> torch.Tensor:
+    """augment_pixels, then mean subtraction: a batch ready for the model."""
+    return to_model_input(augment_pixels(images, draws, data_cfg), data_cfg)
+
+
+class AugmentImage:
+    """augment_pixels of one uint8 image (C x H x W) in a DataLoader worker of the streamed pipeline,
+    its draws from the worker's generator (seeded per epoch by FolderPipeline)."""
+
+    def __init__(self, data_cfg: dict[str, Any]):
+        self.data_cfg = data_cfg
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        channels, height, width = image.shape
+        draws = draw_augmentation(None, 1, height, width, self.data_cfg, channels)
+        return augment_pixels(image[None], draws, self.data_cfg)[0]
 
 
 def augment_batch(
@@ -472,21 +497,12 @@ def eval_batch(images: torch.Tensor, data_cfg: dict[str, Any]) -> torch.Tensor:
 
 
 def pil_transforms(data_cfg: dict[str, Any], train: bool) -> T.Compose:
-    """The same recipe as per-image PIL transforms, for data streamed from disk. Output: uint8."""
+    """The recipe's per-image transforms for data streamed from disk: the resize, then (evaluation)
+    the center crop, uint8 out, or (training) the in-memory pipeline's augmentation, [0, 1] floats out."""
     resize = [T.Resize(data_cfg["resize"])] if data_cfg["resize"] else []
-    size = data_cfg["resolution"]
     if not train:
-        return T.Compose(resize + [T.CenterCrop(size), T.PILToTensor()])
-    jitter = data_cfg["color_jitter"]
-    return T.Compose(
-        resize
-        + [
-            T.RandomCrop(size, padding=data_cfg["pad"] or None, pad_if_needed=True),
-            *([T.RandomHorizontalFlip()] if data_cfg["hflip"] else []),
-            T.ColorJitter(jitter["brightness"], jitter["contrast"], jitter["saturation"]),
-            T.PILToTensor(),
-        ]
-    )
+        return T.Compose(resize + [T.CenterCrop(data_cfg["resolution"]), T.PILToTensor()])
+    return T.Compose(resize + [T.PILToTensor(), AugmentImage(data_cfg)])
 
 
 # --------------------------------------------------------------------------- pipelines
