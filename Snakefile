@@ -9,6 +9,7 @@
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
+from pokernet.protocol import with_protocol
 from pokernet.schemas import check_size
 from pokernet.schemas.overlays import layered_config
 
@@ -29,6 +30,8 @@ try:
         workflow.config_settings.config,
         "workflow/config",
     )
+    # epochs and seeds from the frozen protocol the config names (workflow/protocol.yaml): one answer
+    _layered = with_protocol(_layered)
 except ValueError as error:
     raise WorkflowError(str(error)) from None
 config.clear()

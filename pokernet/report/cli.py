@@ -35,6 +35,11 @@ def _runs(parser: argparse.ArgumentParser) -> None:
         metavar="METRICS_JSON",
         help="metrics.json of the training runs (every seed of every variant)",
     )
+    parser.add_argument(
+        "--protocol",
+        metavar="FILE",
+        help="the frozen protocol the runs confirm (workflow/protocol.yaml): a run of another one is refused",
+    )
 
 
 def _out(parser: argparse.ArgumentParser, default: str) -> None:
@@ -149,7 +154,7 @@ def run_report(args: argparse.Namespace) -> int:
         written = figures.fig5(_figure_out(args.out))
     elif args.artifact == "fig6":
         out = _figure_out(args.out, (".png",))
-        written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
+        written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs, args.protocol), out)
     elif args.artifact == "table3":
         written = write_all({args.out: wrap_markdown(table3(load_latency(args.latency), command).markdown)})
     elif args.artifact == "summary":
@@ -165,7 +170,7 @@ def run_report(args: argparse.Namespace) -> int:
         written = _with_csv(args.out, result.markdown, result.csv)
     else:
         build = {"table2": tables.table2, "table4": tables.table4, "table5": tables.table5}[args.artifact]
-        result = build(load_complexity(args.complexity), load_runs(args.runs), command)
+        result = build(load_complexity(args.complexity), load_runs(args.runs, args.protocol), command)
         rows = {Path(args.out).with_suffix(".json"): table_json(result)}
         written = _with_csv(args.out, result.markdown, result.csv, rows)
     for path in written:

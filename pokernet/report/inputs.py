@@ -25,6 +25,7 @@ from typing import Any
 from pokernet import schemas
 from pokernet.models.registry import option_defaults
 from pokernet.models.variant import DATA_OPTIONS
+from pokernet.protocol import check_runs as check_protocol
 from pokernet.train.divergence import divergence_reason
 from pokernet.train.runcheck import check_run, check_run_location, same_runs
 
@@ -240,9 +241,12 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
     )
 
 
-def load_runs(paths: Iterable[str | Path]) -> list[Run]:
+def load_runs(paths: Iterable[str | Path], protocol: str | Path | None = None) -> list[Run]:
+    """The runs, checked; with ``protocol``, each must have been made under that file as it is now."""
     held = {str(p): read_run(p) for p in paths}
     same_runs(held)
+    if protocol is not None:
+        check_protocol(held, protocol)
     runs = [load_run(p, data) for p, data in held.items()]
     seen: dict[tuple[VariantKey, int, Setting], Run] = {}
     for run in runs:

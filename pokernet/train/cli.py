@@ -22,6 +22,7 @@ from pokernet.cliargs import (
     thread_count,
 )
 from pokernet.fileio import check_output_folder
+from pokernet.protocol import record as protocol_record
 
 from .data import DATASETS
 
@@ -112,6 +113,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--forceall and a changed config retrain)",
     )
     parser.add_argument(
+        "--protocol",
+        metavar="FILE",
+        help="the frozen protocol this run confirms (workflow/protocol.yaml): its sha256 and commit go "
+        "into metrics.json, and the report refuses runs of another protocol",
+    )
+    parser.add_argument(
         "--stop-after",
         type=positive_int,
         metavar="EPOCH",
@@ -175,6 +182,7 @@ def run_train(args: argparse.Namespace) -> int:
     from .recipe import DEFAULT_RECIPES, load_recipe, recipe_path, resolve_recipe
 
     get_entry(args.model)  # unknown model: a clear error before any work
+    protocol = protocol_record(args.protocol) if args.protocol else None
     model_options = options_for(args.model, model_options_from_args(args), strict=True)
     recipe_spec = args.recipe or DEFAULT_RECIPES[args.data]
     recipe = resolve_recipe(load_recipe(recipe_spec), args.model, args.epochs)
@@ -207,6 +215,7 @@ def run_train(args: argparse.Namespace) -> int:
             amp=args.amp,
             channels_last=args.channels_last,
             accumulate=args.accumulate,
+            protocol=protocol,
         )
     )
     return 0

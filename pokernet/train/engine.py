@@ -85,6 +85,7 @@ class TrainConfig:
     channels_last: bool = True  # NHWC memory format: faster on CUDA and on AVX-512 CPUs
     accumulate: int = 1  # micro-batches per rank and step (gradient accumulation; the global batch is the recipe's)
     progress: bool | None = None  # progress bar; default: when stdout is a terminal
+    protocol: dict[str, Any] | None = None  # the frozen protocol this run confirms (pokernet.protocol.record)
 
 
 @dataclass
@@ -528,5 +529,6 @@ def _metrics(run: RunState) -> dict[str, Any]:
         channels_last=run.channels_last,
         git_commit=run.commit,
         eval_split=data.eval_split,
+        protocol=run.config.protocol,
         **subset_record(run.config.dataset, data.source, data.classes, len(data.val)),
     )

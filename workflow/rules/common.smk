@@ -22,6 +22,9 @@ ENV = "../envs/pokernet.yaml"
 # summary reads Table 2's computed rows, table2.json); expansion_choice.json: the recorded fastest rewrites
 # (`pokernet latency`). tests/test_layout.py checks each packaged data file's readers declare it.
 PAPER = "pokernet/data/paper.yaml"
+# the frozen protocol the runs confirm (none for a profile that sets its own epochs or seeds)
+PROTOCOL = config.get("protocol") or []
+PROTOCOL_FLAGS = ["--protocol", PROTOCOL] if PROTOCOL else []
 PROXY_NOTES = "pokernet/data/proxy_notes.yaml"
 EXPANSION_CHOICE = "pokernet/latency/expansion_choice.json"
 

@@ -4,6 +4,7 @@
 rule train:
     input:
         recipe=recipe_files(config["recipe"]),
+        protocol=PROTOCOL,
     output:
         f"{WORK}/runs/{{variant}}/seed{{seed}}/metrics.json",
     log:
@@ -28,10 +29,11 @@ rule train:
         recipe=config["recipe"],
         data=DATA_FLAGS,
         threads=lambda wildcards, threads: min(threads, config["train_threads"]),
+        protocol=PROTOCOL_FLAGS,
     shell:
         "{params.prefix:q} pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
         "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {params.threads} {params.launch:q} "
-        "{params.rdzv} --out {params.run_dir:q} --restart-stale > {log:q} 2>&1"
+        "{params.rdzv} --out {params.run_dir:q} {params.protocol:q} --restart-stale > {log:q} 2>&1"
 
 
 rule train_all:
