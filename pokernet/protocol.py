@@ -143,3 +143,149 @@ def wall_minutes(
     others = sum(seconds for variant, seconds in per_epoch.items() if variant not in key_models)
     seconds = epochs * (key * key_seeds + others * other_seeds)
     return seconds / budget["jobs_at_once"] / 60 + budget["other_minutes"]
+
+
+def _mean_ci(values: list[float]) -> str:
+    from scipy import stats
+
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return f"{mean:+.2f} (n = 1)"
+    half = stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
+
+
+def length_rows(protocol: dict[str, Any], runs: dict[tuple[str, int, int], dict], pair, lengths) -> list[dict]:
+    """Per candidate length: the last-quarter gain g(E) of each arm and of both (seed-paired means), the rule."""
+    rule = protocol["rules"]["training_length"]
+    rows = []
+    for epochs in lengths:
+        gains = {
+            model: {
+                seed: last_quarter_gain(run["history"], epochs, rule["last_quarter_fraction"])
+                for (m, e, seed), run in runs.items()
+                if m == model and e == epochs
+            }
+            for model in pair
+        }
+        seeds = sorted(set.intersection(*(set(g) for g in gains.values())))
+        both = [statistics.fmean(gains[m][s] for m in pair) for s in seeds if None not in (gains[m][s] for m in pair)]
+        if not both:
+            continue
+        rows.append(
+            {
+                "epochs E": epochs,
+                "seeds": len(both),
+                **{f"g(E) {m}": _mean_ci([gains[m][s] for s in seeds]) for m in pair},
+                "g(E), both arms [95% CI]": _mean_ci(both),
+                f"g(E) < {rule['threshold_pp']} pp": "yes" if statistics.fmean(both) < rule["threshold_pp"] else "no",
+                "_gain": statistics.fmean(both),
+            }
+        )
+    return rows
+
+
+def difference_rows(runs: dict[tuple[str, int, int], dict], pair, lengths) -> list[dict]:
+    """Per length: the key pair's final validation top-1, the paired difference and its sigma."""
+    rows = []
+    for epochs in lengths:
+        top1 = {m: {s: r["top1"] for (mm, e, s), r in runs.items() if mm == m and e == epochs} for m in pair}
+        seeds = sorted(set(top1[pair[0]]) & set(top1[pair[1]]))
+        if not seeds:
+            continue
+        diffs = [top1[pair[0]][s] - top1[pair[1]][s] for s in seeds]
+        sd = sd_interval(diffs) if len(diffs) > 1 else None
+        rows.append(
+            {
+                "epochs": epochs,
+                "seeds": ", ".join(map(str, seeds)),
+                **{f"{m} top-1": f"{statistics.fmean(top1[m][s] for s in seeds):.2f}" for m in pair},
+                "Δ [95% CI]": _mean_ci(diffs),
+                "σ of Δ [95% CI]": f"{sd[0]:.2f} [{sd[1]:.2f}, {sd[2]:.2f}]" if sd else "— (n = 1)",
+                "_sd": sd[0] if sd else None,
+            }
+        )
+    return rows
+
+
+def curve_rows(runs: dict[tuple[str, int, int], dict], models, lengths) -> list[dict]:
+    """Mean validation top-1 over the seeds at each evaluated epoch, per model and length."""
+    rows = []
+    for model in models:
+        for epochs in lengths:
+            histories = [r["history"] for (m, e, _), r in runs.items() if m == model and e == epochs]
+            if not histories:
+                continue
+            points = {}
+            for row in (row for history in histories for row in history if row.get("val_top1") is not None):
+                points.setdefault(row["epoch"], []).append(row["val_top1"])
+            curve = {f"ep {epoch}": f"{statistics.fmean(v):.2f}" for epoch, v in sorted(points.items())}
+            rows.append({"model": model, "run of E": epochs, "seeds": len(histories), **curve})
+    return rows
+
+
+def choose(protocol: dict[str, Any], lengths: list[dict], differences: list[dict], per_epoch: dict) -> dict:
+    """The rules applied: the training length, the seeds per arm, the budget (``per_epoch``: the per-epoch seconds
+    and key-pair models of the choice). ``lengths``/``differences``: length_rows/difference_rows of the key pair."""
+    rules, why = protocol["rules"], []
+    threshold = rules["training_length"]["threshold_pp"]
+    passing = [row["epochs E"] for row in lengths if row["_gain"] < threshold]
+    longest = max(row["epochs E"] for row in lengths)
+    gains = ", ".join(f"g({row['epochs E']}) = {row['_gain']:+.2f} pp" for row in lengths)
+    if passing:
+        epochs = min(passing)
+        why.append(
+            f"training length {epochs}: the smallest candidate whose last quarter gains < {threshold} pp ({gains})"
+        )
+    else:
+        epochs = longest
+        why.append(
+            f"training length {epochs}: no candidate's last quarter gains < {threshold} pp ({gains}); the longest "
+            f"candidate the budget affords is taken: traded, the runs are not converged by the rule"
+        )
+    sd = next(row["_sd"] for row in differences if row["epochs"] == epochs)
+    seeds = rules["seeds"]
+    wanted = seeds_for_half_width(sd, seeds["ci_half_width_pp"], seeds["min_per_arm"]) if sd else seeds["min_per_arm"]
+    why.append(
+        f"key pairs: {wanted} seeds per arm for a 95% CI half-width <= {seeds['ci_half_width_pp']} pp at the "
+        f"validation sigma {sd:.2f} pp of the key difference at {epochs} epochs; every other arm {seeds['min_per_arm']}"
+    )
+    key, limit = wanted, rules["budget"]["max_minutes"]
+    while (
+        key > seeds["min_per_arm"]
+        and wall_minutes(epochs, key, seeds["min_per_arm"], per_epoch, rules["budget"]) > rules["budget"]["max_minutes"]
+    ):
+        key -= 1
+    if key < wanted:
+        why.append(f"budget: key pairs cut from {wanted} to {key} seeds per arm to stay within {limit} min")
+    minutes = wall_minutes(epochs, key, seeds["min_per_arm"], per_epoch, rules["budget"])
+    if minutes > limit:
+        why.append(f"over budget even at {key} seeds per key arm: {minutes:.0f} min > {limit}; the length must be cut")
+    start = seeds["confirming_start"]
+    return {
+        "epochs": epochs,
+        "seeds": list(range(start, start + seeds["min_per_arm"])),
+        "key_pair_seeds": list(range(start, start + key)),
+        **per_epoch,
+        "estimated_minutes": round(minutes, 1),
+        "why": why
+        + [f"estimated `tables --forceall` on 2 cores: {minutes:.0f} min (budget {rules['budget']['max_minutes']})"],
+    }
+
+
+def explore_summary(protocol, runs, pairs, lengths, per_epoch) -> tuple[list[tuple[str, Any]], dict | None]:
+    """The exploration's sections (title, rows) and the choice the rules make from the key pair (the first pair)."""
+    models = [m for pair in pairs for m in pair]
+    hide = lambda rows: [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]  # noqa: E731
+    key_lengths = length_rows(protocol, runs, pairs[0], lengths)
+    key_differences = difference_rows(runs, pairs[0], lengths)
+    sections = [("Validation curves (mean top-1 over the seeds, holdout of train)", curve_rows(runs, models, lengths))]
+    for pair in pairs:
+        name = " vs ".join(pair)
+        sections.append((f"Last-quarter gain g(E), {name}", hide(length_rows(protocol, runs, pair, lengths))))
+        sections.append((f"Paired difference {name} (validation)", hide(difference_rows(runs, pair, lengths))))
+    if not key_lengths or not any(row["_sd"] for row in key_differences if row["epochs"] == max(lengths)):
+        return sections, None
+    choice = choose(protocol, key_lengths, key_differences, per_epoch)
+    sections.append(("The rules applied", "\n".join(f"- {line}" for line in choice["why"])))
+    return sections, choice

@@ -148,3 +148,46 @@ def test_the_rules_arithmetic():
     budget = {"other_minutes": 10, "jobs_at_once": 2}
     # 16 epochs x (18 s x 6 key seeds + 3 s x 5 other seeds) / 2 jobs / 60 + 10
     assert protocol.wall_minutes(16, 6, 5, CHOICE, budget) == pytest.approx(16 * (18 * 6 + 3 * 5) / 120 + 10)
+
+
+def _explored(gains: dict[int, float], sd_pairs: list[float]) -> dict:
+    """Runs of the key pair: per length E a curve whose last quarter gains gains[E]; paired differences sd_pairs."""
+    runs = {}
+    for epochs, gain in gains.items():
+        for seed, difference in zip(range(100, 100 + len(sd_pairs)), sd_pairs):
+            for model, shift in (("pokernet_100", difference), ("ghostnet_100", 0.0)):
+                start = round(0.75 * epochs)
+                history = [{"epoch": start, "val_top1": 80.0}, {"epoch": epochs, "val_top1": 80.0 + gain + shift}]
+                runs[model, epochs, seed] = {"history": history, "top1": 80.0 + gain + shift}
+    return runs
+
+
+@pytest.mark.parametrize(
+    "gains, chosen", [({12: 0.4, 16: 0.1}, 12), ({12: 1.2, 16: 0.3}, 16), ({12: 2.0, 16: 0.9}, 16)]
+)
+def test_the_length_is_the_smallest_candidate_whose_last_quarter_gains_below_the_threshold(tmp_path, gains, chosen):
+    rules = protocol.load_protocol(_protocol_file(tmp_path))
+    per_epoch = {k: CHOICE[k] for k in ("key_pair_models", "per_epoch_seconds")}
+    pair = ("pokernet_100", "ghostnet_100")
+    runs = _explored(gains, [0.1, -0.2, 0.3, 0.0])
+    lengths = protocol.length_rows(rules, runs, pair, list(gains))
+    choice = protocol.choose(rules, lengths, protocol.difference_rows(runs, pair, list(gains)), per_epoch)
+    assert choice["epochs"] == chosen and choice["seeds"] == [1000, 1001, 1002, 1003, 1004]
+    assert ("not converged" in choice["why"][0]) == (min(gains.values()) >= 0.5)
+    # sd 0.208: n = 5 gives 2.776 x 0.208 / 2.236 = 0.259 > 0.25; n = 6 gives 2.571 x 0.208 / 2.449 = 0.219
+    assert choice["key_pair_seeds"] == list(range(1000, 1006))
+
+
+def test_the_budget_cuts_the_key_pairs_seeds_first(tmp_path):
+    rules = protocol.load_protocol(_protocol_file(tmp_path))
+    slow = {
+        "key_pair_models": ["pokernet_100", "ghostnet_100"],
+        "per_epoch_seconds": {"pokernet_100": 60, "ghostnet_100": 40},
+    }
+    pair = ("pokernet_100", "ghostnet_100")
+    runs = _explored({16: 0.1}, [0.5, -0.5, 0.4, -0.4])  # sd ~0.52: 20 seeds wanted
+    choice = protocol.choose(
+        rules, protocol.length_rows(rules, runs, pair, [16]), protocol.difference_rows(runs, pair, [16]), slow
+    )
+    # 16 x 100 s x n / 2 / 60 + 11 <= 150 -> n <= 10
+    assert len(choice["key_pair_seeds"]) == 10 and any("cut from" in line for line in choice["why"])
