@@ -131,11 +131,15 @@ def main() -> None:
     if not args.summary_only:
         train_all(args, models)
     runs = load_runs(args, models)
+    commits = ", ".join(sorted({str(run.get("git_commit")) for run in runs.values()}))
     print(
         f"Protocol exploration: `python benchmarks/protocol_explore.py {' '.join(sys.argv[1:])}` at {git_commit()}; "
         f"validation holdout (--eval-split val), proxy_fashion_mnist with eval_every {args.eval_every}, "
         f"{args.subset} images/class, 1 thread per run, {args.jobs} runs at once, {cpu_model()}; "
-        f"{len(runs)} runs finished.\n"
+        f"{len(runs)} runs finished, made at commit(s) {commits}."
+        "\n\nThe rules (workflow/protocol.yaml `rules`, committed before any of these results was read) are applied "
+        "by pokernet.protocol; g(E) = validation top-1 at the last epoch minus at 0.75 E, within each run of E "
+        "epochs (its LR schedule scaled to E); CIs are t intervals over the seeds, σ's from the χ² distribution.\n"
     )
     per_epoch = per_epoch_seconds(args.timed_runs)
     sections, choice = explore_summary(protocol, runs, [PAIRS[p] for p in args.pairs], args.lengths, per_epoch)

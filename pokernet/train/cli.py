@@ -246,15 +246,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(path)
     model = model_from_checkpoint(checkpoint, str(path))
     data_cfg = checkpoint["config"]["recipe"]["data"]
-    data = load_data(
-        args.data,
-        args.data_root,
-        args.subset,
-        args.download,
-        resize=data_cfg["resize"],
-        splits=("val",),
-        eval_split=args.eval_split,
-    )
+    source = (args.data, args.data_root, args.subset, args.download)
+    data = load_data(*source, resize=data_cfg["resize"], splits=("val",), eval_split=args.eval_split)
     if data.classes != checkpoint["classes"]:
         raise ValueError(
             f"{path} was trained on {len(checkpoint['classes'])} classes "

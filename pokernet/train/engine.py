@@ -257,15 +257,8 @@ def _prepare(config: TrainConfig, ranks: Ranks, device: torch.device) -> RunStat
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     data_cfg = recipe["data"]
-    data = load_data(
-        config.dataset,
-        config.data_root,
-        config.subset,
-        config.download,
-        resize=data_cfg["resize"],
-        seed=config.seed,
-        eval_split=config.eval_split,
-    )
+    source = (config.dataset, config.data_root, config.subset, config.download)
+    data = load_data(*source, resize=data_cfg["resize"], seed=config.seed, eval_split=config.eval_split)
     _check_subset(config.subset, data)
     # identical initial weights on every rank
     model, options = build_model(config.model, config.model_options, len(data.classes), recipe["dropout"], config.seed)
