@@ -1,5 +1,10 @@
 """Datasets, class-balanced subsets and the two input pipelines.
 
+``load_data`` is one pass: the dataset's splits as found (Fashion-MNIST's IDX files, an ImageFolder copy,
+ImageNet) -> the evaluated split (the official test split, or ``eval_split="val"``: a fixed holdout carved
+from the train split, whose remainder is the train pool) -> the run's class-balanced subset -> memory (or
+a lazy ImageFolder). Both pipelines apply one augmentation rule (``augment_pixels``).
+
 Data that fits in memory (Fashion-MNIST, CIFAR-10, any ``--subset``) is decoded once into
 a uint8 tensor and augmented a whole batch at a time with tensor ops on the training
 device (``MemoryPipeline``): on a 2-core CPU a per-image PIL pipeline in worker processes
