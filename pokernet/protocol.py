@@ -243,12 +243,15 @@ def choose(protocol: dict[str, Any], lengths: list[dict], differences: list[dict
             f"training length {epochs}: no candidate's last quarter gains < {threshold} pp ({gains}); the longest "
             f"candidate the budget affords is taken: traded, the runs are not converged by the rule"
         )
-    sd = next(row["_sd"] for row in differences if row["epochs"] == epochs)
-    seeds = rules["seeds"]
-    wanted = seeds_for_half_width(sd, seeds["ci_half_width_pp"], seeds["min_per_arm"]) if sd else seeds["min_per_arm"]
+    sigma_at = {row["epochs"]: row["_sd"] for row in differences if row["_sd"] is not None}
+    at = epochs if epochs in sigma_at else max(sigma_at)  # a length with fewer than 2 seeds has no sigma
+    sd, seeds = sigma_at[at], rules["seeds"]
+    wanted = seeds_for_half_width(sd, seeds["ci_half_width_pp"], seeds["min_per_arm"])
     why.append(
         f"key pairs: {wanted} seeds per arm for a 95% CI half-width <= {seeds['ci_half_width_pp']} pp at the "
-        f"validation sigma {sd:.2f} pp of the key difference at {epochs} epochs; every other arm {seeds['min_per_arm']}"
+        f"validation sigma {sd:.2f} pp of the key difference at {at} epochs"
+        + (f" (no sigma at {epochs}: fewer than 2 seeds)" if at != epochs else "")
+        + f"; every other arm {seeds['min_per_arm']}"
     )
     key, limit = wanted, rules["budget"]["max_minutes"]
     while (
@@ -284,7 +287,7 @@ def explore_summary(protocol, runs, pairs, lengths, per_epoch) -> tuple[list[tup
         name = " vs ".join(pair)
         sections.append((f"Last-quarter gain g(E), {name}", hide(length_rows(protocol, runs, pair, lengths))))
         sections.append((f"Paired difference {name} (validation)", hide(difference_rows(runs, pair, lengths))))
-    if not key_lengths or not any(row["_sd"] for row in key_differences if row["epochs"] == max(lengths)):
+    if not key_lengths or all(row["_sd"] is None for row in key_differences):
         return sections, None
     choice = choose(protocol, key_lengths, key_differences, per_epoch)
     sections.append(("The rules applied", "\n".join(f"- {line}" for line in choice["why"])))

@@ -191,3 +191,14 @@ def test_the_budget_cuts_the_key_pairs_seeds_first(tmp_path):
     )
     # 16 x 100 s x n / 2 / 60 + 11 <= 150 -> n <= 10
     assert len(choice["key_pair_seeds"]) == 10 and any("cut from" in line for line in choice["why"])
+
+
+def test_a_length_trained_with_one_seed_borrows_sigma_from_the_length_that_has_one(tmp_path):
+    rules = protocol.load_protocol(_protocol_file(tmp_path))
+    per_epoch = {k: CHOICE[k] for k in ("key_pair_models", "per_epoch_seconds")}
+    pair = ("pokernet_100", "ghostnet_100")
+    runs = _explored({16: 0.3}, [0.1, -0.2, 0.3, 0.0])
+    runs.update({key: run for key, run in _explored({12: 0.2}, [0.1]).items()})  # 12 epochs: seed 100 only
+    lengths = protocol.length_rows(rules, runs, pair, [12, 16])
+    choice = protocol.choose(rules, lengths, protocol.difference_rows(runs, pair, [12, 16]), per_epoch)
+    assert choice["epochs"] == 12 and "no sigma at 12" in choice["why"][1] and len(choice["key_pair_seeds"]) == 6
