@@ -23,6 +23,7 @@ from conftest import cli_fails, run_cli
 
 from pokernet import fileio, schemas
 from pokernet.models import create_model
+from pokernet.protocol import with_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT, METRICS = "checkpoint.pt", "metrics.json"
@@ -280,7 +281,7 @@ def test_12_train_out_on_a_file(tmp_path, train_args, capsys):
 def _validate_config(override: dict) -> str | None:
     import jsonschema
 
-    config = yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text())
+    config = with_protocol(yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text()))
     for key, value in override.items():
         if isinstance(value, dict):
             config[key] = {**config[key], **value}

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pokernet.protocol import with_protocol
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,7 +35,7 @@ def test_default_tables_trains_each_variant_once():
     result = snakemake("-n", "tables", "--forceall")
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout)
-    config = yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text())
+    config = with_protocol(yaml.safe_load((ROOT / "workflow/config/default.yaml").read_text()))
     # Distinct (variant, seed) pairs: Table 2's models at table2_seeds, its PokerNet/GhostNet at the
     # paired seeds too, the ablation variants (base, no_se, relu, relu6) at the seeds; a variant
     # that two tables share at one seed is trained once.
