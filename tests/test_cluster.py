@@ -212,3 +212,89 @@ def test_accumulation_keeps_the_step_and_splits_the_batch(train_args, tmp_path, 
     assert "batch 6 (1 x 6 in 3 micro-batches)" in log
     code, _out, err = run_cli(train_args(tmp_path / "bad", "--device", "cpu", "--accumulate", "4"), capsys)
     assert code == 2 and "does not divide over 1 processes x 4 micro-batches" in err
+
+
+# --- progress survives a `git pull` (issue 27, item 2) -------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def scratch_checkout(tmp_path):
+    """A git repository holding a copy of this package and README.md, committed: commit(path, text)
+    edits a file and commits it, returning the new short commit."""
+    import shutil
+
+    repo = tmp_path / "checkout"
+    shutil.copytree(ROOT / "pokernet", repo / "pokernet", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "README.md", repo / "README.md")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+
+    def commit(path: str, text: str) -> str:
+        with open(repo / path, "a") as file:
+            file.write(text)
+        _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", f"edit {path}")
+        return _git(repo, "rev-parse", "--short", "HEAD")
+
+    commit.repo = repo
+    return commit
+
+
+def _train_in(repo: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "pokernet", *argv], cwd=repo, env=environment, capture_output=True, text=True, timeout=240
+    )
+
+
+def test_a_readme_only_commit_resumes_an_interrupted_run(tmp_path, train_args, scratch_checkout):
+    run = tmp_path / "run"
+    first = _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--stop-after", "1"))
+    assert first.returncode == 0, first.stderr[-2000:]
+    started = _git(scratch_checkout.repo, "rev-parse", "--short", "HEAD")
+    pulled = scratch_checkout("README.md", "\nA line a `git pull` brought.\n")
+    resumed = _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume"))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["commits"] == [started, pulled] and metrics["git_commit"] == pulled
+    assert [row["commit"] for row in metrics["history"]] == [started, pulled]
+    assert len({row["training_code"] for row in metrics["history"]}) == 1  # one training code throughout
+    assert "resuming" in (run / "train.log").read_text()
+
+
+def test_a_training_core_commit_stops_an_interrupted_run_with_one_line(tmp_path, train_args, scratch_checkout):
+    run = tmp_path / "run"
+    assert _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--stop-after", "1")).returncode == 0
+    started = _git(scratch_checkout.repo, "rev-parse", "--short", "HEAD")
+    changed = scratch_checkout("pokernet/train/loops.py", "\n# a change of the training core\n")
+    stopped = _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume"))
+    assert stopped.returncode == 2 and len(stopped.stderr.strip().splitlines()) == 1, stopped.stderr
+    for named in ("pokernet/train/loops.py", f"trained by {started}", f"now {changed}", "--on-code-change"):
+        assert named in stopped.stderr, stopped.stderr
+    assert not (run / "metrics.json").exists() and torch.load(run / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    # an explicit choice: continue, and the epochs record the mix
+    mixed = _train_in(
+        scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume"), POKERNET_ON_CODE_CHANGE="continue"
+    )
+    assert mixed.returncode == 0, mixed.stderr[-2000:]
+    history = json.loads((run / "metrics.json").read_text())["history"]
+    assert [row["commit"] for row in history] == [started, changed]
+    assert history[0]["training_code"] != history[1]["training_code"]
+
+
+def test_restart_on_a_code_change_keeps_the_old_run_under_its_own_commit(tmp_path, train_args, scratch_checkout):
+    run = tmp_path / "run"
+    assert _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--stop-after", "1")).returncode == 0
+    started = _git(scratch_checkout.repo, "rev-parse", "--short", "HEAD")
+    scratch_checkout("pokernet/models/__init__.py", "\n# a change of a model\n")
+    restarted = _train_in(
+        scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume", "--on-code-change", "restart")
+    )
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    aside = tmp_path / f"run.replaced-{started}"  # named after the commit that trained it, not the new one
+    assert torch.load(aside / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    assert json.loads((run / "metrics.json").read_text())["history"][0]["commit"] != started
