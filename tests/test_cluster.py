@@ -247,7 +247,12 @@ def scratch_checkout(tmp_path):
 def _train_in(repo: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1", **env}
     return subprocess.run(
-        [sys.executable, "-m", "pokernet", *argv], cwd=repo, env=environment, capture_output=True, text=True, timeout=240
+        [sys.executable, "-m", "pokernet", *argv],
+        cwd=repo,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
 
 
@@ -298,3 +303,40 @@ def test_restart_on_a_code_change_keeps_the_old_run_under_its_own_commit(tmp_pat
     aside = tmp_path / f"run.replaced-{started}"  # named after the commit that trained it, not the new one
     assert torch.load(aside / "checkpoint.pt", weights_only=True)["epoch"] == 1
     assert json.loads((run / "metrics.json").read_text())["history"][0]["commit"] != started
+
+
+# --- a time limit or preemption (issue 27 item 6, issue 28) -------------------------------
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGUSR1"])
+def test_a_signal_checkpoints_and_exits_for_requeue_then_resumes_bit_identically(tmp_path, train_args, signal_name):
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    whole = train_args(tmp_path / "whole", "--device", "cpu", "--epochs", "20")
+    subprocess.run(_cli(whole), env=env, check=True, capture_output=True, timeout=240)
+    run = tmp_path / "cut"
+    job = subprocess.Popen(
+        _cli(train_args(run, "--device", "cpu", "--epochs", "20")),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while "training pokernet_050" not in ((run / "train.log").read_text() if (run / "train.log").exists() else ""):
+        assert time.monotonic() < deadline and job.poll() is None
+        time.sleep(0.01)
+    job.send_signal(getattr(signal, signal_name))
+    _out, err = job.communicate(timeout=120)
+    assert job.returncode == 75, err[-2000:]
+    assert err.strip().splitlines() == [line for line in err.strip().splitlines() if signal_name in line], err
+    assert "--resume" in err and not (run / ".pokernet.lock").exists() and not (run / "metrics.json").exists()
+    stopped_at = torch.load(run / "checkpoint.pt", weights_only=True)["epoch"]
+    assert 1 <= stopped_at < 20
+    subprocess.run(_cli(train_args(run, "--device", "cpu", "--epochs", "20", "--resume")), env=env, check=True)
+    weights = [torch.load(tmp_path / name / "checkpoint.pt", weights_only=True) for name in ("whole", "cut")]
+    assert all(
+        torch.equal(weights[0]["model_state"][k], weights[1]["model_state"][k]) for k in weights[0]["model_state"]
+    )
+    assert weights[0]["optimizer_state"]["state"].keys() == weights[1]["optimizer_state"]["state"].keys()
