@@ -61,7 +61,41 @@ def test_a_workflow_job_asking_for_gpus_gets_the_check(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--threads 32 --device cuda --procs-per-node 8" in result.stdout
-    assert "gpu=8" in result.stdout
+    assert "gpus_held=8" in result.stdout and "gres=gpu:8" in result.stdout
+
+
+def test_the_slurm_dry_run_shows_the_real_threads_and_per_node_resources():
+    result = snakemake(
+        "-n", "-p", "--profile", "workflow/profiles/slurm", "--forceall",
+        "work/imagenet/runs/pokernet_050/seed0/metrics.json", "--config", "train_nodes=2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--threads 32 --device cuda --procs-per-node 8 --nodes 2" in result.stdout
+    for resource in ("mpi=srun", "tasks=2", "nodes=2", "gres=gpu:8", "cpus_per_task=32", "mem_mb=256000"):
+        assert resource in result.stdout, resource
+    assert "srun --ntasks 2 --cpus-per-task 32" in result.stdout  # the job's one step: a task per node
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("train_accumulate=3", "global batch 1024 does not divide over 8 processes (train_nodes x train_gpus) x 3"),
+        ("train_gpus=16", "16 GPUs per node, a node has 8 (slurm.node_gpus)"),
+        ("slurm={train_mem_mb: 2000000}", "2000000 MB per node, a node has 1000000 MB (slurm.node_mem_mb)"),
+    ],
+)
+def test_the_plan_refuses_what_every_job_would(setting, message):
+    result = snakemake("-n", "--profile", "workflow/profiles/slurm", "tables", "--config", setting)
+    assert result.returncode != 0 and message in result.stdout + result.stderr, (result.stdout + result.stderr)[-2000:]
+
+
+def test_the_cost_command_prints_the_plans_gpu_hours(capsys):
+    from tests.conftest import run_cli
+
+    code, out, _ = run_cli(["cluster", "cost", "--runs", "19", "--epochs", "300", "--data", "imagenet"], capsys)
+    assert code == 0
+    assert "19 runs x 300 epochs x 1,281,167 images" in out and "655-874 GPU-hours (34.5-46.0 per run)" in out
+    assert "NVIDIA H200" in out and "loader ceiling: not measured" in out
 
 
 def _free_port() -> int:
@@ -340,3 +374,63 @@ def test_a_signal_checkpoints_and_exits_for_requeue_then_resumes_bit_identically
         torch.equal(weights[0]["model_state"][k], weights[1]["model_state"][k]) for k in weights[0]["model_state"]
     )
     assert weights[0]["optimizer_state"]["state"].keys() == weights[1]["optimizer_state"]["state"].keys()
+
+
+# --- several nodes per run through the SLURM profile (issue 27 items 1 and 4) --------------
+
+
+def _cluster_up() -> bool:
+    try:
+        return "idle" in subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _cluster_up(), reason="no SLURM cluster up (CI starts one: scripts/slurm_single_node.sh)")
+def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_configfile(
+    tmp_path, train_image_folder, train_tiny_recipe
+):
+    """Two `pokernet train` tasks (two "nodes" on CI's one node) in one SLURM allocation, as the
+    profile submits them; partition, account and the training job's time and memory come from the
+    --configfile overlay. The sbatch and srun lines it ran are recorded below."""
+    bin_dir = tmp_path / "bin"  # the CI cluster has no accounting database: sacctmgr answers for the account
+    bin_dir.mkdir()
+    (bin_dir / "sacctmgr").write_text("#!/bin/sh\necho ci_project\n")
+    (bin_dir / "sacctmgr").chmod(0o755)
+    work = tmp_path / "work"
+    site = {
+        "work_dir": str(work),
+        "results_dir": str(tmp_path / "results"),
+        "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
+        "recipe": str(train_tiny_recipe),
+        "epochs": 1,
+        "train_nodes": 2,
+        "train_device": "cpu",
+        "train_threads": 1,
+        "slurm": {"partition": "ci", "account": "ci_project"},  # time and memory: the config's (default.yaml)
+    }
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(site))
+    target = work / "runs/pokernet_050/seed0/metrics.json"
+    (ROOT / "logs/smoke/train/pokernet_050-seed0.log").unlink(missing_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/slurm-ci", "--configfile",
+         str(tmp_path / "site.yaml"), "--set-resources", "train:nodes=1", "--verbose", "-p", str(target)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    sbatch = next(line for line in output.splitlines() if "sbatch call:" in line)
+    srun = next(line for line in output.splitlines() if "srun --ntasks 2" in line)
+    # sbatch --parsable --job-name ... -A ci_project  -p ci -t 4320 --mem 4000 --nodes=1 --requeue --ntasks=2
+    #   --cpus-per-task=1 '--signal=USR1@1200' -D ... --wrap="python -m snakemake ... --executor slurm-jobstep"
+    # ${SLURM_JOB_ID:+srun --ntasks 2 --cpus-per-task 1 --kill-on-bad-exit=1 --label} pokernet train
+    #   --model pokernet_050 ... --threads 1 --device cpu --nodes 2 --rdzv-endpoint "$(hostname):29500" ...
+    for part in ("-A ci_project", "-p ci", "-t 4320", "--mem 4000", "--requeue", "--ntasks=2", "--signal=USR1@1200"):
+        assert part in sbatch.replace("'", ""), sbatch
+    assert "--nodes 2 --rdzv-endpoint" in srun, srun
+    metrics = json.loads(target.read_text())
+    assert metrics["world_size"] == 2 and metrics["epochs"] == 1
+    log = (ROOT / "logs/smoke/train/pokernet_050-seed0.log").read_text()
+    assert "0: done: top-1" in log  # srun --label: each line names its task (rank 0 logs the run)

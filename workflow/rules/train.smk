@@ -1,4 +1,75 @@
 # Training and evaluation: one job per (variant, seed).
+#
+# On SLURM (workflow/profiles/slurm) a run is one allocation of train_nodes nodes, each with
+# train_gpus GPUs (--gres is per node) and train_threads CPUs, through the executor plugin's
+# task resources (`mpi`, `tasks`, `nodes`): the plugin then runs the rule's shell in the batch
+# step, whose own `srun --ntasks K` starts one `pokernet train` per node (the allocation's one
+# step; nothing nested). Those meet at the first node's rendezvous and each starts one process
+# per GPU (torchrun). SIGUSR1 comes signal_ahead_s before the time limit: the run checkpoints at
+# its epoch's end and exits for requeue (pokernet/train/continuity.py).
+
+# Cores that cap a local job's threads (--cores, a profile's `cores:`); None on a cluster, where a
+# profile gives `jobs:` and no cores and Snakemake plans (a dry run) with one core.
+_resources = workflow.resource_settings
+CORES_GIVEN = None if _resources.nodes and _resources.cores in (None, 1) else _resources.cores
+NODES = config["train_nodes"]
+
+
+# Inside a SLURM allocation (SLURM_JOB_ID, decided by the job's shell): the job's one step, one
+# task per node (--label: each log line names its task); elsewhere the command itself.
+# (Doubled braces: the shell line is formatted again by Snakemake.)
+TRAIN_STEP = (
+    f'${{{{SLURM_JOB_ID:+srun --ntasks {NODES} --cpus-per-task {config["train_threads"]} '
+    f"--kill-on-bad-exit=1 --label}}}}"
+)
+
+
+def train_slurm_resources():
+    """The train job's SLURM resources (the local executor ignores them): site settings from
+    config key `slurm` (site.smk), the per-node GPUs as --gres, the tasks as the plugin's `mpi` job
+    (an empty `mpi` for one node: the plugin's MPI check wants tasks > 1, and an empty value still
+    runs the shell unwrapped, in the batch step)."""
+    gpus, model = config["train_gpus"], SITE["gpu_model"]
+    return {
+        "slurm_partition": SITE["gpu_partition"] or SITE["partition"],
+        "runtime": SITE["train_runtime"],
+        "mem_mb": SITE["train_mem_mb"],
+        "nodes": NODES,
+        "mpi": "srun" if NODES > 1 else "",
+        "tasks": NODES if NODES > 1 else None,
+        "tasks_per_gpu": 0,
+        "cpus_per_task": config["train_threads"],
+        "gres": (f"gpu:{model}:{gpus}" if model else f"gpu:{gpus}") if gpus else None,
+        "slurm_extra": f"'--signal=USR1@{SITE['signal_ahead_s']}'",
+    }
+
+
+_site_rule_resources("train", **train_slurm_resources())
+RECIPE = load_recipe(config["recipe"])
+TRAIN_EPOCHS = config["epochs"] or RECIPE["epochs"]
+
+
+def check_train_plan():
+    """What every train job would refuse at its start, refused once at plan time (one line)."""
+    gpus, batch, micro = config["train_gpus"], RECIPE["batch_size"], config["train_accumulate"]
+    processes = NODES * max(1, gpus)
+    if batch % (processes * micro):
+        raise WorkflowError(
+            f"config key train_accumulate: the recipe's global batch {batch} does not divide over "
+            f"{processes} processes (train_nodes x train_gpus) x {micro} micro-batches"
+        )
+    if gpus > SITE["node_gpus"]:
+        raise WorkflowError(
+            f"config key train_gpus: {gpus} GPUs per node, a node has {SITE['node_gpus']} (slurm.node_gpus)"
+        )
+    if SITE["train_mem_mb"] > SITE["node_mem_mb"]:
+        raise WorkflowError(
+            f"config key slurm.train_mem_mb: {SITE['train_mem_mb']} MB per node, a node has "
+            f"{SITE['node_mem_mb']} MB (slurm.node_mem_mb)"
+        )
+
+
+check_train_plan()
 
 
 rule train:
@@ -10,15 +81,15 @@ rule train:
         f"{LOGS}/train/{{variant}}-seed{{seed}}.log",
     conda:
         ENV
-    # threads: the job's CPUs on each node (its processes share them); gpu: all GPUs of the run
-    # (train_gpus per node x train_nodes), so the local scheduler never lets two runs share them.
+    # threads: the job's CPUs on each node (its processes share them); gpus_held: all GPUs of the run
+    # (train_gpus per node x train_nodes), so the local scheduler never lets two runs share them
+    # (not `gpu`, which the SLURM plugin would submit as a total beside --gres).
     # On the CPU a job may hold more of the scheduler's cores than it runs threads (train_job_cores).
     threads: train_job_cores()
     resources:
-        gpu=config["train_gpus"] * config["train_nodes"],
-        nodes=config["train_nodes"],
+        gpus_held=config["train_gpus"] * NODES,
+        nodes=NODES,
     params:
-        prefix=train_prefix,
         launch=train_launch_flags,
         rdzv=RDZV,
         model=variant_model,
@@ -27,13 +98,32 @@ rule train:
         epochs=["--epochs", config["epochs"]] if config["epochs"] else [],
         recipe=config["recipe"],
         data=DATA_FLAGS,
-        threads=lambda wildcards, threads: min(threads, config["train_threads"]),
+        # the job's own threads; capped only by cores given to the local scheduler
+        threads=lambda wildcards, threads: (
+            min(threads, config["train_threads"]) if CORES_GIVEN else config["train_threads"]
+        ),
     shell:
-        "{params.prefix:q} pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
+        TRAIN_STEP + " pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
         "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {params.threads} {params.launch:q} "
-        "{params.rdzv} --out {params.run_dir:q} --restart-stale > {log:q} 2>&1"
+        "{params.rdzv} --out {params.run_dir:q} --restart-stale >> {log:q} 2>&1"
 
 
 rule train_all:
     input:
         sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
+
+
+# `snakemake ... cost`: the plan's training runs, epochs and images, and the GPU-hours they take at
+# the suite's measured throughput (pokernet cluster cost; runs on the controller, prints only).
+localrules:
+    cost,
+
+
+rule cost:
+    params:
+        runs=len(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
+        epochs=TRAIN_EPOCHS,
+        data=DATA_FLAGS[:2],
+        subset=(["--subset", config["dataset"]["subset_per_class"]] if config["dataset"]["subset_per_class"] else []),
+    shell:
+        "pokernet cluster cost --runs {params.runs} --epochs {params.epochs} {params.data:q} {params.subset:q}"
