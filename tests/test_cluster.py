@@ -434,3 +434,18 @@ def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_config
     assert metrics["world_size"] == 2 and metrics["epochs"] == 1
     log = (ROOT / "logs/smoke/train/pokernet_050-seed0.log").read_text()
     assert "0: done: top-1" in log  # srun --label: each line names its task (rank 0 logs the run)
+
+
+def test_cluster_status_reads_each_run_from_its_folder(tmp_path, train_args, capsys, train_keep_threads):
+    from tests.conftest import run_cli
+
+    work = tmp_path / "work"
+    assert run_cli(train_args(work / "runs/pokernet_050/seed0", "--device", "cpu"), capsys)[0] == 0
+    assert run_cli(train_args(work / "runs/pokernet_050/seed1", "--device", "cpu", "--stop-after", "1"), capsys)[0] == 0
+    (work / "runs/ghostnet_050/seed0").mkdir(parents=True)
+    code, out, _ = run_cli(["cluster", "status", "--work-dir", str(work)], capsys)
+    assert code == 0
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if "seed" in line}
+    assert "finished" in rows["pokernet_050/seed0"] and "2/2" in rows["pokernet_050/seed0"]
+    assert "interrupted" in rows["pokernet_050/seed1"] and "1/2" in rows["pokernet_050/seed1"]
+    assert "not started" in rows["ghostnet_050/seed0"]
