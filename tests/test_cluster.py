@@ -358,7 +358,7 @@ def test_a_signal_checkpoints_and_exits_for_requeue_then_resumes_bit_identically
         text=True,
     )
     deadline = time.monotonic() + 120
-    while "training pokernet_050" not in ((run / "train.log").read_text() if (run / "train.log").exists() else ""):
+    while "epoch 1/20" not in ((run / "train.log").read_text() if (run / "train.log").exists() else ""):
         assert time.monotonic() < deadline and job.poll() is None
         time.sleep(0.01)
     job.send_signal(getattr(signal, signal_name))
@@ -386,14 +386,9 @@ def _cluster_up() -> bool:
         return False
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not _cluster_up(), reason="no SLURM cluster up (CI starts one: scripts/slurm_single_node.sh)")
-def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_configfile(
-    tmp_path, train_image_folder, train_tiny_recipe
-):
-    """Two `pokernet train` tasks (two "nodes" on CI's one node) in one SLURM allocation, as the
-    profile submits them; partition, account and the training job's time and memory come from the
-    --configfile overlay. The sbatch and srun lines it ran are recorded below."""
+def _through_slurm(tmp_path: Path, data: Path, recipe: Path, nodes: int) -> tuple[str, Path]:
+    """The train job of one run through the slurm-ci profile, partition and account from a
+    --configfile overlay; (controller output, metrics.json)."""
     bin_dir = tmp_path / "bin"  # the CI cluster has no accounting database: sacctmgr answers for the account
     bin_dir.mkdir()
     (bin_dir / "sacctmgr").write_text("#!/bin/sh\necho ci_project\n")
@@ -402,10 +397,10 @@ def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_config
     site = {
         "work_dir": str(work),
         "results_dir": str(tmp_path / "results"),
-        "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
-        "recipe": str(train_tiny_recipe),
+        "dataset": {"name": "imagenet", "root": str(data), "subset_per_class": 6},
+        "recipe": str(recipe),
         "epochs": 1,
-        "train_nodes": 2,
+        "train_nodes": nodes,
         "train_device": "cpu",
         "train_threads": 1,
         "slurm": {"partition": "ci", "account": "ci_project"},  # time and memory: the config's (default.yaml)
@@ -421,6 +416,23 @@ def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_config
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
+    return output, target
+
+
+SLURM_UP = pytest.mark.skipif(
+    not _cluster_up(), reason="no SLURM cluster up (CI starts one: scripts/slurm_single_node.sh)"
+)
+
+
+@pytest.mark.slow
+@SLURM_UP
+def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_configfile(
+    tmp_path, train_image_folder, train_tiny_recipe
+):
+    """Two `pokernet train` tasks (two "nodes" on CI's one node: --set-resources train:nodes=1) in one
+    SLURM allocation, as the profile submits them; partition and account come from the --configfile
+    overlay, the training job's time and memory stay the config's. The lines it ran are below."""
+    output, target = _through_slurm(tmp_path, train_image_folder, train_tiny_recipe, nodes=2)
     sbatch = next(line for line in output.splitlines() if "sbatch call:" in line)
     srun = next(line for line in output.splitlines() if "srun --ntasks 2" in line)
     # sbatch --parsable --job-name ... -A ci_project  -p ci -t 4320 --mem 4000 --nodes=1 --requeue --ntasks=2
@@ -436,6 +448,16 @@ def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_config
     assert "0: done: top-1" in log  # srun --label: each line names its task (rank 0 logs the run)
 
 
+@pytest.mark.slow
+@SLURM_UP
+def test_a_one_node_run_through_the_slurm_profile_is_its_jobs_one_step(tmp_path, train_image_folder, train_tiny_recipe):
+    """One node: the same path (the plugin runs the shell in the batch step, whose srun is the one
+    step that SIGUSR1 reaches), with an empty `mpi` resource."""
+    output, target = _through_slurm(tmp_path, train_image_folder, train_tiny_recipe, nodes=1)
+    assert any("srun --ntasks 1 --cpus-per-task 1" in line for line in output.splitlines())
+    assert json.loads(target.read_text())["world_size"] == 1
+
+
 def test_cluster_status_reads_each_run_from_its_folder(tmp_path, train_args, capsys, train_keep_threads):
     from tests.conftest import run_cli
 
@@ -449,3 +471,44 @@ def test_cluster_status_reads_each_run_from_its_folder(tmp_path, train_args, cap
     assert "finished" in rows["pokernet_050/seed0"] and "2/2" in rows["pokernet_050/seed0"]
     assert "interrupted" in rows["pokernet_050/seed1"] and "1/2" in rows["pokernet_050/seed1"]
     assert "not started" in rows["ghostnet_050/seed0"]
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (torchrun starts its ranks in sessions of their own)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, added = [root], True
+    while added:
+        new = [pid for pid, parent in parents.items() if parent in tree and pid not in tree]
+        tree += new
+        added = bool(new)
+    return tree
+
+
+def test_slurms_warning_to_every_process_of_a_torchrun_job_stops_it_at_an_epoch(tmp_path, train_args):
+    """SLURM signals every process of the step: torchrun's agent ignores SIGUSR1, its ranks agree to
+    stop after the same epoch, checkpoint it, and the run resumes from there."""
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    run = tmp_path / "ddp"
+    argv = train_args(run, "--device", "cpu", "--procs-per-node", "2", "--epochs", "20")
+    job = subprocess.Popen(_cli(argv), env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while "epoch 1/20" not in ((run / "train.log").read_text() if (run / "train.log").exists() else ""):
+        assert time.monotonic() < deadline and job.poll() is None
+        time.sleep(0.02)
+    for pid in _process_tree(job.pid):  # as SLURM signals a step: every process it tracks
+        os.kill(pid, signal.SIGUSR1)
+    _out, err = job.communicate(timeout=180)
+    assert job.returncode != 0 and "stopped by SIGUSR1 after epoch" in err, err[-2000:]
+    stopped_at = torch.load(run / "checkpoint.pt", weights_only=True)["epoch"]
+    assert 1 <= stopped_at < 20 and not (run / ".pokernet.lock").exists()
+    resumed = subprocess.run(_cli([*argv, "--resume"]), env=env, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads((run / "metrics.json").read_text())["world_size"] == 2

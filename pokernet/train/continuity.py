@@ -122,7 +122,7 @@ def trained_by(run_dir: Path) -> str:
 
 
 class StopRequests:
-    """Notes SIGTERM, SIGUSR1 and SIGINT while a run trains; the engine asks at each epoch's end."""
+    """Notes SIGTERM, SIGUSR1 and SIGINT from a run's start; the engine asks before each epoch."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -157,8 +157,9 @@ class StopRequests:
     def exit_for_requeue(self, out_dir: Path, epoch: int, epochs: int, log: Any) -> None:
         name = signal.Signals(self.received).name if self.received else "a stop request of another rank"
         line = (
-            f"stopped by {name} after epoch {epoch} of {epochs}; {out_dir}/checkpoint.pt keeps it: run the same "
-            f"command again (pokernet train ... --resume, or the workflow's target) to continue"
+            f"stopped by {name} after epoch {epoch} of {epochs}"
+            f"{f'; {out_dir}/checkpoint.pt keeps it' if epoch else ''}: run the same command again "
+            f"(pokernet train ... --resume, or the workflow's target) to continue"
         )
         log.info(line)
         print(f"pokernet train: {line}", file=sys.stderr)

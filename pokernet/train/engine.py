@@ -144,7 +144,7 @@ def train(config: TrainConfig) -> TrainResult:
     """Train (or resume) one run; under torchrun, every rank calls this."""
     ranks = Ranks.from_env()
     device = pick_device(config.device, ranks)
-    with process_group(ranks, device):
+    with process_group(ranks, device), continuity.StopRequests() as stops:
         run = _prepare(config, ranks, device)
         if run.finished is not None:
             return _already_finished(run)
@@ -160,13 +160,10 @@ def train(config: TrainConfig) -> TrainResult:
                     run.log.info(note)
                 _start(run)
                 epochs = config.recipe["epochs"]
-                with continuity.StopRequests() as stops:
-                    for epoch in range(
-                        run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs
-                    ):
-                        _train_epoch(run, epoch)
-                        if epoch + 1 < epochs and stops.stop_now(run.ranks, run.device):
-                            stops.exit_for_requeue(run.out_dir, epoch + 1, epochs, run.log)
+                for epoch in range(run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs):
+                    if stops.stop_now(run.ranks, run.device):  # noted since the start, asked before each epoch
+                        stops.exit_for_requeue(run.out_dir, epoch, epochs, run.log)
+                    _train_epoch(run, epoch)
                 return _finish(run)
             finally:
                 close_log(run.log)

@@ -24,51 +24,10 @@ TRAIN_STEP = (
 )
 
 
-def train_slurm_resources():
-    """The train job's SLURM resources (the local executor ignores them): site settings from
-    config key `slurm` (site.smk), the per-node GPUs as --gres, the tasks as the plugin's `mpi` job
-    (an empty `mpi` for one node: the plugin's MPI check wants tasks > 1, and an empty value still
-    runs the shell unwrapped, in the batch step)."""
-    gpus, model = config["train_gpus"], SITE["gpu_model"]
-    return {
-        "slurm_partition": SITE["gpu_partition"] or SITE["partition"],
-        "runtime": SITE["train_runtime"],
-        "mem_mb": SITE["train_mem_mb"],
-        "nodes": NODES,
-        "mpi": "srun" if NODES > 1 else "",
-        "tasks": NODES if NODES > 1 else None,
-        "tasks_per_gpu": 0,
-        "cpus_per_task": config["train_threads"],
-        "gres": (f"gpu:{model}:{gpus}" if model else f"gpu:{gpus}") if gpus else None,
-        "slurm_extra": f"'--signal=USR1@{SITE['signal_ahead_s']}'",
-    }
-
-
-_site_rule_resources("train", **train_slurm_resources())
 RECIPE = load_recipe(config["recipe"])
 TRAIN_EPOCHS = config["epochs"] or RECIPE["epochs"]
-
-
-def check_train_plan():
-    """What every train job would refuse at its start, refused once at plan time (one line)."""
-    gpus, batch, micro = config["train_gpus"], RECIPE["batch_size"], config["train_accumulate"]
-    processes = NODES * max(1, gpus)
-    if batch % (processes * micro):
-        raise WorkflowError(
-            f"config key train_accumulate: the recipe's global batch {batch} does not divide over "
-            f"{processes} processes (train_nodes x train_gpus) x {micro} micro-batches"
-        )
-    if gpus > SITE["node_gpus"]:
-        raise WorkflowError(
-            f"config key train_gpus: {gpus} GPUs per node, a node has {SITE['node_gpus']} (slurm.node_gpus)"
-        )
-    if SITE["train_mem_mb"] > SITE["node_mem_mb"]:
-        raise WorkflowError(
-            f"config key slurm.train_mem_mb: {SITE['train_mem_mb']} MB per node, a node has "
-            f"{SITE['node_mem_mb']} MB (slurm.node_mem_mb)"
-        )
-
-
+# The job's SLURM resources and what the plan refuses (workflow/rules/site.smk).
+_site_rule_resources("train", **train_slurm_resources())
 check_train_plan()
 
 
@@ -102,8 +61,11 @@ rule train:
         threads=lambda wildcards, threads: (
             min(threads, config["train_threads"]) if CORES_GIVEN else config["train_threads"]
         ),
+    # Each attempt appends to the rule log, after a line naming it.
     shell:
-        TRAIN_STEP + " pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
+        'echo "=== attempt $(date -u +%FT%TZ) on $(hostname), SLURM job ${{SLURM_JOB_ID:-none}}" >> {log:q}; '
+        + TRAIN_STEP
+        + " pokernet train --model {params.model:q} {params.flags:q} --recipe {params.recipe:q} "
         "{params.data:q} {params.epochs:q} --seed {wildcards.seed} --threads {params.threads} {params.launch:q} "
         "{params.rdzv} --out {params.run_dir:q} --restart-stale >> {log:q} 2>&1"
 
@@ -120,10 +82,15 @@ localrules:
 
 
 rule cost:
+    log:
+        f"{LOGS}/cost.log",
+    conda:
+        ENV
     params:
         runs=len(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
         epochs=TRAIN_EPOCHS,
         data=DATA_FLAGS[:2],
         subset=(["--subset", config["dataset"]["subset_per_class"]] if config["dataset"]["subset_per_class"] else []),
     shell:
-        "pokernet cluster cost --runs {params.runs} --epochs {params.epochs} {params.data:q} {params.subset:q}"
+        "pokernet cluster cost --runs {params.runs} --epochs {params.epochs} {params.data:q} {params.subset:q} "
+        "| tee {log:q}"
