@@ -52,6 +52,7 @@ except ValueError as error:
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+include: "workflow/rules/site.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/complexity.smk"
 include: "workflow/rules/train.smk"

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profile": ("latency", "per-layer CPU time by module type beside its MAdds share"),
     "report": ("report", "render results tables and figures"),
     "data": ("datasets", "prepare a dataset as users have it (prepare-imagenet: sort ILSVRC-2012's flat val/)"),
+    "cluster": ("cluster", "a study on a cluster: its GPU-hours before it starts (cost), its runs' progress (status)"),
     "study": ("study", "the CIFAR-10 study on one GPU (run) and its archive into the workflow (ingest)"),
 }
 

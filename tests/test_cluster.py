@@ -61,7 +61,41 @@ def test_a_workflow_job_asking_for_gpus_gets_the_check(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--threads 32 --device cuda --procs-per-node 8" in result.stdout
-    assert "gpu=8" in result.stdout
+    assert "gpus_held=8" in result.stdout and "gres=gpu:8" in result.stdout
+
+
+def test_the_slurm_dry_run_shows_the_real_threads_and_per_node_resources():
+    result = snakemake(
+        "-n", "-p", "--profile", "workflow/profiles/slurm", "--forceall",
+        "work/imagenet/runs/pokernet_050/seed0/metrics.json", "--config", "train_nodes=2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--threads 32 --device cuda --procs-per-node 8 --nodes 2" in result.stdout
+    for resource in ("mpi=srun", "tasks=2", "nodes=2", "gres=gpu:8", "cpus_per_task=32", "mem_mb=256000"):
+        assert resource in result.stdout, resource
+    assert "srun --ntasks 2 --cpus-per-task 32" in result.stdout  # the job's one step: a task per node
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("train_accumulate=3", "global batch 1024 does not divide over 8 processes (train_nodes x train_gpus) x 3"),
+        ("train_gpus=16", "16 GPUs per node, a node has 8 (slurm.node_gpus)"),
+        ("slurm={train_mem_mb: 2000000}", "2000000 MB per node, a node has 1000000 MB (slurm.node_mem_mb)"),
+    ],
+)
+def test_the_plan_refuses_what_every_job_would(setting, message):
+    result = snakemake("-n", "--profile", "workflow/profiles/slurm", "tables", "--config", setting)
+    assert result.returncode != 0 and message in result.stdout + result.stderr, (result.stdout + result.stderr)[-2000:]
+
+
+def test_the_cost_command_prints_the_plans_gpu_hours(capsys):
+    from tests.conftest import run_cli
+
+    code, out, _ = run_cli(["cluster", "cost", "--runs", "19", "--epochs", "300", "--data", "imagenet"], capsys)
+    assert code == 0
+    assert "19 runs x 300 epochs x 1,281,167 images" in out and "655-874 GPU-hours (34.5-46.0 per run)" in out
+    assert "NVIDIA H200" in out and "loader ceiling: not measured" in out
 
 
 def _free_port() -> int:
@@ -212,3 +246,269 @@ def test_accumulation_keeps_the_step_and_splits_the_batch(train_args, tmp_path, 
     assert "batch 6 (1 x 6 in 3 micro-batches)" in log
     code, _out, err = run_cli(train_args(tmp_path / "bad", "--device", "cpu", "--accumulate", "4"), capsys)
     assert code == 2 and "does not divide over 1 processes x 4 micro-batches" in err
+
+
+# --- progress survives a `git pull` (issue 27, item 2) -------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def scratch_checkout(tmp_path):
+    """A git repository holding a copy of this package and README.md, committed: commit(path, text)
+    edits a file and commits it, returning the new short commit."""
+    import shutil
+
+    repo = tmp_path / "checkout"
+    shutil.copytree(ROOT / "pokernet", repo / "pokernet", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "README.md", repo / "README.md")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+
+    def commit(path: str, text: str) -> str:
+        with open(repo / path, "a") as file:
+            file.write(text)
+        _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", f"edit {path}")
+        return _git(repo, "rev-parse", "--short", "HEAD")
+
+    commit.repo = repo
+    return commit
+
+
+def _train_in(repo: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "pokernet", *argv],
+        cwd=repo,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def test_a_readme_only_commit_resumes_an_interrupted_run(tmp_path, train_args, scratch_checkout):
+    run = tmp_path / "run"
+    first = _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--stop-after", "1"))
+    assert first.returncode == 0, first.stderr[-2000:]
+    started = _git(scratch_checkout.repo, "rev-parse", "--short", "HEAD")
+    pulled = scratch_checkout("README.md", "\nA line a `git pull` brought.\n")
+    resumed = _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume"))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["commits"] == [started, pulled] and metrics["git_commit"] == pulled
+    assert [row["commit"] for row in metrics["history"]] == [started, pulled]
+    assert len({row["training_code"] for row in metrics["history"]}) == 1  # one training code throughout
+    assert "resuming" in (run / "train.log").read_text()
+
+
+def test_a_training_core_commit_stops_an_interrupted_run_with_one_line(tmp_path, train_args, scratch_checkout):
+    run = tmp_path / "run"
+    assert _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--stop-after", "1")).returncode == 0
+    started = _git(scratch_checkout.repo, "rev-parse", "--short", "HEAD")
+    changed = scratch_checkout("pokernet/train/loops.py", "\n# a change of the training core\n")
+    stopped = _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume"))
+    assert stopped.returncode == 2 and len(stopped.stderr.strip().splitlines()) == 1, stopped.stderr
+    for named in ("pokernet/train/loops.py", f"trained by {started}", f"now {changed}", "--on-code-change"):
+        assert named in stopped.stderr, stopped.stderr
+    assert not (run / "metrics.json").exists() and torch.load(run / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    # an explicit choice: continue, and the epochs record the mix
+    mixed = _train_in(
+        scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume"), POKERNET_ON_CODE_CHANGE="continue"
+    )
+    assert mixed.returncode == 0, mixed.stderr[-2000:]
+    history = json.loads((run / "metrics.json").read_text())["history"]
+    assert [row["commit"] for row in history] == [started, changed]
+    assert history[0]["training_code"] != history[1]["training_code"]
+
+
+def test_restart_on_a_code_change_keeps_the_old_run_under_its_own_commit(tmp_path, train_args, scratch_checkout):
+    run = tmp_path / "run"
+    assert _train_in(scratch_checkout.repo, train_args(run, "--device", "cpu", "--stop-after", "1")).returncode == 0
+    started = _git(scratch_checkout.repo, "rev-parse", "--short", "HEAD")
+    scratch_checkout("pokernet/models/__init__.py", "\n# a change of a model\n")
+    restarted = _train_in(
+        scratch_checkout.repo, train_args(run, "--device", "cpu", "--resume", "--on-code-change", "restart")
+    )
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    aside = tmp_path / f"run.replaced-{started}"  # named after the commit that trained it, not the new one
+    assert torch.load(aside / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    assert json.loads((run / "metrics.json").read_text())["history"][0]["commit"] != started
+
+
+# --- a time limit or preemption (issue 27 item 6, issue 28) -------------------------------
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGUSR1"])
+def test_a_signal_checkpoints_and_exits_for_requeue_then_resumes_bit_identically(tmp_path, train_args, signal_name):
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    whole = train_args(tmp_path / "whole", "--device", "cpu", "--epochs", "20")
+    subprocess.run(_cli(whole), env=env, check=True, capture_output=True, timeout=240)
+    run = tmp_path / "cut"
+    job = subprocess.Popen(
+        _cli(train_args(run, "--device", "cpu", "--epochs", "20")),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while "epoch 1/20" not in ((run / "train.log").read_text() if (run / "train.log").exists() else ""):
+        assert time.monotonic() < deadline and job.poll() is None
+        time.sleep(0.01)
+    job.send_signal(getattr(signal, signal_name))
+    _out, err = job.communicate(timeout=120)
+    assert job.returncode == 75, err[-2000:]
+    assert err.strip().splitlines() == [line for line in err.strip().splitlines() if signal_name in line], err
+    assert "--resume" in err and not (run / ".pokernet.lock").exists() and not (run / "metrics.json").exists()
+    stopped_at = torch.load(run / "checkpoint.pt", weights_only=True)["epoch"]
+    assert 1 <= stopped_at < 20
+    subprocess.run(_cli(train_args(run, "--device", "cpu", "--epochs", "20", "--resume")), env=env, check=True)
+    weights = [torch.load(tmp_path / name / "checkpoint.pt", weights_only=True) for name in ("whole", "cut")]
+    assert all(
+        torch.equal(weights[0]["model_state"][k], weights[1]["model_state"][k]) for k in weights[0]["model_state"]
+    )
+    assert weights[0]["optimizer_state"]["state"].keys() == weights[1]["optimizer_state"]["state"].keys()
+
+
+# --- several nodes per run through the SLURM profile (issue 27 items 1 and 4) --------------
+
+
+def _cluster_up() -> bool:
+    try:
+        return "idle" in subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _through_slurm(tmp_path: Path, data: Path, recipe: Path, nodes: int) -> tuple[str, Path]:
+    """The train job of one run through the slurm-ci profile, partition and account from a
+    --configfile overlay; (controller output, metrics.json)."""
+    bin_dir = tmp_path / "bin"  # the CI cluster has no accounting database: sacctmgr answers for the account
+    bin_dir.mkdir()
+    (bin_dir / "sacctmgr").write_text("#!/bin/sh\necho ci_project\n")
+    (bin_dir / "sacctmgr").chmod(0o755)
+    work = tmp_path / "work"
+    site = {
+        "work_dir": str(work),
+        "results_dir": str(tmp_path / "results"),
+        "dataset": {"name": "imagenet", "root": str(data), "subset_per_class": 6},
+        "recipe": str(recipe),
+        "epochs": 1,
+        "train_nodes": nodes,
+        "train_device": "cpu",
+        "train_threads": 1,
+        "slurm": {"partition": "ci", "account": "ci_project"},  # time and memory: the config's (default.yaml)
+    }
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(site))
+    target = work / "runs/pokernet_050/seed0/metrics.json"
+    (ROOT / "logs/smoke/train/pokernet_050-seed0.log").unlink(missing_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/slurm-ci", "--configfile",
+         str(tmp_path / "site.yaml"), "--set-resources", "train:nodes=1", "--verbose", "-p", str(target)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    return output, target
+
+
+SLURM_UP = pytest.mark.skipif(
+    not _cluster_up(), reason="no SLURM cluster up (CI starts one: scripts/slurm_single_node.sh)"
+)
+
+
+@pytest.mark.slow
+@SLURM_UP
+def test_a_two_task_run_through_the_slurm_profile_with_site_settings_from_configfile(
+    tmp_path, train_image_folder, train_tiny_recipe
+):
+    """Two `pokernet train` tasks (two "nodes" on CI's one node: --set-resources train:nodes=1) in one
+    SLURM allocation, as the profile submits them; partition and account come from the --configfile
+    overlay, the training job's time and memory stay the config's. The lines it ran are below."""
+    output, target = _through_slurm(tmp_path, train_image_folder, train_tiny_recipe, nodes=2)
+    sbatch = next(line for line in output.splitlines() if "sbatch call:" in line)
+    srun = next(line for line in output.splitlines() if "srun --ntasks 2" in line)
+    # sbatch --parsable --job-name ... -A ci_project  -p ci -t 4320 --mem 4000 --nodes=1 --requeue --ntasks=2
+    #   --cpus-per-task=1 '--signal=USR1@1200' -D ... --wrap="python -m snakemake ... --executor slurm-jobstep"
+    # ${SLURM_JOB_ID:+srun --ntasks 2 --cpus-per-task 1 --kill-on-bad-exit=1 --label} pokernet train
+    #   --model pokernet_050 ... --threads 1 --device cpu --nodes 2 --rdzv-endpoint "$(hostname):29500" ...
+    for part in ("-A ci_project", "-p ci", "-t 4320", "--mem 4000", "--requeue", "--ntasks=2", "--signal=USR1@1200"):
+        assert part in sbatch.replace("'", ""), sbatch
+    assert "--nodes 2 --rdzv-endpoint" in srun, srun
+    metrics = json.loads(target.read_text())
+    assert metrics["world_size"] == 2 and metrics["epochs"] == 1
+    log = (ROOT / "logs/smoke/train/pokernet_050-seed0.log").read_text()
+    assert "0: done: top-1" in log  # srun --label: each line names its task (rank 0 logs the run)
+
+
+@pytest.mark.slow
+@SLURM_UP
+def test_a_one_node_run_through_the_slurm_profile_is_its_jobs_one_step(tmp_path, train_image_folder, train_tiny_recipe):
+    """One node: the same path (the plugin runs the shell in the batch step, whose srun is the one
+    step that SIGUSR1 reaches), with an empty `mpi` resource."""
+    output, target = _through_slurm(tmp_path, train_image_folder, train_tiny_recipe, nodes=1)
+    assert any("srun --ntasks 1 --cpus-per-task 1" in line for line in output.splitlines())
+    assert json.loads(target.read_text())["world_size"] == 1
+
+
+def test_cluster_status_reads_each_run_from_its_folder(tmp_path, train_args, capsys, train_keep_threads):
+    from tests.conftest import run_cli
+
+    work = tmp_path / "work"
+    assert run_cli(train_args(work / "runs/pokernet_050/seed0", "--device", "cpu"), capsys)[0] == 0
+    assert run_cli(train_args(work / "runs/pokernet_050/seed1", "--device", "cpu", "--stop-after", "1"), capsys)[0] == 0
+    (work / "runs/ghostnet_050/seed0").mkdir(parents=True)
+    code, out, _ = run_cli(["cluster", "status", "--work-dir", str(work)], capsys)
+    assert code == 0
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if "seed" in line}
+    assert "finished" in rows["pokernet_050/seed0"] and "2/2" in rows["pokernet_050/seed0"]
+    assert "interrupted" in rows["pokernet_050/seed1"] and "1/2" in rows["pokernet_050/seed1"]
+    assert "not started" in rows["ghostnet_050/seed0"]
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (torchrun starts its ranks in sessions of their own)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, added = [root], True
+    while added:
+        new = [pid for pid, parent in parents.items() if parent in tree and pid not in tree]
+        tree += new
+        added = bool(new)
+    return tree
+
+
+def test_slurms_warning_to_every_process_of_a_torchrun_job_stops_it_at_an_epoch(tmp_path, train_args):
+    """SLURM signals every process of the step: torchrun's agent ignores SIGUSR1, its ranks agree to
+    stop after the same epoch, checkpoint it, and the run resumes from there."""
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    run = tmp_path / "ddp"
+    argv = train_args(run, "--device", "cpu", "--procs-per-node", "2", "--epochs", "20")
+    job = subprocess.Popen(_cli(argv), env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while "epoch 1/20" not in ((run / "train.log").read_text() if (run / "train.log").exists() else ""):
+        assert time.monotonic() < deadline and job.poll() is None
+        time.sleep(0.02)
+    for pid in _process_tree(job.pid):  # as SLURM signals a step: every process it tracks
+        os.kill(pid, signal.SIGUSR1)
+    _out, err = job.communicate(timeout=180)
+    assert job.returncode != 0 and "stopped by SIGUSR1 after epoch" in err, err[-2000:]
+    stopped_at = torch.load(run / "checkpoint.pt", weights_only=True)["epoch"]
+    assert 1 <= stopped_at < 20 and not (run / ".pokernet.lock").exists()
+    resumed = subprocess.run(_cli([*argv, "--resume"]), env=env, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads((run / "metrics.json").read_text())["world_size"] == 2

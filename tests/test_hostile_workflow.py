@@ -227,7 +227,9 @@ def test_forceall_and_a_changed_config_retrain_from_scratch(tiny_workflow):
     forced = _trained(tiny_workflow("--forceall"))
     assert forced[0] != first[0] and forced[3] == git_commit()
     aside = sorted(run_dir.parent.glob("seed0.replaced-*"))
-    assert len(aside) == 1 and (aside[0] / "checkpoint.pt").is_file()  # the old run moved aside, not lost
+    assert [folder.name for folder in aside] == ["seed0.replaced-0000000"]  # named after the commit that trained it
+    # what the README says moves: checkpoint and log; Snakemake deleted metrics.json before the job started
+    assert sorted(entry.name for entry in aside[0].iterdir()) == ["checkpoint.pt", "train.log"]
     assert "a rerun: the previous run cannot be continued" in (run_dir / "train.log").read_text()
     # another epochs value: Snakemake re-plans (params changed), the rule retrains, no manual step
     longer = _trained(tiny_workflow(epochs=2))

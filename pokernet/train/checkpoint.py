@@ -34,10 +34,12 @@ CHECKPOINT_KEYS = (
     "history",
     "totals",
     "git_commit",
+    "training_code",
 )
 # Keys a checkpoint written before they existed may lack, with the value they then mean.
 # git_commit: the commit whose code trained the epochs (None: not known).
-OPTIONAL_KEYS = {"git_commit": None}
+# training_code: {source file: hash} of the code that trained the last epoch (train/continuity.py).
+OPTIONAL_KEYS = {"git_commit": None, "training_code": None}
 
 
 def new_checkpoint(**fields: Any) -> dict[str, Any]:
@@ -105,6 +107,7 @@ _FIELD_TYPES = {
     "rng_states": (list, "a list"),
     "model_state": (dict, "a mapping of tensors (a state_dict)"),
     "git_commit": ((str, type(None)), "a commit id or null"),
+    "training_code": ((dict, type(None)), "a mapping of source files to hashes, or null"),
 }
 
 
@@ -135,17 +138,6 @@ def _load_failure(error: Exception) -> str:
         detail = message.split("WeightsUnpickler error:", 1)[1].split("Check the documentation")[0].strip()
         return f"not a torch.save file of tensors and plain data ({detail})"
     return message.split(". ")[0]
-
-
-def check_same_code(checkpoint: dict[str, Any], path: Path, commit: str | None) -> None:
-    """--resume continues only a checkpoint of this code's commit: a run trained by two commits would
-    record one of them. (A "-dirty" tree's uncommitted edits are not seen: commit them first.)"""
-    if checkpoint["git_commit"] != commit:
-        raise ValueError(
-            f"--resume: {path} was trained by commit {checkpoint['git_commit'] or 'unknown'}, this "
-            f"code is {commit or 'not a git checkout'}; a run of two codes would record one: "
-            f"train into another --out"
-        )
 
 
 def check_same_config(checkpoint: dict[str, Any], path: Path, run_config: dict[str, Any], run_hash: str) -> None:

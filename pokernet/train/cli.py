@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from pokernet.cliargs import (
@@ -25,6 +26,8 @@ from pokernet.fileio import check_output_folder
 from pokernet.protocol import record as protocol_record
 
 from .data import DATASETS
+
+CODE_CHOICES = ("stop", "restart", "continue")  # --on-code-change (train/continuity.py)
 
 
 def data_root(text: str) -> str:
@@ -108,9 +111,18 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--restart-stale",
         action="store_true",
         help="with --resume: a run this code and configuration cannot continue (another "
-        "configuration or commit, a finished run without metrics.json) is moved aside to "
-        "RUN_DIR.replaced-COMMIT and the run starts from scratch (the workflow's train rule: "
-        "--forceall and a changed config retrain)",
+        "configuration, a finished run without metrics.json) is moved aside to "
+        "RUN_DIR.replaced-COMMIT (the commit that trained it) and the run starts from scratch "
+        "(the workflow's train rule: --forceall and a changed config retrain)",
+    )
+    parser.add_argument(
+        "--on-code-change",
+        choices=CODE_CHOICES,
+        default=os.environ.get("POKERNET_ON_CODE_CHANGE", "stop"),
+        help="with --resume, when the code that defines training (pokernet/train, models, datasets) "
+        "changed since the run's last epoch: stop with one line naming the files (default), restart "
+        "(move the run aside to RUN_DIR.replaced-COMMIT), or continue (its epochs record both codes); "
+        "default: $POKERNET_ON_CODE_CHANGE (how a workflow run chooses), else stop",
     )
     parser.add_argument(
         "--protocol",
@@ -186,6 +198,10 @@ def run_train(args: argparse.Namespace) -> int:
     model_options = options_for(args.model, model_options_from_args(args), strict=True)
     recipe_spec = args.recipe or DEFAULT_RECIPES[args.data]
     recipe = resolve_recipe(load_recipe(recipe_spec), args.model, args.epochs)
+    if args.on_code_change not in CODE_CHOICES:  # the default from the environment is not checked by argparse
+        raise ValueError(
+            f"POKERNET_ON_CODE_CHANGE must be one of {', '.join(CODE_CHOICES)}, got {args.on_code_change!r}"
+        )
     if args.workers is not None and args.workers < 0:
         raise ValueError(f"--workers must be >= 0, got {args.workers}")
     subset = f"-sub{args.subset}" if args.subset else ""
@@ -207,6 +223,7 @@ def run_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             resume=args.resume or args.restart_stale,
             restart_stale=args.restart_stale,
+            on_code_change=args.on_code_change,
             stop_after=args.stop_after,
             download=args.download,
             threads=args.threads,

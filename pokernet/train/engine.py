@@ -31,9 +31,9 @@ from pokernet.datasets.imagenet import subset_record
 from pokernet.fileio import atomic_write_text, check_replaceable, claim_folder, remove_stale_temporaries, set_aside
 from pokernet.provenance import available_cores, git_commit
 
+from . import continuity
 from .checkpoint import (
     CHECKPOINT_NAME,
-    check_same_code,
     check_same_config,
     load_checkpoint,
     new_checkpoint,
@@ -76,6 +76,7 @@ class TrainConfig:
     # with resume: a checkpoint this code and configuration cannot continue (another config, another commit,
     # a finished run whose metrics.json is gone, an unreadable file) is set aside and the run starts afresh
     restart_stale: bool = False
+    on_code_change: str = "stop"  # a checkpoint of other training code: stop, restart or continue (continuity.py)
     stop_after: int | None = None  # stop once this epoch is done (time-limited jobs); resume later
     download: bool = False
     threads: int | None = None  # CPU threads of the job on one node (split among its processes); default: all cores
@@ -145,7 +146,7 @@ def train(config: TrainConfig) -> TrainResult:
     """Train (or resume) one run; under torchrun, every rank calls this."""
     ranks = Ranks.from_env()
     device = pick_device(config.device, ranks)
-    with process_group(ranks, device):
+    with process_group(ranks, device), continuity.StopRequests() as stops:
         run = _prepare(config, ranks, device)
         if run.finished is not None:
             return _already_finished(run)
@@ -162,6 +163,8 @@ def train(config: TrainConfig) -> TrainResult:
                 _start(run)
                 epochs = config.recipe["epochs"]
                 for epoch in range(run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs):
+                    if stops.stop_now(run.ranks, run.device):  # noted since the start, asked before each epoch
+                        stops.exit_for_requeue(run.out_dir, epoch, epochs, run.log)
                     _train_epoch(run, epoch)
                 return _finish(run)
             finally:
@@ -184,7 +187,7 @@ def _recheck_claimed(run: RunState) -> list[str]:
     if run.ranks.is_main:
         run.checkpoint, run.finished, stale = _existing_run(run.config, run.run_config, run.run_hash, run.commit)
         if stale:
-            aside = set_aside(run.out_dir, f"replaced-{run.commit or 'unknown'}")
+            aside = set_aside(run.out_dir, f"replaced-{continuity.trained_by(run.out_dir)}")
             notes.append(
                 f"a rerun: the previous run cannot be continued ({stale}); moved it to {aside}, training from scratch"
             )
@@ -209,6 +212,10 @@ def _existing_run(
     that made it. With restart_stale, what --resume would refuse is the third item instead."""
     try:
         return (*_resumable(config, run_config, run_hash, commit), None)
+    except continuity.CodeChanged as why:
+        if config.on_code_change != "restart":
+            raise
+        return None, None, str(why)
     except ValueError as why:
         if not config.restart_stale:
             raise
@@ -237,9 +244,9 @@ def _resumable(
             )
         checkpoint = load_checkpoint(checkpoint_path)
         check_same_config(checkpoint, checkpoint_path, run_config, run_hash)
-        check_same_code(checkpoint, checkpoint_path, commit)
         if config.restart_stale and checkpoint["epoch"] >= config.recipe["epochs"]:
             raise ValueError(f"{checkpoint_path} holds a finished run whose {METRICS_NAME} is gone: a forced rerun")
+        continuity.check_code(checkpoint, checkpoint_path, commit, config.on_code_change)
         return checkpoint, None
     return None, None  # without a checkpoint, --resume starts the run
 
@@ -384,6 +391,7 @@ def _train_epoch(run: RunState, epoch: int) -> None:
         "val_top5": val["top5"],
         "lr": run.optimizer.param_groups[0]["lr"],
         "img_per_s": train_images / stats.seconds,
+        **continuity.epoch_record(run.commit),
     }
     run.history.append(row)
     _log_epoch(run, row)
@@ -476,6 +484,7 @@ def _save_checkpoint(run: RunState, epoch: int) -> dict[str, Any]:
         history=list(run.history),
         totals=dict(run.totals),
         git_commit=run.commit,
+        training_code=continuity.training_code(),
     )
     if run.ranks.is_main:
         save_checkpoint(run.out_dir / CHECKPOINT_NAME, checkpoint)
@@ -523,5 +532,6 @@ def _metrics(run: RunState) -> dict[str, Any]:
         git_commit=run.commit,
         eval_split=data.eval_split,
         protocol=run.config.protocol,
+        commits=continuity.commits(run.history),
         **subset_record(run.config.dataset, data.source, data.classes, len(data.val)),
     )

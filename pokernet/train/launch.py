@@ -11,6 +11,7 @@ command (``srun --nodes K --ntasks-per-node 1``) and meets the others at ``--rdz
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -84,4 +85,8 @@ def relaunch_under_torchrun(procs_per_node: int, nodes: int, rdzv_endpoint: str 
     argv = [*torchrun_argv(procs_per_node, nodes, rdzv_endpoint, job_id), "-m", "pokernet", *sys.argv[1:]]
     sys.stdout.flush()
     sys.stderr.flush()
+    # SLURM's SIGUSR1 ahead of the time limit reaches every process of the step: torchrun (which
+    # would die of it, and its ranks with it) ignores it, inherited through exec; each rank catches
+    # it and stops at its epoch's end (continuity.py).
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     os.execv(sys.executable, argv)

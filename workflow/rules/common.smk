@@ -61,12 +61,6 @@ def variant_flags(wildcards):
     return Variant.parse(wildcards.variant).cli_flags()
 
 
-def train_prefix(wildcards):
-    """Several nodes: the same `pokernet train` once per node (they meet at the rendezvous)."""
-    nodes = config["train_nodes"]
-    return ["srun", "--nodes", str(nodes), "--ntasks-per-node", "1"] if nodes > 1 else []
-
-
 def train_launch_flags(wildcards):
     """GPUs: one process per GPU of a node, started by `pokernet train` itself (torchrun), which
     first checks that the GPUs are there (one line and exit 2 when not)."""
@@ -75,10 +69,10 @@ def train_launch_flags(wildcards):
     accumulate += [] if config["train_amp"] else ["--no-amp"]
     workers = config["train_workers"]
     accumulate += [] if workers is None else ["--workers", str(workers)]
+    several = ["--nodes", str(nodes)] if nodes > 1 else []
     if gpus == 0:
-        return ["--device", config["train_device"], *accumulate]
-    flags = ["--device", "cuda", "--procs-per-node", str(gpus), *accumulate]
-    return flags + (["--nodes", str(nodes)] if nodes > 1 else [])
+        return ["--device", config["train_device"], *accumulate, *several]
+    return ["--device", "cuda", "--procs-per-node", str(gpus), *accumulate, *several]
 
 
 def train_job_cores():
@@ -135,8 +129,11 @@ def check_model_names():
 
 
 check_model_names()
-if config["train_nodes"] > 1 and config["train_gpus"] < 1:
-    raise WorkflowError("config key train_nodes: several nodes per run need train_gpus >= 1 (GPUs per node)")
+if config["train_nodes"] > 1 and config["train_gpus"] < 1 and config["train_device"] != "cpu":
+    raise WorkflowError(
+        "config key train_nodes: several nodes per run need train_gpus >= 1 (GPUs per node), "
+        "or train_device: cpu (one CPU process per node)"
+    )
 
 
 wildcard_constraints:
@@ -161,7 +158,7 @@ onstart:
     # A missing dataset path stops the run before any job, with the key named. It is checked
     # here rather than at parse time so that a dry run (e.g. of the SLURM profile on a laptop)
     # can plan without the data.
-    if _root is not None and not Path(_root).exists():
+    if _root is not None and not Path(_root).exists() and set(workflow.dag_settings.targets) != {"cost"}:
         raise WorkflowError(
             f"config key dataset.root: {_root!r} does not exist "
             f"(dataset {config['dataset']['name']}); set it to the data folder"
