@@ -34,6 +34,8 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
+from pokernet.fileio import read_file_limited
+
 KINDS = ("recipe", "metrics", "latency", "complexity", "claims")
 # Far above any file of this project (a metrics.json of 600 epochs holds ~20,000 values, nested 4 deep).
 MAX_VALUES = 1_000_000
@@ -155,7 +157,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 def load_yaml(path: str | Path) -> Any:
     """A YAML file (UTF-8, no aliases, bounded in size and depth); errors are one line naming ``path``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_file_limited(path).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except OSError as error:
@@ -175,7 +177,7 @@ def read(path: str | Path, kind: str) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file_limited(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: cannot read it ({error})") from None
     return check(kind, parse(text, str(path)), str(path))
