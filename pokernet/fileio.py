@@ -188,16 +188,25 @@ def read_file_limited(path: str | os.PathLike, where: str | None = None) -> byte
         return read_limited(handle, where or str(path), os.fstat(handle.fileno()).st_size)
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        held = os.stat(path)
+    except OSError:
+        return None
+    return held.st_dev, held.st_ino
+
+
 def check_outputs(outputs: list[str | os.PathLike], inputs: list[str | os.PathLike], option: str = "--out") -> None:
-    """Before the work: every output a file we may write, and none of them one of the command's inputs."""
+    """Before the work: every output a file we may write, and none of them one of the command's inputs
+    (by path or by file: a link to an input counts); each input looked at once (10,000 runs stay cheap)."""
+    by_path = {check_path(source, "input").resolve(): source for source in inputs}
+    by_file = {_identity(Path(source)): source for source in inputs} if inputs else {}
+    by_file.pop(None, None)
     for out in outputs:
         check_output_file(out, option)
-        for source in inputs:
-            check_path(source, "input")
-            if Path(out).resolve() == Path(source).resolve() or (
-                Path(out).exists() and Path(source).exists() and os.path.samefile(out, source)
-            ):
-                raise ValueError(f"{option} {out} is also one of the inputs ({source}); write the output elsewhere")
+        source = by_path.get(Path(out).resolve()) or by_file.get(_identity(Path(out)))
+        if source is not None:
+            raise ValueError(f"{option} {out} is also one of the inputs ({source}); write the output elsewhere")
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -62,7 +62,7 @@ def check_study_run(where: str, data: Any, variant: str, seed: int, recipe: dict
     commit = data.get("git_commit")
     if not commit or commit.endswith("-dirty"):
         raise ValueError(
-            f"{where}: recorded code commit {commit!r} is not a clean commit "
+            f"{where}: recorded code commit {commit or 'none (not a git checkout)'} is not a clean commit "
             f"(commit before a GPU window: a dirty tree's code cannot be named)"
         )
 
