@@ -171,8 +171,8 @@ def load_yaml(path: str | Path) -> Any:
     return check_size(content, str(path))
 
 
-def read(path: str | Path, kind: str) -> Any:
-    """Read a JSON file and check it against its contract."""
+def load(path: str | Path) -> Any:
+    """A JSON file's content (UTF-8, bounded in bytes, size and depth), not yet checked against a contract."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -180,7 +180,12 @@ def read(path: str | Path, kind: str) -> Any:
         text = read_file_limited(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: cannot read it ({error})") from None
-    return check(kind, parse(text, str(path)), str(path))
+    return parse(text, str(path))
+
+
+def read(path: str | Path, kind: str) -> Any:
+    """Read a JSON file and check it against its contract."""
+    return check(kind, load(path), str(path))
 
 
 def dumps(kind: str, content: Any, where: str) -> str:
