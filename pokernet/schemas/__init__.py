@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -154,6 +155,18 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# YAML 1.1 (PyYAML's) reads 1e9 and 1.0e9 as text: its floats need a dot and a signed exponent (1.0e+9).
+# YAML 1.2 and every reader of a config file take them for numbers, and so does this loader.
+_NoAliasLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text to Python: safe, no aliases, exponent forms as numbers (yaml.YAMLError when invalid)."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(path: str | Path) -> Any:
     """A YAML file (UTF-8, no aliases, bounded in size and depth); errors are one line naming ``path``."""
     try:
@@ -163,7 +176,7 @@ def load_yaml(path: str | Path) -> Any:
     except OSError as error:
         raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
     try:
-        content = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        content = parse_yaml(text)
     except RecursionError:
         raise ValueError(f"{path}: nested deeper than {MAX_DEPTH} levels; refused") from None
     except yaml.YAMLError as error:
