@@ -8,6 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import TRAIN_CLASSES, cli_fails, run_cli
 from PIL import Image
@@ -74,9 +75,7 @@ def _mixed_modes(root: Path) -> None:
             folder = root / split / name
             base = Image.open(next(folder.glob("*.png"))).convert("RGB")
             base.convert("CMYK").save(folder / "cmyk.jpg")
-            Image.fromarray((__import__("numpy").asarray(base.convert("L"), dtype="uint16") * 257)).save(
-                folder / "gray16.png"
-            )
+            Image.fromarray(np.asarray(base.convert("L"), dtype="uint16") * 257).save(folder / "gray16.png")
             base.convert("L").save(folder / "gray8.png")
             base.convert("P").save(folder / "palette.png")
 

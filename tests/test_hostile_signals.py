@@ -63,3 +63,32 @@ def test_a_report_interrupted_while_writing_leaves_the_previous_table_whole(tmp_
     assert again.returncode == 0, again.stderr[-2000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t4.csv", "t4.json", "t4.md"]  # no temporary left
     assert out.read_text() != previous[out]
+
+
+@pytest.mark.slow
+def test_two_resumes_of_one_run_at_once_give_one_run(tmp_path, train_args):
+    """Last round's resume race (X26) with two real processes: one continues the run; the other finds it
+    finished or in use, in one line; the run is whole (2 epochs, one metrics.json)."""
+    import json
+
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.run(
+        [sys.executable, "-m", "pokernet", *train_args(run, "--epochs", "2", "--stop-after", "1")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    argv = [sys.executable, "-m", "pokernet", *train_args(run, "--epochs", "2", "--resume")]
+    both = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in "ab"]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in both]
+    assert 0 in [code for code, _, _ in results], results
+    for code, _, err in results:
+        if code != 0:
+            assert code == 2 and len(err.strip().splitlines()) == 1 and "in use by another process" in err, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and len(metrics["history"]) == 2
+    assert not (run / ".pokernet.lock").exists()
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
