@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hostile_workflow import overlay
+from test_hostile_workflow import tiny_overlay
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -23,16 +23,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def tiny_config(tmp_path, train_image_folder, train_tiny_recipe):
     """The snakemake arguments of a smoke-size work dir (pokernet_050, 18 images of 20x20) and the work dir."""
-    work = tmp_path / "work"
-    content = {
-        "work_dir": str(work),
-        "results_dir": str(tmp_path / "results"),
-        "profile_name": "hostile",
-        "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
-        "recipe": str(train_tiny_recipe),
-        "epochs": 3,
-    }
-    return ["--configfile", "workflow/config/smoke.yaml", overlay(tmp_path, content)], work
+    content = tiny_overlay(tmp_path, train_image_folder, train_tiny_recipe, epochs=3)
+    return ["--configfile", "workflow/config/smoke.yaml", content], tmp_path / "work"
 
 
 def _start(*args: str) -> subprocess.Popen:
