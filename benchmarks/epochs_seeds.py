@@ -34,7 +34,7 @@ from pathlib import Path
 from scipy import stats as sps
 from tabulate import tabulate
 
-from pokernet.provenance import cpu_model, git_commit
+from pokernet.provenance import code_version, cpu_model, git_commit
 from pokernet.report.stats import Arm, compare, seeds_for_power
 
 
@@ -112,7 +112,7 @@ def main() -> None:
     rows = [row_for(args, epochs) for epochs in args.epochs]
     print(
         f"Epochs × seeds on the key pair: `python benchmarks/epochs_seeds.py {' '.join(sys.argv[1:])}` at "
-        f"{git_commit()}; "
+        f"{code_version(git_commit())}; "
         f"proxy_fashion_mnist, {args.subset} images/class, 1 thread per run, {args.jobs} runs at once, "
         f"{cpu_model()}.\n"
     )

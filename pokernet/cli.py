@@ -8,10 +8,18 @@ command raises for a bad input becomes one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import os
 import sys
 
 from pokernet.cliargs import CLIError, OneLineErrorParser
+from pokernet.fileio import shown
+
+# Errors of the system that are answers, not crashes: a full disk or a closed pipe on standard output,
+# a path the system cannot look up (a name too long, a symlink loop) wherever a command meets one.
+SYSTEM_ANSWERS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP}
 
 # command -> (package whose cli.py holds it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -48,6 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not as an ignored error at exit
+        return code
+    except OSError as error:
+        if error.errno not in SYSTEM_ANSWERS:
+            raise
+        if error.filename is None:  # our files go through fileio (WriteError): this is standard output
+            with contextlib.suppress(OSError, ValueError):  # nothing left to flush at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        where = f"{shown(error.filename)}: " if error.filename is not None else "cannot write standard output: "
+        command = (sys.argv[1:] if argv is None else argv)[:1]
+        print(f"pokernet {' '.join(command)}: error: {where}{error.strerror}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return getattr(command_module(args.command), f"run_{args.command}")(args) or 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -93,30 +94,119 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return write_all({path: text})[0]
 
 
+# the form of the temporary files our writers make: tempfile.mkstemp's 8 random characters between
+# ".NAME." and ".tmp" (or NAME's suffix, the figures' older naming)
+_RANDOM_PART = re.compile(r"[a-z0-9_]{8}")
+
+
+def _temporary_of(entry: str, name: str) -> bool:
+    """Whether ``entry`` is a temporary file of a write of ``name``, compared as text (never a pattern)."""
+    prefix = f".{name}."
+    if not entry.startswith(prefix):
+        return False
+    rest = entry[len(prefix) :]
+    return any(
+        rest.endswith(suffix) and _RANDOM_PART.fullmatch(rest[: -len(suffix)])
+        for suffix in {".tmp", Path(name).suffix or ".tmp"}
+    )
+
+
 def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) -> list[Path]:
-    """Delete the temporary files that an interrupted write of ``names`` left in ``folder``
-    (``.NAME.*.tmp``; and ``.NAME.*SUFFIX``, the figures' older naming). Only the writer of those
-    names may call it (a run folder's while holding it: :func:`claim_folder`)."""
-    stale = [
-        tmp
-        for name in names
-        for tmp in Path(folder).glob(f".{name}.*")
-        if tmp.name.endswith((".tmp", Path(name).suffix or ".tmp")) and tmp.is_file() and not tmp.is_symlink()
-    ]
+    """Delete the temporary files that an interrupted write of ``names`` left in ``folder``: plain files
+    named ``.NAME.XXXXXXXX.tmp`` (or ``.NAME.XXXXXXXX.SUFFIX``, the figures' older naming), the names taken
+    literally (``*`` or ``[a]`` in a name match only themselves). Only the writer of those names may call
+    it (a run folder's while holding it: :func:`claim_folder`)."""
+    with os.scandir(folder) as entries:
+        stale = [
+            Path(entry.path)
+            for entry in entries
+            if any(_temporary_of(entry.name, name) for name in names) and entry.is_file(follow_symlinks=False)
+        ]
     for tmp in stale:
         tmp.unlink(missing_ok=True)
     return stale
 
 
+NAME_MAX, PATH_MAX = 255, 4096  # bytes in one name and in a whole path (Linux's limits, most file systems')
+
+
+def shown(path: str | os.PathLike) -> str:
+    """``path`` for a one-line message: in full, or its ends and its length when it is very long."""
+    text = os.fsdecode(path)
+    return text if len(text) <= 160 else f"{text[:80]}...{text[-60:]} ({len(os.fsencode(text))} bytes)"
+
+
+def path_problem(path: str | os.PathLike) -> str | None:
+    """Why the system cannot look ``path`` up (a name over 255 bytes, the whole over 4096, a symlink
+    loop, a folder it may not search), as a phrase to follow the path; None when it can (existing or not)."""
+    raw = os.fsencode(path)
+    if len(raw) >= PATH_MAX:
+        return f"is {len(raw)} bytes long, over the {PATH_MAX - 1} a path may have"
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        return f"has a name of {len(longest)} bytes, over the {NAME_MAX} a file system allows"
+    try:
+        os.stat(raw)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as error:
+        return f"cannot be looked up ({error.strerror})"
+    return None
+
+
+def check_path(path: str | os.PathLike, option: str) -> Path:
+    """``path`` as a Path, or one ValueError line naming ``option`` when the system cannot look it up."""
+    if problem := path_problem(path):
+        raise ValueError(f"{option} {shown(path)} {problem}")
+    return Path(path)
+
+
+# The most a JSON or YAML input (a run's metrics.json, a recipe, a study archive's member) may hold: the
+# largest one written is about 10 KB, so a bigger one is a runaway or hostile file, refused before it fills memory.
+READ_LIMIT = 16 * 2**20
+_CHUNK = 2**20
+
+
+def read_limited(source: BinaryIO, where: str, declared: int | None = None, limit: int = READ_LIMIT) -> bytes:
+    """The bytes of ``source``, read in chunks, or one ValueError naming ``where`` and the limit: a
+    declared size (a file's, an archive member's) over ``limit`` is refused before anything is read, and
+    a source that yields more than ``limit`` is refused as soon as it does (memory stays bounded)."""
+    if declared is not None and declared > limit:
+        raise ValueError(f"{where}: {declared:,} bytes, over the {limit:,}-byte limit of an input file; refused")
+    chunks, size = [], 0
+    while chunk := source.read(min(_CHUNK, limit + 1 - size)):
+        size += len(chunk)
+        if size > limit:
+            raise ValueError(f"{where}: more than the {limit:,}-byte limit of an input file; refused")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_file_limited(path: str | os.PathLike, where: str | None = None) -> bytes:
+    """A whole file's bytes within :data:`READ_LIMIT` (its size checked before reading)."""
+    with open(path, "rb") as handle:
+        return read_limited(handle, where or str(path), os.fstat(handle.fileno()).st_size)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        held = os.stat(path)
+    except OSError:
+        return None
+    return held.st_dev, held.st_ino
+
+
 def check_outputs(outputs: list[str | os.PathLike], inputs: list[str | os.PathLike], option: str = "--out") -> None:
-    """Before the work: every output a file we may write, and none of them one of the command's inputs."""
+    """Before the work: every output a file we may write, and none of them one of the command's inputs
+    (by path or by file: a link to an input counts); each input looked at once (10,000 runs stay cheap)."""
+    by_path = {check_path(source, "input").resolve(): source for source in inputs}
+    by_file = {_identity(Path(source)): source for source in inputs} if inputs else {}
+    by_file.pop(None, None)
     for out in outputs:
         check_output_file(out, option)
-        for source in inputs:
-            if Path(out).resolve() == Path(source).resolve() or (
-                Path(out).exists() and Path(source).exists() and os.path.samefile(out, source)
-            ):
-                raise ValueError(f"{option} {out} is also one of the inputs ({source}); write the output elsewhere")
+        source = by_path.get(Path(out).resolve()) or by_file.get(_identity(Path(out)))
+        if source is not None:
+            raise ValueError(f"{option} {out} is also one of the inputs ({source}); write the output elsewhere")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -131,7 +221,7 @@ def _writable(folder: Path) -> bool:
 
 def check_output_folder(path: str | os.PathLike, option: str) -> None:
     """A folder we will create or write into: a clear ValueError now rather than a traceback later."""
-    path = Path(path)
+    path = check_path(path, option)
     if path.exists():
         if not path.is_dir():
             raise ValueError(f"{option} {path} is a file, not a folder")
@@ -147,7 +237,7 @@ def check_output_folder(path: str | os.PathLike, option: str) -> None:
 
 def check_output_file(path: str | os.PathLike, option: str) -> None:
     """A file we will write (atomically): checked before the work whose result it holds."""
-    path = Path(path)
+    path = check_path(path, option)
     if path.is_dir():
         raise ValueError(f"{option} {path} is a folder; give a file name")
     check_output_folder(path.parent, option + " folder")

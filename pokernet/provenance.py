@@ -10,31 +10,49 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+PACKAGE = Path(__file__).resolve().parent
 # The code that makes a result (recipes live in pokernet/recipes): "-dirty" only when one of these differs
-# from the commit, never because results/ or work/ hold uncommitted outputs.
-CODE_PATHS = (":/pokernet", ":/workflow", ":/Snakefile")
+# from the commit, never because results/ or work/ hold uncommitted outputs. Paths of the package's own tree.
+CODE_PATHS = ("pokernet", "workflow", "Snakefile")
+NOT_A_CHECKOUT = "not a git checkout"
+
+
+def _git(*args: str) -> str:
+    """``git -C <the package's parent> ARGS``'s output; OSError/SubprocessError when git fails."""
+    return subprocess.run(
+        ["git", "-C", str(PACKAGE.parent), *args], capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
 
 
 def git_commit() -> str | None:
+    """The commit of the code that runs (``-dirty`` when its code paths differ from it), or None when
+    this package is not its own repository's tracked ``pokernet/`` (installed, vendored into another
+    repository, git missing): never another repository's commit."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent,
-            timeout=10,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent,
-            timeout=10,
-        ).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "")
+        if Path(_git("rev-parse", "--show-toplevel")).resolve() != PACKAGE.parent or not _git(
+            "ls-files", "--", PACKAGE.name
+        ):
+            return None
+        dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+        return _git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def own_version() -> str:
+    """This package's installed version, or "unknown"."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pokernet-repro")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def code_version(commit: str | None) -> str:
+    """What a header prints for the code of ``commit`` (git_commit()'s): the commit, or the installed
+    version and that it is not a checkout (never "None")."""
+    return commit or f"{NOT_A_CHECKOUT} (pokernet-repro {own_version()})"
 
 
 def available_cores() -> int:
@@ -91,10 +109,6 @@ def runtime_versions() -> dict[str, str]:
     import torch
     import torchvision
 
-    try:
-        own = version("pokernet-repro")
-    except PackageNotFoundError:
-        own = "unknown"
     found = {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -103,7 +117,7 @@ def runtime_versions() -> dict[str, str]:
         "onnx": onnx.__version__,
         "onnxruntime": onnxruntime.__version__,
         "numpy": np.__version__,
-        "pokernet": own,
+        "pokernet": own_version(),
     }
     try:  # declared, but the latency runtimes without it still work when it is missing
         import openvino
@@ -131,7 +145,7 @@ def provenance_markdown(extra: dict[str, Any] | None = None) -> str:
     """A short block for the header of a results/*.md file."""
     info = provenance()
     lines = [
-        f"- git commit: `{info['git_commit']}`",
+        f"- git commit: `{code_version(info['git_commit'])}`",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         f"- hardware: {info['hardware']['cpu']} ({info['hardware']['cores']} cores)",
         f"- date: {info['date']}",

@@ -324,7 +324,7 @@ def test_13_the_config_recipe_names_are_the_packaged_recipes():
 def test_17_orphaned_temporary_files_are_removed_on_the_next_start(tmp_path, train_args, capsys):
     run = tmp_path / "run"
     assert run_cli(train_args(run, "--stop-after", "1"), capsys)[0] == 0
-    orphans = [run / ".checkpoint.pt.k1ll3d.tmp", run / ".metrics.json.k1ll3d.tmp"]
+    orphans = [run / ".checkpoint.pt.k1ll3d_0.tmp", run / ".metrics.json.k1ll3d_0.tmp"]
     for orphan in orphans:
         orphan.write_bytes(b"\0" * 1000)
     keep = run / ".my-notes.tmp"  # not one of ours

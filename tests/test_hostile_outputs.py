@@ -76,7 +76,7 @@ def test_a_full_disk_is_one_line_and_leaves_neither_file(tmp_path, capsys, monke
 
 
 def test_a_killed_figure_write_is_cleaned_by_the_next(tmp_path, capsys):
-    orphans = [tmp_path / ".fig5.png.k1ll3d.png", tmp_path / ".fig5.png.k1ll3d.tmp"]
+    orphans = [tmp_path / ".fig5.png.k1ll3d_0.png", tmp_path / ".fig5.png.k1ll3d_0.tmp"]
     for orphan in orphans:
         orphan.write_bytes(b"half")
     code, _, err = run_cli(["report", "fig5", "--out", str(tmp_path / "fig5.png")], capsys)

@@ -175,6 +175,19 @@ def test_a_broken_recipe_stops_the_dag_naming_the_key_and_the_file(tmp_path):
 # ------------------------------------------------------------------------------ a rerun is a rerun
 
 
+def tiny_overlay(tmp_path: Path, image_folder: Path, recipe: Path, **config) -> str:
+    """An overlay of a smoke-size work dir (tmp_path/work): pokernet_050 on the tiny image folder and recipe."""
+    content = {
+        "work_dir": str(tmp_path / "work"),
+        "results_dir": str(tmp_path / "results"),
+        "profile_name": "hostile",
+        "dataset": {"name": "imagenet", "root": str(image_folder), "subset_per_class": 6},
+        "recipe": str(recipe),
+        **config,
+    }
+    return overlay(tmp_path, content)
+
+
 @pytest.fixture
 def tiny_workflow(tmp_path, train_image_folder, train_tiny_recipe):
     """snakemake on one smoke-size train target (pokernet_050, 18 images of 20x20, 1 epoch): run(*extra, **config)."""
@@ -182,25 +195,9 @@ def tiny_workflow(tmp_path, train_image_folder, train_tiny_recipe):
     target = str(work / "runs/pokernet_050/seed0/metrics.json")
 
     def run(*extra: str, **config) -> Path:
-        content = {
-            "work_dir": str(work),
-            "results_dir": str(tmp_path / "results"),
-            "profile_name": "hostile",
-            "dataset": {"name": "imagenet", "root": str(train_image_folder), "subset_per_class": 6},
-            "recipe": str(train_tiny_recipe),
-            "epochs": 1,
-            **config,
-        }
-        done = snakemake(
-            "--cores",
-            "1",
-            target,
-            "--configfile",
-            "workflow/config/smoke.yaml",
-            overlay(tmp_path, content),
-            *extra,
-            timeout=300,
-        )
+        content = tiny_overlay(tmp_path, train_image_folder, train_tiny_recipe, **{"epochs": 1, **config})
+        smoke = ("--configfile", "workflow/config/smoke.yaml", content)
+        done = snakemake("--cores", "1", target, *smoke, *extra, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         return Path(target).parent
 

@@ -198,7 +198,7 @@ def _weight_decay(data: dict[str, Any], where: str) -> float | None:
 
 def read_run(path: str | Path) -> dict[str, Any]:
     """A run's metrics.json, checked (runcheck: contract, self-consistency, the folder it lies in)."""
-    data = check_run(str(path), schemas.read(path, "metrics"))
+    data = check_run(str(path), schemas.load(path))  # check_run checks the contract
     check_run_location(path, data)
     return data
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -33,6 +34,8 @@ from typing import Any
 import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
+
+from pokernet.fileio import read_file_limited
 
 KINDS = ("recipe", "metrics", "latency", "complexity", "claims", "protocol")
 # Far above any file of this project (a metrics.json of 600 epochs holds ~20,000 values, nested 4 deep).
@@ -152,16 +155,28 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# YAML 1.1 (PyYAML's) reads 1e9 and 1.0e9 as text: its floats need a dot and a signed exponent (1.0e+9).
+# YAML 1.2 and every reader of a config file take them for numbers, and so does this loader.
+_NoAliasLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text to Python: safe, no aliases, exponent forms as numbers (yaml.YAMLError when invalid)."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(path: str | Path) -> Any:
     """A YAML file (UTF-8, no aliases, bounded in size and depth); errors are one line naming ``path``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_file_limited(path).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
     try:
-        content = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        content = parse_yaml(text)
     except RecursionError:
         raise ValueError(f"{path}: nested deeper than {MAX_DEPTH} levels; refused") from None
     except yaml.YAMLError as error:
@@ -169,16 +184,21 @@ def load_yaml(path: str | Path) -> Any:
     return check_size(content, str(path))
 
 
-def read(path: str | Path, kind: str) -> Any:
-    """Read a JSON file and check it against its contract."""
+def load(path: str | Path) -> Any:
+    """A JSON file's content (UTF-8, bounded in bytes, size and depth), not yet checked against a contract."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file_limited(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: cannot read it ({error})") from None
-    return check(kind, parse(text, str(path)), str(path))
+    return parse(text, str(path))
+
+
+def read(path: str | Path, kind: str) -> Any:
+    """Read a JSON file and check it against its contract."""
+    return check(kind, load(path), str(path))
 
 
 def dumps(kind: str, content: Any, where: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from . import check_size, load_yaml
+from . import check_size, load_yaml, parse_yaml
 
 BASE_PROFILE = "default"
 
@@ -43,7 +43,7 @@ def _typed(value: Any) -> Any:
         return [_typed(item) for item in value]
     if isinstance(value, str):
         try:
-            parsed = yaml.safe_load(value)
+            parsed = parse_yaml(value)
         except yaml.YAMLError:
             return value
         return parsed if parsed is None or isinstance(parsed, (bool, int, float)) else value
@@ -57,7 +57,7 @@ def typed_cli_values(values: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
             try:
-                value = yaml.safe_load(value)
+                value = parse_yaml(value)
             except yaml.YAMLError as error:
                 raise ValueError(f"--config {key}: not valid YAML ({' '.join(str(error).split())})") from None
         check_size(value, f"--config {key}")

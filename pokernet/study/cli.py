@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pokernet.cliargs import positive_float, positive_int, thread_count
 from pokernet.fileio import check_output_folder
-from pokernet.provenance import git_commit
+from pokernet.provenance import code_version, git_commit
 
 DEFAULT_BUDGET_S = 420.0
 DEFAULT_WORK_DIR = Path("work/cifar10")  # the cifar10 profile's work_dir
@@ -144,7 +144,7 @@ def _window(args: argparse.Namespace) -> int:
     commit = git_commit()
     if not args.allow_dirty and (commit is None or commit.endswith("-dirty")):
         raise ValueError(
-            f"the checkout's commit is {commit!r}: ingest refuses runs of uncommitted code; "
+            f"the code is {code_version(commit)}: ingest refuses runs of uncommitted code; "
             f"commit first (or --allow-dirty for a dry run)"
         )
     summary = train_window(window, _study_config(args, (), []), args.out)

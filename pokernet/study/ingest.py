@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pokernet import schemas
-from pokernet.fileio import check_output_folder, check_outputs, write_all
+from pokernet.fileio import check_output_folder, check_outputs, check_path, read_limited, write_all
 from pokernet.train.recipe import METADATA_KEYS, resolve_recipe
 from pokernet.train.runcheck import check_run, check_run_location
 
@@ -62,7 +62,7 @@ def check_study_run(where: str, data: Any, variant: str, seed: int, recipe: dict
     commit = data.get("git_commit")
     if not commit or commit.endswith("-dirty"):
         raise ValueError(
-            f"{where}: recorded code commit {commit!r} is not a clean commit "
+            f"{where}: recorded code commit {commit or 'none (not a git checkout)'} is not a clean commit "
             f"(commit before a GPU window: a dirty tree's code cannot be named)"
         )
 
@@ -70,39 +70,42 @@ def check_study_run(where: str, data: Any, variant: str, seed: int, recipe: dict
 RunsByKey = dict[tuple[str, int], tuple[str, dict[str, Any]]]
 
 
+def _member_json(tar: tarfile.TarFile, member: tarfile.TarInfo, where: str) -> Any:
+    """A member's JSON, its declared size and its read size bounded (fileio.read_limited)."""
+    return schemas.parse(read_limited(tar.extractfile(member), where, member.size).decode(), where)
+
+
 def read_archive(archive: Path, recipe: dict[str, Any]) -> tuple[RunsByKey, list[str], dict[str, Any] | None]:
     """The complete runs ((variant, seed) -> (member, metrics), each checked), the partial ones,
-    and study.json of an archive."""
-    if not archive.is_file():
+    and study.json of an archive. Members are looked at one by one as their headers come (an
+    oversized member is refused before the archive is read past it)."""
+    if not check_path(archive, "study archive").is_file():
         raise FileNotFoundError(f"study archive {archive} does not exist")
     runs: RunsByKey = {}
     partial: list[str] = []
     study: tuple[int, Any] | None = None
     try:
         with tarfile.open(archive, "r:*") as tar:
-            for member in tar.getmembers():
-                if not member.isfile():
-                    continue
-                if Path(member.name).name == "study.json":  # the window's (the shallowest), not a block's
-                    depth = member.name.count("/")
-                    if study is None or depth < study[0]:
-                        study = (depth, schemas.parse(tar.extractfile(member).read().decode(), member.name))
-                    continue
+            for member in tar:
                 match = RUN_MEMBER.match(member.name)
-                if not match:
-                    continue
-                if match["name"] == "partial":
-                    partial.append(member.name)
+                if not member.isfile() or not (match or Path(member.name).name == "study.json"):
                     continue
                 where = f"{archive}:{member.name}"
-                data = schemas.parse(tar.extractfile(member).read().decode(), where)
-                check_study_run(where, data, match["variant"], int(match["seed"]), recipe)
-                key = (match["variant"], int(match["seed"]))
-                if key in runs:  # each (arm, seed) is in one block of a window: two copies are not the study's
-                    raise ValueError(f"duplicate run {key[0]} seed {key[1]}: {runs[key][0]} and {where}")
-                runs[key] = (where, data)
+                if not match:  # study.json: the window's (the shallowest), not a block's
+                    depth = member.name.count("/")
+                    if study is None or depth < study[0]:
+                        study = (depth, _member_json(tar, member, where))
+                elif match["name"] == "partial":
+                    partial.append(member.name)
+                else:
+                    data = _member_json(tar, member, where)
+                    check_study_run(where, data, match["variant"], int(match["seed"]), recipe)
+                    key = (match["variant"], int(match["seed"]))
+                    if key in runs:  # each (arm, seed) is in one block of a window: two copies are not the study's
+                        raise ValueError(f"duplicate run {key[0]} seed {key[1]}: {runs[key][0]} and {where}")
+                    runs[key] = (where, data)
     except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"study archive {archive} is unreadable: {error}") from None
+        raise ValueError(f"study archive {archive} is unreadable: {' '.join(str(error).split())}") from None
     return runs, partial, study[1] if study else None
 
 
@@ -135,11 +138,11 @@ def ingest(archive: Path, work_dir: Path, recipe: dict[str, Any]) -> list[Ingest
     nothing on any refusal. The same run again is left as it is; another run of the same arm and
     seed is a duplicate, refused with both paths; runs of another setting in ``work_dir`` are not
     mixed with the study's (they must be moved away first)."""
+    check_output_folder(work_dir, "--work-dir")  # before reading the archive
     runs, partial, study = read_archive(archive, recipe)
     if not runs:
         detail = f" ({len(partial)} partial runs: training did not finish its schedule)" if partial else ""
         raise ValueError(f"study archive {archive} holds no complete run{detail}")
-    check_output_folder(work_dir, "--work-dir")
     held, other = study_runs_held(work_dir, recipe)
     if other:
         path, reason = next(iter(other.items()))

@@ -22,7 +22,7 @@ from pokernet.cliargs import (
     seed,
     thread_count,
 )
-from pokernet.fileio import check_output_folder
+from pokernet.fileio import check_output_folder, path_problem, shown
 from pokernet.protocol import record as protocol_record
 
 from .data import DATASETS
@@ -31,6 +31,8 @@ CODE_CHOICES = ("stop", "restart", "continue")  # --on-code-change (train/contin
 
 
 def data_root(text: str) -> str:
+    if problem := path_problem(Path(text).expanduser()):
+        raise argparse.ArgumentTypeError(f"{shown(text)} {problem}")
     if Path(text).expanduser().exists() and not Path(text).expanduser().is_dir():
         raise argparse.ArgumentTypeError(f"{text} is not a folder")
     return text
