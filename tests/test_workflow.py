@@ -73,7 +73,7 @@ def test_profiles_dry_run(profile):
 
 
 def test_config_runtimes_are_the_registry():
-    from pokernet.latency.runtimes import RUNTIMES
+    from pokernet.latency.runtime_table import RUNTIMES
 
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     assert schema["properties"]["latency"]["properties"]["runtime"]["enum"] == [*RUNTIMES, "all"]

@@ -44,7 +44,7 @@ def measured_ratio(m: int, k: int, size: int = FEATURE_SIZE) -> float:
     ptflops (conv/linear MACs only: BN and activations excluded, as Eqs. 1-2 exclude them)."""
     from timm.models.ghostnet import GhostModule
 
-    from pokernet.complexity import count_madds
+    from pokernet.complexity.counting import count_madds
     from pokernet.models.layers import PokerModule
 
     ghost = count_madds(GhostModule(m, k * m, dw_size=KERNEL), size, in_chans=m)

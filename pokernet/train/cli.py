@@ -23,7 +23,7 @@ from pokernet.cliargs import (
 )
 from pokernet.fileio import check_output_folder
 
-from .data import DATASETS
+from .recipe import DATASETS
 
 
 def data_root(text: str) -> str:
