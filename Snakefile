@@ -67,6 +67,8 @@ rule tables:
         rules.fig6.output,
         rules.summary.output,
         rules.audit.output,
+        PAGES,
+        NARRATIVE_PAGES,
 
 
 rule ablation_se:

@@ -82,6 +82,10 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
     )
     _out(command, "results/summary.md")
+    # page: a result or narrative file as the HTML page the Snakemake report shows inline (pages.py).
+    command = sub.add_parser("page", help="a .md result or .rst narrative file as one HTML page (the report's)")
+    command.add_argument("--source", required=True, metavar="FILE", help="the .md or .rst file")
+    _out(command, "results/html/summary.html")
 
 
 def _evidence_links(files: list[str], out: Path) -> dict[str, str]:
@@ -121,13 +125,13 @@ def _outputs(args: argparse.Namespace) -> list[Path]:
     out = Path(args.out)
     if args.artifact == "fig6":
         return [out, out.with_suffix(".svg")]
-    if args.artifact in ("fig5", "table3"):
+    if args.artifact in ("fig5", "table3", "page"):
         return [out]
     return [out, out.with_suffix(".csv")] + ([out.with_suffix(".json")] if args.artifact in TABLES else [])
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    names = ("complexity", "runs", "rows", "latency", "claims", "tables")
+    names = ("complexity", "runs", "rows", "latency", "claims", "tables", "source")
     return [path for name in names for path in _as_list(getattr(args, name, None))]
 
 
@@ -139,13 +143,16 @@ def run_report(args: argparse.Namespace) -> int:
     from . import figures, tables
     from .claims_counted import load_claim_counts
     from .inputs import load_complexity, load_latency, load_runs
+    from .pages import page
     from .rows import load_table_rows, table_json
     from .summary import summary
     from .table3 import table3
 
     command = f"pokernet report {args.artifact}"
     check_outputs(_outputs(args), _inputs(args))
-    if args.artifact == "fig5":
+    if args.artifact == "page":
+        written = write_all({args.out: page(Path(args.source))})
+    elif args.artifact == "fig5":
         written = figures.fig5(_figure_out(args.out))
     elif args.artifact == "fig6":
         out = _figure_out(args.out, (".png",))
