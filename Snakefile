@@ -65,6 +65,7 @@ rule tables:
         rules.table5.output,
         rules.fig5.output,
         rules.fig6.output,
+        rules.learning_curves.output,
         rules.summary.output,
         rules.audit.output,
         PAGES,

@@ -180,6 +180,7 @@ REPORTED = [
     "results/html/table5.html",
     "results/fig5.png",
     "results/fig6.png",
+    "results/learning_curves.png",
     "results/html/summary.html",
 ]
 

@@ -1,7 +1,7 @@
-"""``pokernet report ARTIFACT``: render results/table2.md ... table5.md, fig5.png, fig6.png/.svg
-and summary.md (table2/4/5 and summary also write their numbers to a .csv beside the .md) from
-the JSON the other commands write. Every input is loaded and checked
-before anything is written, and every output is written atomically."""
+"""``pokernet report ARTIFACT``: render results/table2.md ... table5.md, fig5.png, fig6.png/.svg,
+learning_curves.png/.svg, summary.md (table2/4/5 and summary also write their numbers to a .csv
+beside the .md) and the report's HTML pages from the JSON the other commands write. Every input is
+loaded and checked before anything is written, and every output is written atomically."""
 
 from __future__ import annotations
 
@@ -82,6 +82,12 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
     )
     _out(command, "results/summary.md")
+    # learning_curves: every arm's per-epoch history (figures.learning_curves).
+    command = sub.add_parser(
+        "learning_curves", help="every arm's per-epoch history, mean over seeds with spread (also writes the .svg)"
+    )
+    _runs(command)
+    _out(command, "results/learning_curves.png")
     # page: a result or narrative file as the HTML page the Snakemake report shows inline (pages.py).
     command = sub.add_parser("page", help="a .md result or .rst narrative file as one HTML page (the report's)")
     command.add_argument("--source", required=True, metavar="FILE", help="the .md or .rst file")
@@ -123,7 +129,7 @@ def _with_csv(out: str, markdown: str, frame: Any, extra: dict[Path, str] | None
 def _outputs(args: argparse.Namespace) -> list[Path]:
     """The files the artifact writes (checked before any work: writable, none of them an input)."""
     out = Path(args.out)
-    if args.artifact == "fig6":
+    if args.artifact in ("fig6", "learning_curves"):
         return [out, out.with_suffix(".svg")]
     if args.artifact in ("fig5", "table3", "page"):
         return [out]
@@ -152,6 +158,8 @@ def run_report(args: argparse.Namespace) -> int:
     check_outputs(_outputs(args), _inputs(args))
     if args.artifact == "page":
         written = write_all({args.out: page(Path(args.source))})
+    elif args.artifact == "learning_curves":
+        written = figures.learning_curves(load_runs(args.runs), _figure_out(args.out, (".png",)))
     elif args.artifact == "fig5":
         written = figures.fig5(_figure_out(args.out))
     elif args.artifact == "fig6":

@@ -104,6 +104,20 @@ rule fig6:
         "--out {output.png:q} > {log:q} 2>&1"
 
 
+rule learning_curves:
+    input:
+        runs=sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
+    output:
+        png=report(f"{RESULTS}/learning_curves.png", caption="../report/learning_curves.rst", category="Figures"),
+        svg=f"{RESULTS}/learning_curves.svg",
+    log:
+        f"{LOGS}/report/learning_curves.log",
+    conda:
+        ENV
+    shell:
+        "pokernet report learning_curves --runs {input.runs:q} --out {output.png:q} > {log:q} 2>&1"
+
+
 rule summary:
     input:
         tables=[rules.table2.output.md, rules.table3.output, rules.table4.output.md, rules.table5.output.md],
