@@ -6,10 +6,7 @@
 #   snakemake --profile workflow/profiles/smoke smoke            # CI smoke run
 #   snakemake --profile workflow/profiles/slurm tables           # ImageNet on a SLURM cluster
 
-import logging
-
 from snakemake.exceptions import WorkflowError
-from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
 from pokernet.schemas import check_size
@@ -41,29 +38,6 @@ config.update(_layered)
 # The HTML report's front page (`snakemake --report results/report.html`): a short map of the
 # report; each table, figure and narrative page carries its own caption (workflow/report/<name>.rst).
 report: "workflow/report/workflow.rst"
-
-
-class OneMissingMetadataLine(logging.Filter):
-    """Snakemake warns "Missing metadata for file ..." once per output it did not make in this checkout
-    (91 lines for a fresh clone's `--report`, issue 26): one line says why, the rest are dropped."""
-
-    said = False
-
-    def filter(self, record):
-        if not str(record.msg).startswith("Missing metadata for file"):
-            return True
-        if OneMissingMetadataLine.said:
-            return False
-        OneMissingMetadataLine.said = True
-        record.msg = (
-            "Snakemake has no record of the jobs that made some outputs (they were made in another "
-            "checkout, e.g. the committed results/ and work/): the report omits their run times, nothing else."
-        )
-        record.args = ()
-        return True
-
-
-logger.addFilter(OneMissingMetadataLine())
 
 
 # Size first: a YAML alias bomb in an overlay would hang the validation below (upstream formats

@@ -145,15 +145,15 @@ PAGE_CATEGORIES = {"summary": "Summary", "architecture_audit": "Architecture"}
 NARRATIVE = ["models", "training", "gpu_study", "latency", "running"]
 
 
-def page_category(wildcards):
-    return PAGE_CATEGORIES.get(wildcards.name, "Tables")
-
-
 rule page:
     input:
         f"{RESULTS}/{{name}}.md",
     output:
-        report(f"{RESULTS}/html/{{name}}.html", caption="../report/page.rst", category=page_category),
+        report(
+            f"{RESULTS}/html/{{name}}.html",
+            caption="../report/page.rst",
+            category=lambda wildcards: PAGE_CATEGORIES.get(wildcards.name, "Tables"),
+        ),
     log:
         f"{LOGS}/report/page_{{name}}.log",
     wildcard_constraints:
