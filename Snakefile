@@ -38,8 +38,8 @@ config.clear()
 config.update(_layered)
 
 
-# The HTML report's front page (`snakemake --report results/report.html`): the measurement
-# narrative; each table and figure carries its own caption (workflow/report/<name>.rst).
+# The HTML report's front page (`snakemake --report results/report.html`): a short map of the
+# report; each table, figure and narrative page carries its own caption (workflow/report/<name>.rst).
 report: "workflow/report/workflow.rst"
 
 
@@ -69,8 +69,11 @@ rule tables:
         rules.table5.output,
         rules.fig5.output,
         rules.fig6.output,
+        rules.learning_curves.output,
         rules.summary.output,
         rules.audit.output,
+        PAGES,
+        NARRATIVE_PAGES,
 
 
 rule ablation_se:

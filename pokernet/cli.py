@@ -46,12 +46,16 @@ def command_module(name: str):
     return importlib.import_module(f"pokernet.{COMMANDS[name][0]}.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv``, only the command it names gets its options (so that `pokernet
+    --help` imports no command module, and `pokernet NAME ...` only NAME's; issue 26)."""
     parser = OneLineErrorParser(prog="pokernet", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineErrorParser)
+    named = set(COMMANDS) if argv is None else set(argv[:1])
     for name, (_package, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        getattr(command_module(name), f"configure_{name}")(command)
+        if name in named:
+            getattr(command_module(name), f"configure_{name}")(command)
     return parser
 
 
@@ -73,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return getattr(command_module(args.command), f"run_{args.command}")(args) or 0
     except (CLIError, ValueError, FileNotFoundError) as error:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pokernet.models import list_models, model_options
-from pokernet.models.pokernet import ACT_SCHEMES, DW_KERNEL_PLANS, WIDTH_RANGE, width_problem
+from pokernet.models.catalog import ACT_SCHEME_NAMES, DW_KERNEL_PLANS, WIDTH_RANGE, width_problem
 
 # Bounds checked before anything is allocated (a 100,000-pixel input or 5,000 threads exhausts memory).
 THREADS_PER_CORE = 4  # --threads at most this many times the cores this process may use
@@ -143,7 +143,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="drop SE from the Poker modules (Table 4 ablation)",
     )
-    group.add_argument("--act", choices=sorted(ACT_SCHEMES), help="activation scheme (Table 5)")
+    group.add_argument("--act", choices=sorted(ACT_SCHEME_NAMES), help="activation scheme (Table 5)")
     group.add_argument(
         "--dw-kernels", choices=DW_KERNEL_PLANS, help="kernel of stride-2/shortcut depthwise convs (architecture audit)"
     )

@@ -16,7 +16,8 @@ from pokernet.cli import main
 from pokernet.latency.choice import chosen_variant, model_choice
 from pokernet.latency.equivalence import OutputMismatch, randomize_bn
 from pokernet.latency.profile import CATEGORIES, profile_models
-from pokernet.latency.runtimes import make_runner, runtime_spec
+from pokernet.latency.runtime_table import runtime_spec
+from pokernet.latency.runtimes import make_runner
 from pokernet.models import create_model
 
 RESOLUTION = 64  # the same graph as at 224, a quicker export and compile

@@ -66,6 +66,7 @@ SMOKE = {
         [],
         "img/s (machine)",
     ),
+    "cli_startup.py": (["--rounds", "1", "--out", "cli_startup.md"], ["cli_startup.md"], "pokernet --help"),
     "imagenet_throughput.py": (
         ["--device", "cpu", "--quick", "--out", "imagenet.txt"],
         ["imagenet.txt"],

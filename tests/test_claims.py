@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from pokernet import create_model
-from pokernet.complexity import claims, count_madds_flop_counter
+from pokernet.complexity import claims
 from pokernet.complexity.claims import (
     CostShares,
     SelectionRow,
@@ -21,6 +21,7 @@ from pokernet.complexity.claims import (
     macs_by_kind,
     poker_module_cost,
 )
+from pokernet.complexity.counting import count_madds_flop_counter
 from pokernet.paper import load_paper, paper_order_conflicts
 from pokernet.report.claims_counted import (
     ClaimCounts,

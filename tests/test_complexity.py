@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pokernet import create_model
-from pokernet.complexity import bias_madds, count_madds, count_madds_flop_counter, count_params
+from pokernet.complexity.counting import bias_madds, count_madds, count_madds_flop_counter, count_params
 from pokernet.models import PokerNet
 from pokernet.paper import row_setting, table, within_tolerance
 

@@ -177,7 +177,7 @@ def test_05_06_20_the_builder_checks_width(width):
 
 @pytest.mark.parametrize("budget", ["inf", "nan", "1e9", "0", "-1"])
 def test_07_latency_budget_is_finite_and_bounded(capsys, budget, monkeypatch):
-    monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
+    monkeypatch.setattr("pokernet.latency.measure.measure", _no_measuring)
     cli_fails(
         ["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--budget-s", budget], capsys, "--budget-s"
     )
@@ -188,7 +188,7 @@ def _no_measuring(*args, **kwargs):
 
 
 def test_08_latency_out_in_a_read_only_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch, read_only):
-    monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
+    monkeypatch.setattr("pokernet.latency.measure.measure", _no_measuring)
     folder = read_only(tmp_path / "ro")
     cli_fails(
         [
@@ -210,7 +210,7 @@ def test_08_latency_out_in_a_read_only_folder_is_refused_before_measuring(tmp_pa
 
 
 def test_09_latency_out_onto_a_folder_is_refused_before_measuring(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("pokernet.latency.cli.measure", _no_measuring)
+    monkeypatch.setattr("pokernet.latency.measure.measure", _no_measuring)
     cli_fails(
         ["latency", "pokernet_050", "--runtime", "eager", "--threads", "1", "--quick", "--out", str(tmp_path)],
         capsys,
@@ -231,7 +231,7 @@ def test_08_09_a_failed_latency_write_still_prints_the_results(tmp_path, capsys,
         ],
         "ratios": [],
     }
-    monkeypatch.setattr("pokernet.latency.cli.measure", lambda *a, **k: json.loads(json.dumps(report)))
+    monkeypatch.setattr("pokernet.latency.measure.measure", lambda *a, **k: json.loads(json.dumps(report)))
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")

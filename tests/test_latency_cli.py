@@ -14,7 +14,8 @@ from pokernet.latency.choice import choice_note
 from pokernet.latency.equivalence import OutputMismatch, check_equal
 from pokernet.latency.onnx_export import drop_noop_slices, export_onnx
 from pokernet.latency.ratios import ratio_spread, ratios, references_for
-from pokernet.latency.runtimes import ALL_RUNTIMES, make_runner, runtime_spec
+from pokernet.latency.runtime_table import ALL_RUNTIMES, runtime_spec
+from pokernet.latency.runtimes import make_runner
 from pokernet.latency.timing import summarize, time_interleaved
 from pokernet.models import create_model
 

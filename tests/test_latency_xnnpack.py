@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from pokernet.cli import main
-from pokernet.latency import runtimes
+from pokernet.latency import runtime_table
 from pokernet.latency.equivalence import randomize_bn
-from pokernet.latency.runtimes import ALL_RUNTIMES, RUNTIMES, make_runner, runtime_spec
+from pokernet.latency.runtime_table import ALL_RUNTIMES, RUNTIMES, runtime_spec
+from pokernet.latency.runtimes import make_runner
 from pokernet.latency.xnnpack_runtime import strip_aliases
 from pokernet.models import create_model
 
@@ -29,7 +30,7 @@ needs_executorch = pytest.mark.skipif(
 def no_executorch(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        runtimes.importlib.util, "find_spec", lambda name, *a: None if name == "executorch" else real(name, *a)
+        runtime_table.importlib.util, "find_spec", lambda name, *a: None if name == "executorch" else real(name, *a)
     )
 
 

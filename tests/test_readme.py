@@ -132,7 +132,8 @@ def snakemake(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 # Jobs that only render committed numbers again (seconds, deterministic).
-RENDER_RULES = {"table2", "table3", "table4", "table5", "fig5", "fig6", "summary", "tables"}
+RENDER_RULES = {"table2", "table3", "table4", "table5", "fig5", "fig6", "learning_curves", "summary", "page"}
+RENDER_RULES |= {"narrative_page", "tables"}
 
 
 def test_main_command_on_a_fresh_clone_plans_no_training(fresh_tree):
@@ -171,15 +172,17 @@ def test_snakemake_command_plans_as_written(command, fresh_tree):
         assert result.returncode == 0, result.stderr[-2000:]
 
 
-# What the report must carry: the paper's Tables 2-5 and Figs. 5-6, the claim summary.
+# What the report must carry: the paper's Tables 2-5 and Figs. 5-6, the claim summary (the tables and the
+# summary as the HTML pages it shows inline).
 REPORTED = [
-    "results/table2.md",
-    "results/table3.md",
-    "results/table4.md",
-    "results/table5.md",
+    "results/html/table2.html",
+    "results/html/table3.html",
+    "results/html/table4.html",
+    "results/html/table5.html",
     "results/fig5.png",
     "results/fig6.png",
-    "results/summary.md",
+    "results/learning_curves.png",
+    "results/html/summary.html",
 ]
 
 
@@ -211,9 +214,16 @@ def check_report(report: Path, tree: Path) -> None:
         r'caption="\.\./report/([\w.]+)"',
         "".join(rules.read_text() for rules in (tree / "workflow/rules").glob("*.smk")),
     )
-    orphans = {path.name for path in NARRATIVE} - {front.name, *captions, *(path.name for path in included)}
-    assert not orphans, f"narrative files the report's front page does not include: {sorted(orphans)}"
+    pages = {path.name: f"results/html/narrative/{path.stem}.html" for path in NARRATIVE}  # rule narrative_page
+    pages = {name: page for name, page in pages.items() if (tree / page).is_file()}
+    captions += [f"{path.stem}.rst" for path in (tree / "results/html").glob("*.html")]  # rule page: page.rst
+    orphans = {path.name for path in NARRATIVE} - {front.name, *captions, *pages, *(p.name for p in included)}
+    assert not orphans, f"narrative files the report neither includes nor shows as a page: {sorted(orphans)}"
     for path in [front, *included]:
         for section in section_ids(path):
             assert f'id=\\"{section}\\"' in html, f"section {section!r} of {path.name} is not in the report"
+    for name, page in pages.items():
+        shown = embedded_file(html, page).decode()
+        for section in section_ids(tree / "workflow/report" / name):
+            assert f'id="{section}"' in shown, f"section {section!r} of {name} is not in the report's {page}"
     assert "system-message" not in html, "docutils reported a problem in a narrative or caption file"

@@ -587,10 +587,10 @@ def test_a_declared_imagenet_subset_gets_no_verdict_and_says_so(tmp_path):
 def test_fig5_counted_modules_equal_eqs_1_2_and_eq3_is_their_reciprocal():
     from timm.models.ghostnet import GhostModule
 
-    from pokernet.complexity import count_madds
     from pokernet.complexity.claims import eq3_as_printed
     from pokernet.complexity.claims import ghost_module_cost as ghost_cost
     from pokernet.complexity.claims import poker_module_cost as poker_cost
+    from pokernet.complexity.counting import count_madds
     from pokernet.models.layers import PokerModule
     from pokernet.report.figures import (
         FEATURE_SIZE,

@@ -1,6 +1,3 @@
 """Params and MAdds (``counting``) and the architecture audit (``audit``); ``cli`` holds
-``pokernet complexity`` and ``pokernet audit``."""
-
-from .counting import Complexity, bias_madds, complexity, count_madds, count_madds_flop_counter, count_params
-
-__all__ = ["Complexity", "bias_madds", "complexity", "count_madds", "count_madds_flop_counter", "count_params"]
+``pokernet complexity`` and ``pokernet audit``. Nothing is imported here, so that the command
+line's parser does not import torch (issue 26): import from ``pokernet.complexity.counting``."""

@@ -17,9 +17,6 @@ from pokernet.cliargs import (
 from pokernet.fileio import atomic_write_text, check_output_file
 from pokernet.models import create_model
 
-from .audit import render
-from .counting import complexity
-
 
 def configure_complexity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="*", metavar="MODEL")
@@ -30,6 +27,8 @@ def configure_complexity(parser: argparse.ArgumentParser) -> None:
 
 
 def run_complexity(args: argparse.Namespace) -> int:
+    from .counting import complexity  # torch and ptflops: imported when counting, not for --help
+
     names = resolve_models(args.models, args.all)
     given = model_options_from_args(args)
     rows = []
@@ -59,7 +58,7 @@ def run_complexity(args: argparse.Namespace) -> int:
                     )
                     for r in rows
                 ],
-                headers=["model", "Params (M)", f"MAdds (M) @{args.resolution}", "options"],
+                headers=["model", "Params (M, 1000-class head as Table 2)", f"MAdds (M) @{args.resolution}", "options"],
             )
         )
     return 0
@@ -70,6 +69,8 @@ def configure_audit(parser: argparse.ArgumentParser) -> None:
 
 
 def run_audit(args: argparse.Namespace) -> int:
+    from .audit import render
+
     check_output_file(args.out, "--out")
     path = atomic_write_text(args.out, render(f"pokernet audit --out {args.out}"))
     print(f"wrote {path}")

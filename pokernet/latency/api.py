@@ -21,7 +21,8 @@ from .measure import measure as time_models
 from .paper_parallel import trace_and_freeze, use_interop_threads
 from .profile import CATEGORIES, profile_models
 from .ratios import STABILITY_TOLERANCE
-from .runtimes import RUNTIMES, make_runner, torch_threads
+from .runtime_table import RUNTIMES
+from .runtimes import make_runner, torch_threads
 from .timing import summarize, time_interleaved
 from .variants import poker_module_rows
 

@@ -33,12 +33,9 @@ from pokernet.fileio import WriteError, atomic_write_text, check_output_file
 from pokernet.provenance import available_cores
 
 from .choice import CHOICE_FILE, choice_file, load_choice, record_entry, use_choice_file
-from .choose import FORMATS, FULL_BUDGETS, MODELS, QUICK_BUDGETS, QUICK_MODELS, choose, markdown
 from .invocations import combine, run_invocations
-from .measure import measure
-from .profile import profile_models
 from .ratios import STABILITY_TOLERANCE, references_for
-from .runtimes import ALL_RUNTIMES, RUNTIMES, runtime_spec
+from .runtime_table import ALL_RUNTIMES, RUNTIMES, runtime_spec
 
 STABILITY = {True: "yes", False: "no", None: "not checked (1 invocation)"}
 
@@ -144,6 +141,8 @@ def run_latency(args: argparse.Namespace) -> int:
         "optimize": not args.direct,
         **timing,
     }
+    from .measure import measure  # torch: imported when a measurement runs, not for --help
+
     if args.invocations > 1:
         reports = run_invocations(settings, args.invocations, log)
     else:
@@ -159,6 +158,8 @@ def run_latency(args: argparse.Namespace) -> int:
 
 def run_choose(args: argparse.Namespace) -> int:
     """``--choose``: measure, then record this ISA's entry into --choice (atomically)."""
+    from .choose import FORMATS, FULL_BUDGETS, MODELS, QUICK_BUDGETS, QUICK_MODELS, choose, markdown
+
     if args.models or args.all or args.direct or args.invocations > 1:
         raise ValueError(
             "--choose measures its own set of Poker shapes and models: no MODEL, --all, --direct or --invocations"
@@ -258,6 +259,8 @@ def configure_profile(parser: argparse.ArgumentParser) -> None:
 
 
 def run_profile(args: argparse.Namespace) -> int:
+    from .profile import profile_models
+
     names = resolve_models(args.models, False)
     reports = profile_models(
         [(name, not args.direct) for name in names], args.runtime, args.threads, args.resolution, args.runs

@@ -31,7 +31,8 @@ from .paper_parallel import RUNTIME as PAPER_PARALLEL
 from .paper_parallel import interop_threads as paper_interop_threads
 from .paper_parallel import use_interop_threads
 from .ratios import ratios
-from .runtimes import make_runner, ort_global_threads, runtime_spec, torch_threads, use_ort_global_pool
+from .runtime_table import runtime_spec
+from .runtimes import make_runner, ort_global_threads, torch_threads, use_ort_global_pool
 from .timing import summarize, time_interleaved
 
 

@@ -26,10 +26,11 @@ import torch
 from torch import nn
 
 from .onnx_export import quiet
+from .runtime_table import RUNTIME_SPECS
 from .variants import Expansion, SplitExpansion, make_expansion, poker_modules
 
 RUNTIME = "paper_parallel"
-MIN_THREADS = 2
+MIN_THREADS = RUNTIME_SPECS[RUNTIME].min_threads  # the one value: runtime_table
 EXPANSION_VARIANT = "split"  # the k separate depthwise branches the forks run
 
 # Inter-op pool size this process was started with (see use_interop_threads), else None.

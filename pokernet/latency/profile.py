@@ -14,7 +14,7 @@ Times come from ONNX Runtime's profiler (per-node kernel time), OpenVINO's per-n
 performance counters (see below) or torch.profiler (eager, one ``record_function`` range
 per classified module); MAdds from forward hooks on the
 PyTorch model (conv: out elements x in/groups x kh x kw; linear: out x in), which is the
-count of :func:`pokernet.complexity.count_madds` less bias adds.
+count of :func:`pokernet.complexity.counting.count_madds` less bias adds.
 
 OpenVINO reports the nodes of its fused graph: a conv and the activation or add fused into
 it are one node, named as the ONNX node of the conv, so the categories by name and weight
@@ -42,7 +42,8 @@ from pokernet.models import create_model
 from .onnx_export import export_onnx
 from .openvino_runtime import compile_openvino, executed_node_info, node_mean_us
 from .prepare import prepare_module
-from .runtimes import ort_session, runtime_spec, torch_threads
+from .runtime_table import runtime_spec
+from .runtimes import ort_session, torch_threads
 
 CATEGORIES = ("pointwise", "depthwise", "depthwise xk (Poker expansion)", "SE", "dense conv", "other")
 # OpenVINO's layer types under the ONNX op names category_of knows.

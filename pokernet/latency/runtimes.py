@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,11 +26,8 @@ from torch import nn
 
 from .equivalence import check_equal
 from .onnx_export import export_onnx, quiet
-from .openvino_runtime import openvino_call
-from .paper_parallel import MIN_THREADS as PAPER_PARALLEL_MIN_THREADS
-from .paper_parallel import paper_parallel_call
 from .prepare import prepare_module
-from .xnnpack_runtime import xnnpack_call
+from .runtime_table import runtime_spec
 
 # Threads of ORT's process-wide pool when this process uses one (see use_ort_global_pool).
 _ORT_GLOBAL_THREADS: int | None = None
@@ -88,7 +84,7 @@ class Runner:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def _eager_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
+def eager_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
     def call() -> torch.Tensor:
         with torch.inference_mode():
             return module(x.contiguous(memory_format=fmt))
@@ -96,7 +92,7 @@ def _eager_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.mem
     return call
 
 
-def _torchscript_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
+def torchscript_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
     with quiet(), torch.no_grad():
         scripted = torch.jit.freeze(torch.jit.trace(module.eval(), x.contiguous(memory_format=fmt)))
 
@@ -107,7 +103,7 @@ def _torchscript_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: tor
     return call
 
 
-def _onnxruntime_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
+def onnxruntime_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: torch.memory_format) -> Callable[[], Any]:
     session = ort_session(export_onnx(module, x), threads)
     feed = {session.get_inputs()[0].name: x.numpy()}
 
@@ -117,53 +113,6 @@ def _onnxruntime_call(module: nn.Module, x: torch.Tensor, threads: int, fmt: tor
     return call
 
 
-@dataclass(frozen=True)
-class RuntimeSpec:
-    """How one runtime turns a prepared module into a no-argument callable.
-
-    ``build(module, x, threads, memory_format)``; ``package`` is the pip package it needs
-    beyond torch (a missing one is a one-line error naming it); ``in_all``: part of
-    ``--runtime all`` (False for a runtime of an optional extra); ``min_threads``: the fewest
-    threads it runs with (measure skips smaller counts, saying so). A builder may attach
-    ``notes`` (a dict) to its callable: make_runner records them."""
-
-    name: str
-    build: Callable[[nn.Module, torch.Tensor, int, torch.memory_format], Callable[[], Any]]
-    package: str | None = None
-    in_all: bool = True
-    min_threads: int = 1
-    install: str | None = None  # how to install ``package`` when not `pip install <package>` (a pinned extra)
-
-
-# The registry: a new runtime is one builder function (in its own module) and one entry here.
-RUNTIME_SPECS: dict[str, RuntimeSpec] = {
-    spec.name: spec
-    for spec in (
-        RuntimeSpec("eager", _eager_call),
-        RuntimeSpec("torchscript", _torchscript_call),
-        RuntimeSpec("onnxruntime", _onnxruntime_call, "onnxruntime"),
-        RuntimeSpec("openvino", openvino_call, "openvino"),
-        RuntimeSpec("paper_parallel", paper_parallel_call, min_threads=PAPER_PARALLEL_MIN_THREADS),
-        RuntimeSpec("xnnpack", xnnpack_call, "executorch", in_all=False, install='pip install -e ".[xnnpack]"'),
-    )
-}
-RUNTIMES = tuple(RUNTIME_SPECS)
-ALL_RUNTIMES = tuple(name for name, spec in RUNTIME_SPECS.items() if spec.in_all)  # --runtime all
-
-
-def runtime_spec(runtime: str) -> RuntimeSpec:
-    """The spec of ``runtime``; ValueError naming the choices, or the package to install."""
-    if runtime not in RUNTIME_SPECS:
-        raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
-    spec = RUNTIME_SPECS[runtime]
-    if spec.package and importlib.util.find_spec(spec.package.replace("-", "_")) is None:
-        raise ValueError(
-            f"runtime {runtime!r} needs the Python package {spec.package!r}, which is not "
-            f"installed ({spec.install or 'pip install ' + spec.package})"
-        )
-    return spec
-
-
 def build_call(
     runtime: str, module: nn.Module, x: torch.Tensor, threads: int, memory_format: str = "contiguous"
 ) -> Callable[[], Any]:
@@ -171,7 +120,7 @@ def build_call(
 
     The input conversion to channels_last, when used, is inside the call (it is paid)."""
     fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
-    return runtime_spec(runtime).build(module, x, threads, fmt)
+    return runtime_spec(runtime).builder()(module, x, threads, fmt)
 
 
 def make_runner(

@@ -1,13 +1,21 @@
 """The models: PokerNet (``layers``, ``pokernet``, registered in ``zoo``) and the Table 2
-baselines (``baselines``), all in one registry (``registry``, a leaf). Importing this package
-imports every model file, so every builder is registered."""
+baselines (``baselines``), all in one registry (``registry``, a leaf without torch; the names
+and their data: ``catalog``). Importing this package imports no model file: a builder's file
+is imported when the builder is first asked for, and ``PokerNet``, ``PokerModule`` and the
+other layer names below on first use.
+"""
 
-# Register the builders; the order (PokerNet first) is the order of list_models().
-from . import zoo  # noqa: F401  isort: skip
-from . import baselines  # noqa: F401  isort: skip
-from .layers import PokerBottleneck, PokerModule
-from .pokernet import ACT_SCHEMES, TABLE1_BLOCKS, BlockConfig, PokerNet
+import importlib
+
+from .catalog import TABLE1_BLOCKS, BlockConfig
 from .registry import create_model, get_entry, list_models, model_options
+
+_LAZY = {
+    "ACT_SCHEMES": "pokernet.models.pokernet",
+    "PokerNet": "pokernet.models.pokernet",
+    "PokerBottleneck": "pokernet.models.layers",
+    "PokerModule": "pokernet.models.layers",
+}
 
 __all__ = [
     "ACT_SCHEMES",
@@ -21,3 +29,9 @@ __all__ = [
     "list_models",
     "model_options",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pokernet.models' has no attribute {name!r}")

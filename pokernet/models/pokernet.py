@@ -2,91 +2,31 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 from timm.layers import make_divisible
 from timm.models.ghostnet import GhostBottleneck
 from torch import nn
 
+from .catalog import (
+    ACT_SCHEME_NAMES,
+    DW_KERNEL_PLANS,
+    GHOSTNET_DW_KERNELS,
+    LAST_CONV_CHS,
+    STEM_CHS,
+    TABLE1_BLOCKS,
+    WIDTH_RANGE,
+    BlockConfig,
+    width_problem,
+)
 from .layers import SE_RATIO, PokerBottleneck, conv_bn
 
-# Activation schemes of Table 5: (activation of ReLU6 rows, activation of HS rows of Table 1).
-ACT_SCHEMES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
-    "relu": (nn.ReLU, nn.ReLU),
-    "relu6": (nn.ReLU6, nn.ReLU6),
-    "relu6_hs": (nn.ReLU6, nn.Hardswish),
-}
+__all__ = ["ACT_SCHEMES", "DW_KERNEL_PLANS", "TABLE1_BLOCKS", "WIDTH_RANGE", "BlockConfig", "PokerNet", "width_problem"]
 
-# Kernel of the stride-2 depthwise conv and of the shortcut depthwise conv, which
-# Table 1 does not give. "ghostnet" takes GhostNet's kernel at the same position
-# (5 in the stages that end in 40 and 160 channels, else 3). See the architecture audit.
-GHOSTNET_DW_KERNELS = (3, 3, 3, 5, 5, 3, 3, 3, 3, 3, 3, 5, 5, 5, 5, 5)
-DW_KERNEL_PLANS = ("ghostnet", "3", "5")
-
-
-@dataclass(frozen=True)
-class BlockConfig:
-    """One row of Table 1's body, at width 1.0."""
-
-    kind: str  # "P" (Poker bottleneck) or "G" (Ghost bottleneck)
-    in_chs: int
-    exp_chs: int
-    out_chs: int
-    se: bool
-    stride: int
-    hard_swish: bool
-
-
-# Table 1, body rows in order: kind, #in, #exp, #out, SE, stride, HS.
-TABLE1_BLOCKS: tuple[BlockConfig, ...] = tuple(
-    BlockConfig(*row)
-    for row in (
-        ("G", 20, 20, 20, False, 1, False),
-        ("G", 20, 40, 20, False, 2, False),
-        ("G", 20, 60, 20, False, 1, False),
-        ("G", 20, 120, 40, False, 2, False),
-        ("P", 40, 120, 40, True, 1, False),
-        ("P", 40, 240, 80, True, 2, False),
-        ("P", 80, 160, 80, True, 1, False),
-        ("G", 80, 160, 80, True, 1, False),
-        ("G", 80, 160, 80, True, 1, False),
-        ("P", 80, 240, 120, True, 1, False),
-        ("P", 120, 480, 120, True, 1, False),
-        ("P", 120, 720, 160, True, 2, False),
-        ("P", 160, 960, 160, True, 1, True),
-        ("P", 160, 960, 160, True, 1, True),
-        ("P", 160, 960, 160, True, 1, True),
-        ("P", 160, 960, 160, True, 1, True),
-    )
+# Activation schemes of Table 5 (names in ``catalog.ACT_SCHEME_NAMES``): (activation of ReLU6
+# rows, activation of HS rows of Table 1).
+ACT_SCHEMES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = dict(
+    zip(ACT_SCHEME_NAMES, ((nn.ReLU, nn.ReLU), (nn.ReLU6, nn.ReLU6), (nn.ReLU6, nn.Hardswish)), strict=True)
 )
-STEM_CHS = 20
-LAST_CONV_CHS = 960
-
-
-# Below 0.1, the 20-channel layers of Table 1 (stem, first blocks) round to fewer than 4
-# channels and floor at 4, so two widths build the same layers; 4 is a sane top (16x the MAdds).
-WIDTH_RANGE = (0.1, 4.0)
-
-
-def width_problem(width: object) -> str | None:
-    """What is wrong with a width multiplier α, or None."""
-    if isinstance(width, bool) or not isinstance(width, (int, float)):
-        return f"must be a number, got {width!r}"
-    if not math.isfinite(width):
-        return f"must be a finite number, got {width}"
-    if not width > 0:
-        return f"must be > 0, got {width:g}"
-    low, high = WIDTH_RANGE
-    if width < low:
-        return (
-            f"must be at least {low:g}, got {width:g} (below {low:g} the {STEM_CHS}-channel layers of "
-            f"Table 1 floor at 4 channels, so the model stops scaling with the width)"
-        )
-    if width > high:
-        return f"must be at most {high:g}, got {width:g}"
-    return None
 
 
 def scale(channels: int, width: float) -> int:

@@ -1,49 +1,54 @@
 """One registry of model names (PokerNet and every baseline of Table 2).
 
-A leaf: it imports no model file. The model files register their builders on import, and
-``pokernet/models/__init__.py`` imports them all (timm's ``_registry.py`` layout).
+A leaf without torch: the names and their Table 2 data are ``catalog.MODELS``; each model file
+registers its builder under its name on import (``register``), and ``builder(name)`` imports
+the file the catalog names on first use. Listing or checking names imports no model file.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+from .catalog import MODELS, ModelInfo
 
+if TYPE_CHECKING:
+    from torch import nn
 
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    builder: Callable[..., nn.Module]
-    paper_row: str  # the row label of Table 2
-    source: str  # where the implementation comes from
-    family: str  # the architecture family (pokernet, ghostnet, mobilenetv2, ...)
-    width: float | None  # the width multiplier the name stands for
+# The one name -> model table; get_entry's answer (ModelEntry kept as the name callers use).
+ModelEntry = ModelInfo
+_ENTRIES: dict[str, ModelInfo] = {info.name: info for info in MODELS}
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
 
-_REGISTRY: dict[str, ModelEntry] = {}
+def register(name: str) -> Callable:
+    """Register the builder of a catalogued model (``catalog.MODELS`` holds its data)."""
+    get_entry(name)
 
-
-def register(name: str, paper_row: str, source: str, family: str, width: float | None) -> Callable:
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _REGISTRY[name] = ModelEntry(name, builder, paper_row, source, family, width)
+        _BUILDERS[name] = builder
         return builder
 
     return wrap
 
 
 def list_models() -> list[str]:
-    return list(_REGISTRY)
+    return list(_ENTRIES)
 
 
-def get_entry(name: str) -> ModelEntry:
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}")
-    return _REGISTRY[name]
+def get_entry(name: str) -> ModelInfo:
+    if name not in _ENTRIES:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_ENTRIES)}")
+    return _ENTRIES[name]
+
+
+def builder(name: str) -> Callable[..., nn.Module]:
+    """The builder of a registered model, importing the file that registers it."""
+    importlib.import_module(get_entry(name).module)
+    return _BUILDERS[name]
 
 
 class ModelOptionError(ValueError):
@@ -76,7 +81,7 @@ def option_defaults(name: str) -> dict[str, Any]:
     signature (a ``functools.partial`` builder shows its bound values as defaults). Only
     parameters with a scalar default are options; structured ones (PokerNet's ``blocks``, the
     Table 1 data) are the architecture, not a setting."""
-    parameters = inspect.signature(get_entry(name).builder).parameters.values()
+    parameters = inspect.signature(builder(name)).parameters.values()
     return {p.name: p.default for p in parameters if isinstance(p.default, (bool, int, float, str))}
 
 
@@ -92,7 +97,7 @@ def create_model(name: str, **options: Any) -> nn.Module:
     for option, value in options.items():
         if problem := _option_problem(defaults[option], value):
             raise ModelOptionError(name, option, problem)
-    return get_entry(name).builder(**options)
+    return builder(name)(**options)
 
 
 def model_options(name: str) -> list[str]:

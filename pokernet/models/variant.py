@@ -2,8 +2,8 @@
 Table 4 or 5. It parses and prints the names the workflow uses (``pokernet_050-no_se``),
 knows its options, its `pokernet` flags and its reference arm (GhostNet of the same width).
 
-Adding an ablation is one line in ``ABLATIONS``; adding a width is one ``register`` call
-with ``width=`` and ``family=`` (``zoo.py``, ``baselines/``).
+Adding an ablation is one line in ``ABLATIONS``; adding a width is one line in
+``catalog.MODELS`` (``pokernet_entry(width)`` for PokerNet).
 """
 
 from __future__ import annotations

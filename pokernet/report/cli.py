@@ -1,7 +1,7 @@
-"""``pokernet report ARTIFACT``: render results/table2.md ... table5.md, fig5.png, fig6.png/.svg
-and summary.md (table2/4/5 and summary also write their numbers to a .csv beside the .md) from
-the JSON the other commands write. Every input is loaded and checked
-before anything is written, and every output is written atomically."""
+"""``pokernet report ARTIFACT``: render results/table2.md ... table5.md, fig5.png, fig6.png/.svg,
+learning_curves.png/.svg, summary.md (table2/4/5 and summary also write their numbers to a .csv
+beside the .md) and the report's HTML pages from the JSON the other commands write. Every input is
+loaded and checked before anything is written, and every output is written atomically."""
 
 from __future__ import annotations
 
@@ -87,6 +87,16 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
     )
     _out(command, "results/summary.md")
+    # learning_curves: every arm's per-epoch history (figures.learning_curves).
+    command = sub.add_parser(
+        "learning_curves", help="every arm's per-epoch history, mean over seeds with spread (also writes the .svg)"
+    )
+    _runs(command)
+    _out(command, "results/learning_curves.png")
+    # page: a result or narrative file as the HTML page the Snakemake report shows inline (pages.py).
+    command = sub.add_parser("page", help="a .md result or .rst narrative file as one HTML page (the report's)")
+    command.add_argument("--source", required=True, metavar="FILE", help="the .md or .rst file")
+    _out(command, "results/html/summary.html")
 
 
 def _evidence_links(files: list[str], out: Path) -> dict[str, str]:
@@ -124,15 +134,15 @@ def _with_csv(out: str, markdown: str, frame: Any, extra: dict[Path, str] | None
 def _outputs(args: argparse.Namespace) -> list[Path]:
     """The files the artifact writes (checked before any work: writable, none of them an input)."""
     out = Path(args.out)
-    if args.artifact == "fig6":
+    if args.artifact in ("fig6", "learning_curves"):
         return [out, out.with_suffix(".svg")]
-    if args.artifact in ("fig5", "table3"):
+    if args.artifact in ("fig5", "table3", "page"):
         return [out]
     return [out, out.with_suffix(".csv")] + ([out.with_suffix(".json")] if args.artifact in TABLES else [])
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    names = ("complexity", "runs", "rows", "latency", "claims", "tables")
+    names = ("complexity", "runs", "rows", "latency", "claims", "tables", "source")
     return [path for name in names for path in _as_list(getattr(args, name, None))]
 
 
@@ -144,13 +154,18 @@ def run_report(args: argparse.Namespace) -> int:
     from . import figures, tables
     from .claims_counted import load_claim_counts
     from .inputs import load_complexity, load_latency, load_runs
+    from .pages import page
     from .rows import load_table_rows, table_json
     from .summary import summary
     from .table3 import table3
 
     command = f"pokernet report {args.artifact}"
     check_outputs(_outputs(args), _inputs(args))
-    if args.artifact == "fig5":
+    if args.artifact == "page":
+        written = write_all({args.out: page(Path(args.source))})
+    elif args.artifact == "learning_curves":
+        written = figures.learning_curves(load_runs(args.runs), _figure_out(args.out, (".png",)))
+    elif args.artifact == "fig5":
         written = figures.fig5(_figure_out(args.out))
     elif args.artifact == "fig6":
         out = _figure_out(args.out, (".png",))

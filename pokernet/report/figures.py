@@ -16,6 +16,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+# Re-rendering unchanged numbers changes no byte (issue 26): fixed SVG ids; no date in any format.
+matplotlib.rcParams["svg.hashsalt"] = "pokernet"
+NO_DATE = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}, ".png": {}}
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -23,9 +26,10 @@ from matplotlib.transforms import Bbox  # noqa: E402
 
 from pokernet.complexity.claims import KERNEL  # noqa: E402
 from pokernet.fileio import write_all  # noqa: E402
+from pokernet.models import get_entry  # noqa: E402
 from pokernet.paper import load_paper, table  # noqa: E402
 
-from .inputs import Complexity, Run, variant_key  # noqa: E402
+from .inputs import Complexity, Run, VariantKey, describe_variant, variant_key  # noqa: E402
 from .tables import RunSet  # noqa: E402
 
 K_VALUES = (2, 3, 4, 5, 6)
@@ -44,7 +48,7 @@ def measured_ratio(m: int, k: int, size: int = FEATURE_SIZE) -> float:
     ptflops (conv/linear MACs only: BN and activations excluded, as Eqs. 1-2 exclude them)."""
     from timm.models.ghostnet import GhostModule
 
-    from pokernet.complexity import count_madds
+    from pokernet.complexity.counting import count_madds
     from pokernet.models.layers import PokerModule
 
     ghost = count_madds(GhostModule(m, k * m, dw_size=KERNEL), size, in_chans=m)
@@ -75,7 +79,7 @@ def save_figure(fig: plt.Figure, paths: Iterable[str | Path]) -> list[Path]:
             format=target.suffix.lstrip("."),
             dpi=150,
             bbox_inches="tight",
-            metadata={"Date": None} if target.suffix == ".svg" else None,
+            metadata=NO_DATE[target.suffix],
         )
 
     try:
@@ -357,3 +361,74 @@ def fig6_figure(complexity: Complexity, runs: list[Run]) -> plt.Figure:
 def fig6(complexity: Complexity, runs: list[Run], out: str | Path) -> list[Path]:
     out = Path(out)
     return save_figure(fig6_figure(complexity, runs), [out, out.with_suffix(".svg")])
+
+
+# --- Learning curves -----------------------------------------------------------------
+
+# (history key, axis label) of each row of panels; validation is evaluated on some epochs only.
+CURVES = (("train_loss", "train loss"), ("train_top1", "train top-1 (%)"), ("val_top1", "val top-1 (%)"))
+PAIRED_FAMILIES = ("pokernet", "ghostnet")
+
+
+def _curve_group(key: VariantKey) -> str:
+    model, options = key
+    if options:
+        return "Tables 4–5: ablations"
+    return "Table 2: PokerNet, GhostNet" if get_entry(model).family in PAIRED_FAMILIES else "Table 2: the others"
+
+
+def _seed_curves(runs: list[Run], metric: str) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Epochs with a value in every seed, and the values (seeds × epochs); None when there are none."""
+    by_seed = [{h["epoch"]: h[metric] for h in run.history if h.get(metric) is not None} for run in runs]
+    epochs = sorted(set.intersection(*(set(s) for s in by_seed))) if by_seed else []
+    if not epochs:
+        return None
+    return np.array(epochs), np.array([[s[e] for e in epochs] for s in by_seed]), len(runs)
+
+
+def _draw_curves(ax: plt.Axes, arms: dict[VariantKey, list[Run]], metric: str) -> None:
+    for index, (key, runs) in enumerate(sorted(arms.items(), key=lambda item: describe_variant(item[0]))):
+        curves = _seed_curves(runs, metric)
+        if curves is None:
+            continue
+        epochs, values, n = curves
+        color = plt.get_cmap("tab10")(index % 10)
+        style = "o-" if len(epochs) < 4 else "-"
+        ax.plot(epochs, values.mean(axis=0), style, color=color, lw=1.2, ms=3, label=f"{describe_variant(key)} (n={n})")
+        if n > 1:
+            ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15, lw=0)
+
+
+def learning_curves_figure(runs: list[Run]) -> plt.Figure:
+    """Every arm's per-epoch history (metrics.json): the mean over its seeds, shaded from the lowest to
+    the highest seed; one column per group of arms, one row per measure. Diverged runs are left out."""
+    used = [run for run in runs if run.history and not run.diverged]
+    groups: dict[str, dict[VariantKey, list[Run]]] = {}
+    for run in used:
+        groups.setdefault(_curve_group(run.key), {}).setdefault(run.key, []).append(run)
+    names = sorted(groups)
+    if not names:
+        raise ValueError("no run with a per-epoch history (metrics.json 'history') to draw")
+    fig, axes = plt.subplots(len(CURVES), len(names), figsize=(5.2 * len(names), 9), squeeze=False, sharex=True)
+    for column, name in enumerate(names):
+        axes[0][column].set_title(name, fontsize=10)
+        for row, (metric, label) in enumerate(CURVES):
+            _draw_curves(axes[row][column], groups[name], metric)
+            axes[row][0].set_ylabel(label)
+            axes[row][column].grid(alpha=0.3)
+        axes[-1][column].set_xlabel("epoch")
+        axes[0][column].legend(fontsize=6.5, loc="upper right")
+    left_out = len([run for run in runs if run.diverged])
+    fig.suptitle(
+        "Learning curves: mean over seeds (line), lowest to highest seed (band); validation only on the "
+        f"epochs it ran{f'; {left_out} diverged run(s) left out' if left_out else ''}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(runs: list[Run], out: str | Path) -> list[Path]:
+    """results/learning_curves.png and the .svg beside it."""
+    out = Path(out)
+    return save_figure(learning_curves_figure(runs), [out, out.with_suffix(".svg")])

@@ -166,6 +166,8 @@ class Run:
     weight_decay: float | None = None  # the recipe's, as resolved for this model
     diverged: str | None = None  # why the run is not a result (pokernet.train.divergence), None if it trained
     trace: Trace | None = None  # how the training went (the proxy notes quote it)
+    # metrics.json's per-epoch records (the learning curves)
+    history: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,7 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
         _weight_decay(data, where),
         _diverged(data),
         _trace(data),
+        tuple(data.get("history") or ()),
     )
 
 

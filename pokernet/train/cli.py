@@ -25,7 +25,7 @@ from pokernet.cliargs import (
 from pokernet.fileio import check_output_folder, path_problem, shown
 from pokernet.protocol import record as protocol_record
 
-from .data import DATASETS
+from .recipe import DATASETS
 
 CODE_CHOICES = ("stop", "restart", "continue")  # --on-code-change (train/continuity.py)
 

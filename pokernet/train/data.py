@@ -49,8 +49,8 @@ from .core import (
     val_subset,
 )
 from .rng import derive_seed
+from .recipe import DATASETS
 
-DATASETS = ("fashion_mnist", "cifar10", "imagenet")
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

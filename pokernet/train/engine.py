@@ -356,8 +356,9 @@ def _start_line(run: RunState) -> str:
     resolved = recipe["resolved"]
     num_params = sum(p.numel() for p in run.model.parameters())
     return (
-        f"{'resuming' if run.checkpoint else 'training'} {config.model} ({num_params / 1e6:.2f}M params, "
-        f"{run.options}) on {config.dataset} ({len(data.train)} train / {len(data.val)} val images"
+        f"{'resuming' if run.checkpoint else 'training'} {config.model} ({num_params / 1e6:.2f}M params with its "
+        f"{len(data.classes)}-class head, Table 2 counts a 1000-class head; {run.options}) "
+        f"on {config.dataset} ({len(data.train)} train / {len(data.val)} val images"
         f"{f', {config.subset} per class' if config.subset else ''}, from {data.source}) "
         f"with recipe {recipe['name']}: {recipe['epochs']} epochs, batch {recipe['batch_size']} "
         f"({ranks.world_size} x {recipe['batch_size'] // ranks.world_size}"

@@ -18,7 +18,8 @@ from typing import Any
 from pokernet import schemas
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
-DEFAULT_RECIPES = {"imagenet": "imagenet", "cifar10": "cifar10", "fashion_mnist": "proxy_fashion_mnist"}
+DEFAULT_RECIPES = {"fashion_mnist": "proxy_fashion_mnist", "cifar10": "cifar10", "imagenet": "imagenet"}
+DATASETS = tuple(DEFAULT_RECIPES)  # the datasets `pokernet train --data` takes: each has its default recipe
 # Not training settings: what a recipe is and says, and (study) the GPU study's list of runs.
 METADATA_KEYS = ("name", "description", "derives_from", "changes", "study")
 

@@ -1,14 +1,41 @@
 # Variants, paths and small helpers shared by the rules (orchestration only).
+import logging
 import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 
 from pokernet import schemas
 from pokernet.train.recipe import load_recipe, recipe_path
 from pokernet.models import list_models
+from pokernet.models.catalog import width_label
 from pokernet.provenance import available_cores
 from pokernet.models.variant import ABLATIONS, POKERNET_FAMILY, REFERENCE_FAMILY, Variant, ablated
+
+
+class OneMissingMetadataLine(logging.Filter):
+    """Snakemake warns "Missing metadata for file ..." once per output it did not make in this checkout
+    (91 lines for a fresh clone's `--report`, issue 26): one line says why, the rest are dropped."""
+
+    said = False
+
+    def filter(self, record):
+        if not str(record.msg).startswith("Missing metadata for file"):
+            return True
+        if OneMissingMetadataLine.said:
+            return False
+        OneMissingMetadataLine.said = True
+        record.msg = (
+            "Snakemake has no record of the jobs that made some outputs (they were made in another "
+            "checkout, e.g. the committed results/ and work/): the report omits their run times, nothing else."
+        )
+        record.args = ()
+        return True
+
+
+logger.addFilter(OneMissingMetadataLine())
+
 
 RESULTS = config["results_dir"]
 WORK = config["work_dir"]
@@ -128,6 +155,25 @@ def check_model_names():
             )
 
 
+def derive_model_lists():
+    """One entry in `models` reaches every table that applies to it: a null `ablation_models` is the
+    PokerNets of `models`, a null `latency.models` each of them followed by its reference arm (the
+    GhostNet of its width). A PokerNet without a registered reference gets a warning naming it."""
+    pokernets = [m for m in config["models"] if m in MODEL_NAMES and Variant(m).family == POKERNET_FAMILY]
+    for name in pokernets:
+        if Variant(name).reference is None:
+            logger.warning(
+                f"config key models: {name} has no reference arm: no GhostNet {width_label(Variant(name).width)} "
+                f"is registered (pokernet/models/catalog.py), so Tables 2 and 3 compare it with nothing"
+            )
+    if config["ablation_models"] is None:
+        config["ablation_models"] = pokernets
+    if config["latency"]["models"] is None:
+        references = [Variant(m).reference for m in pokernets]
+        config["latency"]["models"] = [n for m, r in zip(pokernets, references) for n in (m, r and r.name) if n]
+
+
+derive_model_lists()
 check_model_names()
 if config["train_nodes"] > 1 and config["train_gpus"] < 1 and config["train_device"] != "cpu":
     raise WorkflowError(

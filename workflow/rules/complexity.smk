@@ -19,7 +19,7 @@ rule audit:
     input:
         paper=PAPER,
     output:
-        report(f"{RESULTS}/architecture_audit.md", category="Architecture"),
+        f"{RESULTS}/architecture_audit.md",  # in the report as its page (report.smk)
     log:
         f"{LOGS}/audit.log",
     conda:

@@ -1,4 +1,5 @@
-# Tables 2-5, Figs. 5-6 and the claim summary, rendered by `pokernet report`.
+# Tables 2-5, Figs. 5-6 and the claim summary, rendered by `pokernet report`; each result read as a
+# page, and each narrative file, also as the HTML page the report shows inline (`pokernet report page`).
 TABLE4_COMPLEXITY = complexity_files(ablation_variants("table4"))
 TABLE5_COMPLEXITY = complexity_files(ablation_variants("table5"))
 TABLE2_COMPLEXITY = complexity_files(TABLE2_VARIANTS)
@@ -11,7 +12,7 @@ rule table2:
         paper=PAPER,
         proxy_notes=PROXY_NOTES,
     output:
-        md=report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
+        md=f"{RESULTS}/table2.md",
         csv=f"{RESULTS}/table2.csv",
         rows=f"{RESULTS}/table2.json",
     log:
@@ -28,7 +29,7 @@ rule table3:
         latency=rules.latency.output,
         paper=PAPER,
     output:
-        report(f"{RESULTS}/table3.md", caption="../report/table3.rst", category="Tables"),
+        f"{RESULTS}/table3.md",
     log:
         f"{LOGS}/report/table3.log",
     conda:
@@ -43,7 +44,7 @@ rule table4:
         runs=TABLE4_RUNS,
         paper=PAPER,
     output:
-        md=report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
+        md=f"{RESULTS}/table4.md",
         csv=f"{RESULTS}/table4.csv",
         rows=f"{RESULTS}/table4.json",
     log:
@@ -61,7 +62,7 @@ rule table5:
         runs=TABLE5_RUNS,
         paper=PAPER,
     output:
-        md=report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
+        md=f"{RESULTS}/table5.md",
         csv=f"{RESULTS}/table5.csv",
         rows=f"{RESULTS}/table5.json",
     log:
@@ -103,6 +104,20 @@ rule fig6:
         "--out {output.png:q} > {log:q} 2>&1"
 
 
+rule learning_curves:
+    input:
+        runs=sorted(set(TABLE2_RUNS) | set(TABLE4_RUNS) | set(TABLE5_RUNS)),
+    output:
+        png=report(f"{RESULTS}/learning_curves.png", caption="../report/learning_curves.rst", category="Figures"),
+        svg=f"{RESULTS}/learning_curves.svg",
+    log:
+        f"{LOGS}/report/learning_curves.log",
+    conda:
+        ENV
+    shell:
+        "pokernet report learning_curves --runs {input.runs:q} --out {output.png:q} > {log:q} 2>&1"
+
+
 rule summary:
     input:
         tables=[rules.table2.output.md, rules.table3.output, rules.table4.output.md, rules.table5.output.md],
@@ -112,7 +127,7 @@ rule summary:
         claims=rules.claim_counts.output,
         paper=PAPER,
     output:
-        md=report(f"{RESULTS}/summary.md", caption="../report/summary.rst", category="Summary"),
+        md=f"{RESULTS}/summary.md",
         csv=f"{RESULTS}/summary.csv",
     log:
         f"{LOGS}/report/summary.log",
@@ -122,3 +137,50 @@ rule summary:
         "pokernet report summary --tables {input.tables:q} --complexity {input.complexity:q} "
         "--rows {input.rows:q} --latency {input.latency:q} --claims {input.claims:q} "
         "--out {output.md:q} > {log:q} 2>&1"
+
+
+# The report shows an HTML file inline and a .md only as a download: the summary, the tables and the
+# audit are its pages (results/html/NAME.html), captioned by workflow/report/NAME.rst (page.rst).
+PAGE_CATEGORIES = {"summary": "Summary", "architecture_audit": "Architecture"}
+NARRATIVE = ["models", "training", "gpu_study", "latency", "running"]
+
+
+rule page:
+    input:
+        f"{RESULTS}/{{name}}.md",
+    output:
+        report(
+            f"{RESULTS}/html/{{name}}.html",
+            caption="../report/page.rst",
+            category=lambda wildcards: PAGE_CATEGORIES.get(wildcards.name, "Tables"),
+        ),
+    log:
+        f"{LOGS}/report/page_{{name}}.log",
+    wildcard_constraints:
+        name="summary|table[2-5]|architecture_audit",
+    conda:
+        ENV
+    shell:
+        "pokernet report page --source {input:q} --out {output:q} > {log:q} 2>&1"
+
+
+# The measurement narrative (workflow/report/NAME.rst), one page each under Narrative.
+rule narrative_page:
+    input:
+        "workflow/report/{name}.rst",
+    output:
+        report(f"{RESULTS}/html/narrative/{{name}}.html", category="Narrative"),
+    log:
+        f"{LOGS}/report/narrative_{{name}}.log",
+    wildcard_constraints:
+        name="|".join(NARRATIVE),
+    conda:
+        ENV
+    shell:
+        "pokernet report page --source {input:q} --out {output:q} > {log:q} 2>&1"
+
+
+PAGES = expand(
+    f"{RESULTS}/html/{{name}}.html", name=["summary", "table2", "table3", "table4", "table5", "architecture_audit"]
+)
+NARRATIVE_PAGES = expand(f"{RESULTS}/html/narrative/{{name}}.html", name=NARRATIVE)
