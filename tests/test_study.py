@@ -16,6 +16,7 @@ import torch
 from pokernet.study.arms import STUDY_ARMS
 from pokernet.study.cli import main as study_main
 from pokernet.study.ingest import ingest
+from pokernet.study.run import Study
 from pokernet.study.schedule import (
     Budget,
     missing_runs,
@@ -25,6 +26,7 @@ from pokernet.study.schedule import (
     study_schedule,
     windows_left,
 )
+from pokernet.train.checkpoint import load_checkpoint
 from pokernet.train.core import lr_at
 from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
 
@@ -148,6 +150,46 @@ def _study_run(
     )
     last = dict(metrics["history"][-1], val_top1=run["top1"], val_top5=run["top5"])
     return dict(run, config=config, config_hash=config_hash(config), history=[last] * run["epochs"])
+
+
+def test_study_run_resumes_after_a_kill_with_the_same_results(
+    tmp_path, train_image_folder, train_tiny_recipe, train_keep_threads, monkeypatch, capsys
+):
+    recipe = tmp_path / "tiny_study.yaml"  # two epochs, evaluated after the last (as the study evaluates)
+    recipe.write_text(train_tiny_recipe.read_text().replace("name: tiny", "name: tiny_study") + "eval_every: 2\n")
+    args = [
+        *("run", "--data-root", str(train_image_folder), "--seeds", "0", "1", "--arms", "pokernet_050"),
+        *("--recipe", str(recipe), "--epochs", "2", "--device", "cpu", "--decode-workers", "1", "--threads", "1"),
+    ]
+    assert study_main([*args, "--out", str(tmp_path / "straight")]) == 0
+    train_epoch = Study.train_epoch
+
+    def killed_in_epoch_2(study, epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return train_epoch(study, epoch)
+
+    monkeypatch.setattr(Study, "train_epoch", killed_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        study_main([*args, "--out", str(tmp_path / "split")])
+    monkeypatch.undo()
+    assert not list((tmp_path / "split").glob("runs/*/*/metrics.json"))
+    assert study_main([*args, "--out", str(tmp_path / "split")]) == 2  # not without --resume
+    assert "pass --resume" in capsys.readouterr().err
+    assert study_main([*args, "--out", str(tmp_path / "split"), "--resume"]) == 0
+    for seed in (0, 1):
+        run = f"runs/pokernet_050/seed{seed}"
+        straight, split = (load_checkpoint(tmp_path / name / run) for name in ("straight", "split"))
+        assert straight["model_state"].keys() == split["model_state"].keys()
+        assert all(torch.equal(straight["model_state"][k], split["model_state"][k]) for k in straight["model_state"])
+        metrics = [json.loads((tmp_path / name / run / "metrics.json").read_text()) for name in ("straight", "split")]
+        assert [_without_timing(m) for m in metrics[:1]] == [_without_timing(m) for m in metrics[1:]]
+
+
+def _without_timing(metrics: dict) -> dict:
+    kept = {k: v for k, v in metrics.items() if k not in ("wall_time_s", "train_img_per_s", "timestamp")}
+    kept["history"] = [{k: v for k, v in e.items() if k != "img_per_s"} for e in metrics["history"]]
+    return kept
 
 
 @pytest.fixture

@@ -66,6 +66,9 @@ def configure_study(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--arms", nargs="+", metavar="VARIANT", help="default: the 10 arms of the key study")
     run.add_argument("--deadline-s", type=positive_float, help="hard stop of training (default budget + 15%%)")
     run.add_argument("--epochs", type=positive_int, help="train this many epochs (if they fit) instead of sizing them")
+    run.add_argument(
+        "--resume", action="store_true", help="continue the runs' checkpoints under --out (a killed study)"
+    )
     step = actions.add_parser("next", help="train the study's next missing runs that fit --budget-s (a GPU window)")
     _add_training_options(step)
     _add_window_options(step)
@@ -114,6 +117,7 @@ def _study_config(args: argparse.Namespace, arms: tuple, seeds: list[int]):
         args.cudnn_benchmark,
         decode_workers=args.decode_workers,
         threads=args.threads,
+        resume=getattr(args, "resume", False),
     )
 
 

@@ -182,8 +182,21 @@ class FusedRuns:
         ]
 
     def member_state_dict(self, index: int) -> dict[str, torch.Tensor]:
-        """Member ``index``'s weights and buffers, as its plain model's state_dict holds them."""
-        return {name: tensor[index].detach() for name, tensor in {**self.params, **self.buffers}.items()}
+        """Member ``index``'s weights and buffers, as its plain model's state_dict holds them (copies:
+        a view would save every member's storage)."""
+        return {name: tensor[index].detach().clone() for name, tensor in {**self.params, **self.buffers}.items()}
+
+    def member_optimizer_state(self, index: int) -> dict[str, Any]:
+        """Member ``index``'s SGD state: its momentum buffers, in parameter order."""
+        return {"momentum": [buffer[index].clone() for buffer in self.momentum_buffers]}
+
+    @torch.no_grad()
+    def load_member(self, index: int, model_state: dict[str, torch.Tensor], optimizer_state: dict[str, Any]) -> None:
+        """Member ``index`` continues from a checkpoint's weights, buffers and momentum."""
+        for name, tensor in {**self.params, **self.buffers}.items():
+            tensor[index].copy_(model_state[name])
+        for buffer, saved in zip(self.momentum_buffers, optimizer_state["momentum"], strict=True):
+            buffer[index].copy_(saved)
 
 
 # ---------------------------------------------------------------------- data of N seeds
