@@ -471,10 +471,10 @@ def test_a_block_that_does_not_fit_its_measured_rate_is_shrunk_never_cut_short(
         f"derives_from: {train_tiny_recipe}\nchanges: ['study fields']\nepochs: 1\n"
         "study: {key_seeds: 1, ablation_seeds: 0, safety_margin: 0.25}\n"
     )
-    # 2 s per step per arm: 3 steps (18 images, batch 6) x 1.25 + evaluation (1 s per arm + 10 s):
-    # 4 arms ~44 s, 3 arms ~35.5 s, 2 arms ~27 s
-    monkeypatch.setattr(study_run.Study, "measure", lambda self, steps: 2.0 * len(self.arms))
-    window = plan_window(tmp_path / "work", str(recipe), 31, img_per_s=1e9, overhead_s=1)
+    # 4 s per step per arm: 3 steps (18 images, batch 6) x 1.25 + evaluation (2 s per arm + 10 s):
+    # 4 arms ~78 s, 3 arms ~61 s, 2 arms ~44 s; a 52 s window leaves seconds for building the arms
+    monkeypatch.setattr(study_run.Study, "measure", lambda self, steps: 4.0 * len(self.arms))
+    window = plan_window(tmp_path / "work", str(recipe), 52, img_per_s=1e9, overhead_s=1)
     assert len(window.chosen) == 4
     template = study_run.StudyConfig(
         train_image_folder, tmp_path / "out", [], (), str(recipe), device="cpu", decode_workers=1, threads=1
