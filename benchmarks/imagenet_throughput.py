@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pokernet.fileio import atomic_write_text  # noqa: E402
 from pokernet.models import create_model  # noqa: E402
+from pokernet.train.core import make_optimizer  # noqa: E402
 from pokernet.train.data import FolderPipeline, image_folder  # noqa: E402
 from pokernet.train.recipe import load_recipe, resolve_recipe  # noqa: E402
 
@@ -44,7 +45,7 @@ def gpu_ceiling(model_name: str, batch: int, size: int, steps: int, device: torc
         try:
             model = create_model(model_name, num_classes=1000, drop_rate=recipe["dropout"]).to(device)
             model = model.to(memory_format=torch.channels_last)
-            optimizer = torch.optim.SGD(model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9)
+            optimizer = make_optimizer(recipe, model.parameters())
             x = torch.randn(batch, 3, size, size, device=device).to(memory_format=torch.channels_last)
             y = torch.randint(0, 1000, (batch,), device=device)
 

@@ -36,10 +36,9 @@ from dataclasses import dataclass, replace
 
 import torch
 from tabulate import tabulate
-from torch import nn
 
 from pokernet.provenance import cpu_model
-from pokernet.train.core import build_model, lr_scheduler, plan_epoch
+from pokernet.train.core import build_model, lr_scheduler, make_loss, make_optimizer, plan_epoch
 from pokernet.train.data import MemoryPipeline, MemorySplit
 from pokernet.train.fused import FusedRuns, seeds_batch
 from pokernet.train.loops import train_one_epoch
@@ -87,11 +86,9 @@ def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     model, _ = build_model(model_name, {}, 10, recipe["dropout"], 0)
     if lever.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9, weight_decay=recipe["resolved"]["weight_decay"]
-    )
+    optimizer = make_optimizer(recipe, model.parameters())
     scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
-    criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
+    criterion = make_loss(recipe)
     net = torch.compile(model) if lever.compiled else model
     prepared = next(iter(pipeline.train_batches(0)))
     batches = (
@@ -113,14 +110,7 @@ def _fused_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     batch, seeds = lever.batch or recipe["batch_size"], list(range(lever.members))
     split = _split(torch.Generator().manual_seed(0))
     models = [build_model(model_name, {}, 10, recipe["dropout"], seed)[0] for seed in seeds]
-    fused = FusedRuns(
-        models,
-        recipe["resolved"]["lr"],
-        0.9,
-        recipe["resolved"]["weight_decay"],
-        recipe["label_smoothing"],
-        recipe["optimizer"].get("grad_clip_norm"),
-    )
+    fused = FusedRuns.for_recipe(models, recipe)
     plan = plan_epoch(seeds, 0, [torch.arange(IMAGES)] * len(seeds), batch, (40, 40), recipe["data"], channels=1)
     start = time.perf_counter()
     for step in range(2 + steps):

@@ -46,9 +46,7 @@ def _comparable(metrics: dict) -> dict:
     return kept
 
 
-def test_pokernet_train_gives_the_base_commits_weights_and_metrics(
-    base_tree, tmp_path, train_args, train_keep_threads
-):
+def test_pokernet_train_gives_the_base_commits_weights_and_metrics(base_tree, tmp_path, train_args, train_keep_threads):
     outs = {}
     for name, code_root in (("base", base_tree), ("now", ROOT)):
         outs[name] = tmp_path / name

@@ -200,16 +200,7 @@ def build_arm(
     for seed in seeds:
         model, options = build_model(arm.model, arm.options, num_classes, recipe["dropout"], seed)
         models.append(model.to(device))
-    resolved = recipe["resolved"]
-    fused = FusedRuns(
-        models,
-        resolved["lr"],
-        recipe["optimizer"]["momentum"],
-        resolved["weight_decay"],
-        recipe["label_smoothing"],
-        recipe["optimizer"].get("grad_clip_norm"),
-    )
-    return ArmRuns(arm, recipe, options, fused)
+    return ArmRuns(arm, recipe, options, FusedRuns.for_recipe(models, recipe))
 
 
 # --------------------------------------------------------------------------- the study
@@ -229,8 +220,6 @@ class Study:
         if self.cuda:
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
         base = load_recipe(config.recipe)
-        if base["optimizer"]["nesterov"]:
-            raise ValueError(f"recipe {config.recipe}: the fused trainer implements SGD without Nesterov momentum")
         self.data_cfg = base["data"]
         self.data = data or load_cifar10(config, self.data_cfg["resize"])
         train, val, self.classes, *pools = self.data

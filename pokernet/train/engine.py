@@ -40,7 +40,7 @@ from .checkpoint import (
     new_checkpoint,
     save_checkpoint,
 )
-from .core import build_model, lr_scheduler, metrics_record, run_config, seed_global
+from .core import build_model, lr_scheduler, make_loss, make_optimizer, metrics_record, run_config, seed_global
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
 from .distributed import (
     Ranks,
@@ -309,20 +309,14 @@ def _check_subset(subset: int | None, data: Any) -> None:
 
 def _start(run: RunState) -> None:
     """Optimizer, LR schedule and loss; the resumed state or fresh per-rank random streams."""
-    recipe, resolved = run.config.recipe, run.config.recipe["resolved"]
+    recipe = run.config.recipe
     run.model.to(run.device)
     if run.channels_last:
         run.model.to(memory_format=torch.channels_last)
-    run.optimizer = torch.optim.SGD(
-        run.model.parameters(),
-        lr=resolved["lr"],
-        momentum=recipe["optimizer"]["momentum"],
-        nesterov=recipe["optimizer"]["nesterov"],
-        weight_decay=resolved["weight_decay"],
-    )
+    run.optimizer = make_optimizer(recipe, run.model.parameters())
     run.steps = run.pipeline.steps_per_epoch()
     run.scheduler = lr_scheduler(run.optimizer, recipe, run.steps)
-    run.criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
+    run.criterion = make_loss(recipe)
     if run.checkpoint is not None:
         _restore(run, run.checkpoint)
     else:

@@ -63,6 +63,21 @@ class FusedRuns:
         self.loss_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
         self.correct_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
 
+    @classmethod
+    def for_recipe(cls, models: list[nn.Module], recipe: dict[str, Any]) -> FusedRuns:
+        """The members trained as the (resolved) recipe says (make_optimizer's SGD, make_loss's loss)."""
+        if recipe["optimizer"]["nesterov"]:
+            raise ValueError(f"recipe {recipe['name']}: the fused trainer implements SGD without Nesterov momentum")
+        resolved, optimizer = recipe["resolved"], recipe["optimizer"]
+        return cls(
+            models,
+            resolved["lr"],
+            optimizer["momentum"],
+            resolved["weight_decay"],
+            recipe["label_smoothing"],
+            optimizer.get("grad_clip_norm"),
+        )
+
     # ------------------------------------------------------------------ forward / loss
 
     def _member_forward(
