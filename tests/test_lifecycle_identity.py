@@ -85,10 +85,9 @@ def test_the_fused_study_gives_the_base_commits_metrics(base_tree, tmp_path, tra
                 "2",
                 "--device",
                 "cpu",
-                "--decode-workers",
-                "1",
                 "--threads",
                 "1",
+                *(["--decode-workers", "1"] if name == "base" else []),
             ],
         )
     for seed in (0, 1):

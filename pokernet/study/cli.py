@@ -35,7 +35,6 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     parser.add_argument("--no-graphs", dest="graphs", action="store_false", help="eager steps (no CUDA graphs)")
     parser.add_argument("--no-cudnn-benchmark", dest="cudnn_benchmark", action="store_false")
-    parser.add_argument("--decode-workers", type=positive_int, default=16)
     parser.add_argument("--threads", type=thread_count, help="torch CPU threads")
     dry = parser.add_argument_group("dry runs only (the results are then not the study's)")
     dry.add_argument("--subset", type=positive_int, help="train images per class")
@@ -115,7 +114,6 @@ def _study_config(args: argparse.Namespace, arms: tuple, seeds: list[int]):
         args.device,
         args.graphs,
         args.cudnn_benchmark,
-        decode_workers=args.decode_workers,
         threads=args.threads,
         resume=getattr(args, "resume", False),
     )

@@ -17,7 +17,6 @@ training still overrun the hard deadline, it stops, and the runs are written as
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from pokernet.train.checkpoint import (
     save_checkpoint,
 )
 from pokernet.train.core import EpochPlan, build_model, lr_at, metrics_record, plan_epoch, run_config, train_subset
-from pokernet.train.data import MemorySplit, decode_to_memory, eval_batch, image_folder
+from pokernet.train.data import MemorySplit, eval_batch, load_data
 from pokernet.train.distributed import device_name
 from pokernet.train.engine import METRICS_NAME, EpochResult, Lifecycle, new_totals, train_epochs
 from pokernet.train.engine import write_json as write_metrics
@@ -77,7 +76,6 @@ class StudyConfig:
     graphs: bool = True
     cudnn_benchmark: bool = True
     calibration_steps: int = 15
-    decode_workers: int = 16
     threads: int | None = None  # torch CPU threads (default: torch's)
     resume: bool = False  # continue the runs' checkpoints under out_dir (their epochs, not re-sized)
 
@@ -97,57 +95,24 @@ class Timer:
 # --------------------------------------------------------------------------- data
 
 
-def _decode_chunk(job: tuple[str, list[int], int | None]) -> tuple[Any, Any]:
-    folder, indices, resize = job
-    split = decode_to_memory(image_folder(Path(folder)), torch.tensor(indices), resize)
-    return split.images.numpy(), split.labels.numpy()
-
-
-def decode_split(folder: Path, indices: torch.Tensor | None, resize: int | None, workers: int) -> MemorySplit:
-    """decode_to_memory of an ImageFolder in ``workers`` processes (same images, same order)."""
-    dataset = image_folder(folder)
-    chosen = torch.arange(len(dataset)) if indices is None else indices
-    chunks = [chunk.tolist() for chunk in chosen.chunk(max(1, workers * 4))]
-    jobs = [(str(folder), chunk, resize) for chunk in chunks if chunk]
-    if workers <= 1:
-        parts = [_decode_chunk(job) for job in jobs]
-    else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_decode_chunk, jobs)
-    images = torch.cat([torch.from_numpy(images) for images, _ in parts])
-    labels = torch.cat([torch.from_numpy(labels) for _, labels in parts])
-    return MemorySplit(images, labels)
-
-
 def load_cifar10(
     config: StudyConfig, resize: int | None
 ) -> tuple[MemorySplit, MemorySplit, list[str], list[torch.Tensor]]:
     """The train images of every seed (with ``subset``: the union of the seeds' subsets, each
     drawn by its seed as ``pokernet train --subset`` draws it), the test split, the classes, and
-    per seed the positions of its train set among the images held."""
-    root = Path(config.data_root)
-    train_dir = root / "train"
-    val_dir = next((root / name for name in ("test", "val") if (root / name).is_dir()), root / "test")
-    if not train_dir.is_dir() or not val_dir.is_dir():
-        raise FileNotFoundError(f"{root} is not an ImageFolder copy of CIFAR-10 (needs train/ and test/)")
-    train_folder, val_folder = image_folder(train_dir), image_folder(val_dir)
-    if train_folder.classes != val_folder.classes:
-        raise ValueError(f"{val_dir} has classes {val_folder.classes}, {train_dir} has {train_folder.classes}")
-    labels = torch.tensor(train_folder.targets)
-    keep = (
-        torch.cat([train_subset(labels, config.subset, seed) for seed in config.seeds]).unique()
-        if config.subset is not None
-        else None
-    )
-    train = decode_split(train_dir, keep, resize, config.decode_workers)
-    pools = (
-        [torch.searchsorted(keep, train_subset(labels, config.subset, seed)) for seed in config.seeds]
-        if keep is not None
-        else [torch.arange(len(train))] * len(config.seeds)
-    )
-    val_keep = torch.arange(min(config.val_limit, len(val_folder))) if config.val_limit else None
-    val = decode_split(val_dir, val_keep, resize, config.decode_workers)
-    return train, val, train_folder.classes, pools
+    per seed the positions of its train set among the images held (``train.data.load_data``)."""
+    data = load_data("cifar10", config.data_root, resize=resize)
+    train, val = data.train, data.val
+    if config.subset is not None:
+        subsets = [train_subset(train.labels, config.subset, seed) for seed in config.seeds]
+        keep = torch.cat(subsets).unique()
+        train = MemorySplit(train.images[keep], train.labels[keep])
+        pools = [torch.searchsorted(keep, subset) for subset in subsets]
+    else:
+        pools = [torch.arange(len(train))] * len(config.seeds)
+    if config.val_limit:
+        val = MemorySplit(val.images[: config.val_limit], val.labels[: config.val_limit])
+    return train, val, data.classes, pools
 
 
 # --------------------------------------------------------------------------- arms

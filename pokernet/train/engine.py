@@ -57,7 +57,7 @@ from .distributed import (
 from .loops import EpochStats, evaluate, train_one_epoch
 from .recipe import config_hash
 from .rng import rng_state, set_rng_state
-from .runlog import close_log, duration, open_log
+from .runlog import close_log, console_log, duration, open_log
 
 METRICS_NAME = "metrics.json"
 
@@ -177,7 +177,9 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _already_finished(run: RunState) -> TrainResult:
-    print(f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten")
+    console_log("pokernet.train").info(
+        f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten"
+    )
     return TrainResult(run.model, run.finished, run.checkpoint)
 
 
