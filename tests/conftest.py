@@ -112,3 +112,22 @@ def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
         ]
 
     return args
+
+
+# The fast tier (`python -m pytest -m "not slow"`) leaves out every test that starts a process
+# (Snakemake, the CLI in a subprocess) or trains a model: those whose source names one of these,
+# or that use a fixture which trains. Marked here so that a new such test joins the slow tier.
+SLOW_SIGNS = ("subprocess", "sys.executable", "snakemake", "_snakemake(", "study_main([", "train_window(")
+SLOW_FIXTURES = {"train_args", "study_archive", "tiny_metrics", "tiny_fused", "workflow_copy"}
+
+
+def pytest_collection_modifyitems(items):
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None or "slow" in item.keywords:
+            continue
+        source = inspect.getsource(function)
+        if SLOW_FIXTURES & set(item.fixturenames) or any(sign in source for sign in SLOW_SIGNS):
+            item.add_marker(pytest.mark.slow)
