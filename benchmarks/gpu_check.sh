@@ -51,7 +51,7 @@ from torch import nn
 from pokernet.models import create_model
 from pokernet.train.core import make_loss, make_optimizer
 from pokernet.train.data import MemoryPipeline, MemorySplit
-from pokernet.train.loops import train_one_epoch
+from pokernet.train.loops import StepSettings, train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 device = torch.device("cuda")
@@ -73,8 +73,9 @@ def measure(amp, channels_last, batches, label):
     opt = make_optimizer(recipe, model.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, [10 ** 9])
     loss = make_loss(recipe)
-    train_one_epoch(model, batches(), opt, sched, loss, device, amp, channels_last, max_steps=20)  # warm-up
-    stats = train_one_epoch(model, batches(), opt, sched, loss, device, amp, channels_last, max_steps=steps)
+    settings = StepSettings(device, amp, channels_last)
+    train_one_epoch(model, batches(), opt, sched, loss, settings, max_steps=20)  # warm-up
+    stats = train_one_epoch(model, batches(), opt, sched, loss, settings, max_steps=steps)
     rate = stats.images / stats.seconds
     print(f"{label:48s} {rate:8.0f} img/s  ({steps} steps, peak mem {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB)", flush=True)
     torch.cuda.reset_peak_memory_stats()

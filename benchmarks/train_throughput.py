@@ -41,7 +41,7 @@ from pokernet.provenance import cpu_model
 from pokernet.train.core import build_model, lr_scheduler, make_loss, make_optimizer, plan_epoch
 from pokernet.train.data import MemoryPipeline, MemorySplit
 from pokernet.train.fused import FusedRuns, seeds_batch
-from pokernet.train.loops import train_one_epoch
+from pokernet.train.loops import StepSettings, train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 IMAGES = 2048
@@ -98,10 +98,11 @@ def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     )
     start = time.perf_counter()
     clip = recipe["optimizer"].get("grad_clip_norm")
-    args = (optimizer, scheduler, criterion, torch.device("cpu"), False, lever.channels_last)
-    train_one_epoch(net, batches, *args, max_steps=2, grad_clip_norm=clip)  # warm-up (and compilation)
+    settings = StepSettings(torch.device("cpu"), channels_last=lever.channels_last, grad_clip_norm=clip)
+    args = (optimizer, scheduler, criterion, settings)
+    train_one_epoch(net, batches, *args, max_steps=2)  # warm-up (and compilation)
     warm_up = time.perf_counter() - start
-    stats = train_one_epoch(net, batches, *args, max_steps=steps, grad_clip_norm=clip)
+    stats = train_one_epoch(net, batches, *args, max_steps=steps)
     return stats.images / stats.seconds, warm_up
 
 

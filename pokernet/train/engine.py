@@ -54,7 +54,7 @@ from .distributed import (
     sum_over_ranks,
     wrap_ddp,
 )
-from .loops import EpochStats, evaluate, train_one_epoch
+from .loops import EpochStats, StepSettings, evaluate, train_one_epoch
 from .recipe import config_hash
 from .rng import rng_state, set_rng_state
 from .runlog import close_log, console_log, duration, open_log
@@ -504,19 +504,16 @@ def _train_pass(run: RunState, epoch: int) -> tuple[EpochStats, list[float]]:
         dynamic_ncols=True,
         disable=not (show_bar and run.ranks.is_main),
     ) as bar:
-        stats = train_one_epoch(
-            run.net,
-            run.pipeline.train_batches(epoch),
-            run.optimizer,
-            run.scheduler,
-            run.criterion,
+        settings = StepSettings(
             run.device,
             run.amp,
             run.channels_last,
-            bar,
             stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed,
             grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"),
             accumulate=run.config.accumulate,
+        )
+        stats = train_one_epoch(
+            run.net, run.pipeline.train_batches(epoch), run.optimizer, run.scheduler, run.criterion, settings, bar
         )
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
