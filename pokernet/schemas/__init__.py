@@ -34,7 +34,7 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
-KINDS = ("recipe", "metrics", "latency", "complexity", "claims")
+KINDS = ("recipe", "metrics", "latency", "complexity", "claims", "checkpoint")
 # Far above any file of this project (a metrics.json of 600 epochs holds ~20,000 values, nested 4 deep).
 MAX_VALUES = 1_000_000
 MAX_DEPTH = 64
