@@ -84,16 +84,6 @@ def _threads_problem(value: int, text: str) -> str | None:
     )
 
 
-def bounded_int(low: int, high: int) -> Callable[[str], int]:
-    """A whole number in [low, high]."""
-    return number(int, low, high)
-
-
-def bounded_float(low: float, high: float) -> Callable[[str], float]:
-    """A finite number in (low, high]."""
-    return number(float, above=low, high=high)
-
-
 positive_float = number(float, above=0)
 positive_int = number(int, 1)
 seed = number(int, 0, check=lambda value, text: None if value < SEED_LIMIT else f"must be in [0, 2**63), got {text}")

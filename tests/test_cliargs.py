@@ -19,7 +19,7 @@ from pokernet import cliargs
         (cliargs.seed, str(2**63), "[0, 2**63)"),
         (cliargs.seed, "-0001", "must be >= 0, got -0001"),
         (cliargs.resolution, "0x10", "'0x10' is not a whole number"),
-        (cliargs.bounded_float(0, 600), "600.0000001", "at most 600, got 600.0000001"),
+        (cliargs.number(float, above=0, high=600), "600.0000001", "at most 600, got 600.0000001"),
         (cliargs.positive_int, "nan", "'nan' is not a whole number"),
         (cliargs.positive_float, "-inf", "finite number, got -inf"),
     ],
@@ -31,4 +31,4 @@ def test_a_refused_number_is_quoted_as_given(parse, text, message):
 
 def test_numbers_in_range_pass_as_their_kind():
     assert cliargs.width_multiplier("0.1") == 0.1 and cliargs.resolution("16") == 16
-    assert isinstance(cliargs.positive_int("3"), int) and cliargs.bounded_float(0, 600)("600") == 600.0
+    assert isinstance(cliargs.positive_int("3"), int) and cliargs.number(float, above=0, high=600)("600") == 600.0

@@ -1,17 +1,17 @@
 """The key CIFAR-10 study in one process on one GPU: every arm x seed, trained by the fused
-trainer, evaluated once at the end on the whole test split, written as the workflow's runs.
+trainer in the engine's run lifecycle (``engine.train_epochs``: history, evaluation after the last
+epoch, each run's checkpoint.pt every epoch, ``--resume``), written as the workflow's runs.
 
-Layout: one :class:`~pokernet.train.fused.FusedRuns` per arm (its seeds fused), each step
-captured as a CUDA graph and replayed on the arm's own CUDA stream, so the arms' kernels run
-concurrently. The batches of the N seeds are made once per step (the same for every arm: seed
-s of every arm sees the same images and augmentation, as ``pokernet train --seed s`` would) and
-each arm copies them into its graph's input on its own stream. The host never waits for the
-GPU inside an epoch; it waits on the previous epoch's end, which also keeps time.
+:class:`Study` is the fused stepper, and holds what is GPU-specific: the data on the device, one
+:class:`~pokernet.train.fused.FusedRuns` per arm (its seeds fused), each step captured as a CUDA
+graph and replayed on the arm's own stream so the arms' kernels run concurrently, the measured
+rate and the epochs sized from it. The batches of the N seeds are made once per step (seed s of
+every arm sees the images and augmentation ``pokernet train --seed s`` would). The host waits
+for the GPU at each epoch's end only (its sums, its checkpoints).
 
-The number of epochs is sized before training from the measured throughput and the wall-clock
-budget, the same for every run (the LR milestones scale with it, as the recipe says). Should
-training still overrun the hard deadline, it stops, and the runs are written as
-``partial.json`` (never ``metrics.json``): a run that did not finish its schedule is not a result.
+The epochs are sized before training from the measured rate and the wall-clock budget, the same
+for every run (the LR milestones scale with them). Should training still overrun the hard
+deadline, it stops, and the runs are written as ``partial.json`` (never ``metrics.json``).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import nn
@@ -374,22 +374,14 @@ class EpochResult:
     nonfinite_step: int | None = None
 
 
-class Stepper(Protocol):
-    """What trains the N >= 1 runs of a lifecycle: plain (one model, DDP) or fused (N members)."""
-
-    def train_epoch(self, epoch: int) -> EpochResult: ...
-
-    def evaluate(self) -> list[dict[str, float]]: ...  # per member: loss, top1, top5 (no weight changes)
-
-    def lr(self, member: int) -> float: ...  # the member's LR after the epoch just trained
-
-
 @dataclass
 class Lifecycle:
-    """The epoch loop's view of the runs trained together: their records (each with ``history``
-    and ``totals``), the recipe's epochs and evaluation interval, the log, and the run's hooks."""
+    """The epoch loop's view of the N >= 1 runs trained together: the stepper that trains them (plain:
+    one model under DDP; fused: N members, CUDA graphs), with ``train_epoch(epoch) -> EpochResult``,
+    ``evaluate()`` (per member: loss, top1, top5; no weight changes) and ``lr(member)`` (after the
+    epoch); their records (each with ``history`` and ``totals``); epochs, log and the run's hooks."""
 
-    stepper: Stepper
+    stepper: Any
     members: list[Any]  # each with .history (list of rows) and .totals (dict)
     epochs: int
     eval_every: int
