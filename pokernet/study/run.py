@@ -27,14 +27,7 @@ import torch
 from pokernet.fileio import write_all
 from pokernet.models.variant import Variant
 from pokernet.provenance import git_commit, versions
-from pokernet.train.checkpoint import (
-    CHECKPOINT_NAME,
-    check_same_code,
-    check_same_config,
-    load_checkpoint,
-    new_checkpoint,
-    save_checkpoint,
-)
+from pokernet.train import checkpoint as ckpt
 from pokernet.train.core import EpochPlan, build_model, lr_at, metrics_record, plan_epoch, run_config, train_subset
 from pokernet.train.data import MemorySplit, eval_batch, load_data
 from pokernet.train.distributed import device_name
@@ -154,7 +147,7 @@ class Member:
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.out_dir / CHECKPOINT_NAME
+        return self.out_dir / ckpt.CHECKPOINT_NAME
 
 
 def build_arm(
@@ -402,7 +395,7 @@ def resumable(config: StudyConfig, study: Study) -> list[dict[str, Any]]:
     """The runs' checkpoints to continue (``--resume``), in member order; none for a fresh study.
     A checkpoint without --resume, or of another configuration or code, is refused."""
     paths = [
-        Path(config.out_dir) / "runs" / arm.name / f"seed{seed}" / CHECKPOINT_NAME
+        Path(config.out_dir) / "runs" / arm.name / f"seed{seed}" / ckpt.CHECKPOINT_NAME
         for arm in config.arms
         for seed in config.seeds
     ]
@@ -413,7 +406,7 @@ def resumable(config: StudyConfig, study: Study) -> list[dict[str, Any]]:
         return []
     if len(found) < len(paths):
         raise ValueError(f"--resume: {paths[0].parent.parent.parent} lacks {next(p for p in paths if p not in found)}")
-    checkpoints = [load_checkpoint(path) for path in paths]
+    checkpoints = [ckpt.load_checkpoint(path) for path in paths]
     if len({checkpoint["epoch"] for checkpoint in checkpoints}) > 1:
         raise ValueError(f"--resume: the runs under {config.out_dir} end at different epochs; they train together")
     return checkpoints
@@ -452,8 +445,8 @@ def study_members(study: Study, epochs: int, checkpoints: list[dict[str, Any]]) 
             folder = Path(config.out_dir) / "runs" / arm.arm.name / f"seed{seed}"
             members.append(Member(arm, index, seed, folder, run))
     for member, checkpoint in zip(members, checkpoints):
-        check_same_config(checkpoint, member.checkpoint_path, member.config, config_hash(member.config))
-        check_same_code(checkpoint, member.checkpoint_path, git_commit())
+        ckpt.check_same_config(checkpoint, member.checkpoint_path, member.config, config_hash(member.config))
+        ckpt.check_same_code(checkpoint, member.checkpoint_path, git_commit())
         member.arm.fused.load_member(member.index, checkpoint["model_state"], checkpoint["optimizer_state"])
         member.history, member.totals = checkpoint["history"], checkpoint["totals"]
     if checkpoints:
@@ -467,7 +460,7 @@ def save_members(study: Study, members: list[Member], epoch: int) -> None:
     for member in members:
         fused, index = member.arm.fused, member.index
         member.out_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint = new_checkpoint(
+        checkpoint = ckpt.new_checkpoint(
             model=member.arm.arm.model,
             model_options=member.arm.options,
             classes=list(study.classes),
@@ -482,7 +475,7 @@ def save_members(study: Study, members: list[Member], epoch: int) -> None:
             totals=dict(member.totals),
             git_commit=commit,
         )
-        save_checkpoint(member.checkpoint_path, checkpoint)
+        ckpt.save_checkpoint(member.checkpoint_path, checkpoint)
 
 
 def train_evaluate_and_write(
