@@ -49,14 +49,15 @@ timeout 150 python - <<'EOF'
 import itertools, os, statistics, torch
 from torch import nn
 from pokernet.models import create_model
+from pokernet.train.core import make_loss, make_optimizer
 from pokernet.train.data import MemoryPipeline, MemorySplit
-from pokernet.train.loops import train_one_epoch
+from pokernet.train.loops import StepSettings, train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 device = torch.device("cuda")
 torch.backends.cudnn.benchmark = True
 steps, batch = int(os.environ.get("GPU_CHECK_STEPS", 150)), 128
-recipe = resolve_recipe(load_recipe("imagenet"), "pokernet_100")
+recipe = resolve_recipe({**load_recipe("imagenet"), "batch_size": batch}, "pokernet_100")  # lr for this batch
 data_cfg = recipe["data"]
 torch.manual_seed(0)
 # 1024 images stored as the in-memory pipeline stores ImageNet: 256x256 uint8
@@ -69,11 +70,12 @@ def measure(amp, channels_last, batches, label):
     model = create_model("pokernet_100").to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.5 * batch / 1024, momentum=0.9, weight_decay=4e-5)
+    opt = make_optimizer(recipe, model.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, [10 ** 9])
-    loss = nn.CrossEntropyLoss(label_smoothing=0.1)
-    train_one_epoch(model, batches(), opt, sched, loss, device, amp, channels_last, max_steps=20)  # warm-up
-    stats = train_one_epoch(model, batches(), opt, sched, loss, device, amp, channels_last, max_steps=steps)
+    loss = make_loss(recipe)
+    settings = StepSettings(device, amp, channels_last)
+    train_one_epoch(model, batches(), opt, sched, loss, settings, max_steps=20)  # warm-up
+    stats = train_one_epoch(model, batches(), opt, sched, loss, settings, max_steps=steps)
     rate = stats.images / stats.seconds
     print(f"{label:48s} {rate:8.0f} img/s  ({steps} steps, peak mem {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB)", flush=True)
     torch.cuda.reset_peak_memory_stats()

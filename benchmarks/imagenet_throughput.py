@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pokernet.fileio import atomic_write_text  # noqa: E402
 from pokernet.models import create_model  # noqa: E402
+from pokernet.train.core import make_optimizer  # noqa: E402
 from pokernet.train.data import FolderPipeline, image_folder  # noqa: E402
+from pokernet.train.distributed import device_name  # noqa: E402
 from pokernet.train.recipe import load_recipe, resolve_recipe  # noqa: E402
 
 IMAGENET_TRAIN_IMAGES = 1_281_167
@@ -44,7 +46,7 @@ def gpu_ceiling(model_name: str, batch: int, size: int, steps: int, device: torc
         try:
             model = create_model(model_name, num_classes=1000, drop_rate=recipe["dropout"]).to(device)
             model = model.to(memory_format=torch.channels_last)
-            optimizer = torch.optim.SGD(model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9)
+            optimizer = make_optimizer(recipe, model.parameters())
             x = torch.randn(batch, 3, size, size, device=device).to(memory_format=torch.channels_last)
             y = torch.randint(0, 1000, (batch,), device=device)
 
@@ -118,7 +120,7 @@ def main() -> int:
     quick = args.quick
     size, batch, steps = (32, 8, 2) if quick else (224, 1024, 10)
     recipe = load_recipe("imagenet")
-    name = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
+    name = device_name(device)
     from pokernet.provenance import cpu_model
 
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())

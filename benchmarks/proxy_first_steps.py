@@ -19,7 +19,7 @@ from tabulate import tabulate
 from torch import nn
 
 from pokernet.paper import table
-from pokernet.train.core import build_model, lr_scheduler, seed_global
+from pokernet.train.core import build_model, lr_scheduler, make_loss, make_optimizer, seed_global
 from pokernet.train.data import build_pipeline, load_data
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
@@ -31,18 +31,12 @@ def classifier(model: nn.Module) -> nn.Module:
 
 def first_steps(name: str, data, steps: int, seed: int = 0) -> dict[str, float]:
     recipe = resolve_recipe(load_recipe("proxy_fashion_mnist"), name)
-    resolved = recipe["resolved"]
     model, _ = build_model(name, {}, len(data.classes), recipe["dropout"], seed)
     features: list[torch.Tensor] = []
     classifier(model).register_forward_hook(lambda _m, inputs, _o: features.append(inputs[0].detach()))
     pipeline = build_pipeline(data, recipe["data"], recipe["batch_size"], seed=seed, workers=0)
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=resolved["lr"],
-        momentum=recipe["optimizer"]["momentum"],
-        weight_decay=resolved["weight_decay"],
-    )
-    criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
+    optimizer = make_optimizer(recipe, model.parameters())
+    criterion = make_loss(recipe)
     scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
     seed_global("dropout", seed, 0)
     model.train()

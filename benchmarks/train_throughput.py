@@ -36,13 +36,12 @@ from dataclasses import dataclass, replace
 
 import torch
 from tabulate import tabulate
-from torch import nn
 
 from pokernet.provenance import cpu_model
-from pokernet.train.core import build_model, lr_scheduler, plan_epoch
+from pokernet.train.core import build_model, lr_scheduler, make_loss, make_optimizer, plan_epoch
 from pokernet.train.data import MemoryPipeline, MemorySplit
 from pokernet.train.fused import FusedRuns, seeds_batch
-from pokernet.train.loops import train_one_epoch
+from pokernet.train.loops import StepSettings, train_one_epoch
 from pokernet.train.recipe import load_recipe, resolve_recipe
 
 IMAGES = 2048
@@ -87,11 +86,9 @@ def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     model, _ = build_model(model_name, {}, 10, recipe["dropout"], 0)
     if lever.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=recipe["resolved"]["lr"], momentum=0.9, weight_decay=recipe["resolved"]["weight_decay"]
-    )
+    optimizer = make_optimizer(recipe, model.parameters())
     scheduler = lr_scheduler(optimizer, recipe, pipeline.steps_per_epoch())
-    criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
+    criterion = make_loss(recipe)
     net = torch.compile(model) if lever.compiled else model
     prepared = next(iter(pipeline.train_batches(0)))
     batches = (
@@ -101,10 +98,11 @@ def _plain_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     )
     start = time.perf_counter()
     clip = recipe["optimizer"].get("grad_clip_norm")
-    args = (optimizer, scheduler, criterion, torch.device("cpu"), False, lever.channels_last)
-    train_one_epoch(net, batches, *args, max_steps=2, grad_clip_norm=clip)  # warm-up (and compilation)
+    settings = StepSettings(torch.device("cpu"), channels_last=lever.channels_last, grad_clip_norm=clip)
+    args = (optimizer, scheduler, criterion, settings)
+    train_one_epoch(net, batches, *args, max_steps=2)  # warm-up (and compilation)
     warm_up = time.perf_counter() - start
-    stats = train_one_epoch(net, batches, *args, max_steps=steps, grad_clip_norm=clip)
+    stats = train_one_epoch(net, batches, *args, max_steps=steps)
     return stats.images / stats.seconds, warm_up
 
 
@@ -113,14 +111,7 @@ def _fused_rate(model_name: str, lever: Lever, steps: int) -> tuple[float, float
     batch, seeds = lever.batch or recipe["batch_size"], list(range(lever.members))
     split = _split(torch.Generator().manual_seed(0))
     models = [build_model(model_name, {}, 10, recipe["dropout"], seed)[0] for seed in seeds]
-    fused = FusedRuns(
-        models,
-        recipe["resolved"]["lr"],
-        0.9,
-        recipe["resolved"]["weight_decay"],
-        recipe["label_smoothing"],
-        recipe["optimizer"].get("grad_clip_norm"),
-    )
+    fused = FusedRuns.for_recipe(models, recipe)
     plan = plan_epoch(seeds, 0, [torch.arange(IMAGES)] * len(seeds), batch, (40, 40), recipe["data"], channels=1)
     start = time.perf_counter()
     for step in range(2 + steps):

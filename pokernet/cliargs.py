@@ -35,99 +35,63 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def number(
+    kind: type = float,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    above: float | None = None,
+    check: Callable[[Any, str], str | None] | None = None,
+) -> Callable[[str], Any]:
+    """The argparse type of one number: ``kind`` (int: a whole number; float: a finite one), at
+    least ``low``, more than ``above``, at most ``high``, then ``check(value, text)`` (a message or
+    None). Every message quotes the value as given (``--width 0.0999999999``, never "0.1")."""
 
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-
-
-def bounded_int(low: int, high: int) -> Callable[[str], int]:
-    """A whole number in [low, high]."""
-
-    def parse(text: str) -> int:
-        value = _int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {text}")
-        return value
-
-    return parse
-
-
-def bounded_float(low: float, high: float) -> Callable[[str], float]:
-    """A finite number in (low, high]."""
-
-    def parse(text: str) -> float:
-        value = _float(text)
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
         if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-        if not value > low:
-            raise argparse.ArgumentTypeError(f"must be > {low:g}, got {text}")
-        if value > high:
-            raise argparse.ArgumentTypeError(f"must be at most {high:g}, got {text}")
+            problem = f"must be a finite number, got {text}"
+        elif (low is not None and value < low) or (high is not None and low is not None and value > high):
+            problem = (
+                f"must be in [{low:g}, {high:g}], got {text}" if high is not None else f"must be >= {low:g}, got {text}"
+            )
+        elif above is not None and not value > above:
+            problem = f"must be > {above:g}, got {text}"
+        elif high is not None and value > high:
+            problem = f"must be at most {high:g}, got {text}"
+        else:
+            problem = check(value, text) if check else None
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
         return value
 
     return parse
 
 
-def width_multiplier(text: str) -> float:
-    if problem := width_problem(_float(text)):
-        raise argparse.ArgumentTypeError(problem)
-    return float(text)
-
-
-def seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < SEED_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {text}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def thread_count(text: str) -> int:
-    """--threads: >= 1 and at most THREADS_PER_CORE x the cores this process may use."""
+def _threads_problem(value: int, text: str) -> str | None:
+    """--threads: at most THREADS_PER_CORE x the cores this process may use."""
     from pokernet.provenance import available_cores
 
-    value, cores = positive_int(text), available_cores()
-    if value > THREADS_PER_CORE * cores:
-        raise argparse.ArgumentTypeError(
-            f"must be at most {THREADS_PER_CORE * cores} ({THREADS_PER_CORE} x the "
-            f"{cores} cores this process may use), got {text}"
-        )
-    return value
+    cores = available_cores()
+    if value <= THREADS_PER_CORE * cores:
+        return None
+    return (
+        f"must be at most {THREADS_PER_CORE * cores} ({THREADS_PER_CORE} x the {cores} cores this process may use), "
+        f"got {text}"
+    )
 
 
-resolution = bounded_int(*RESOLUTION_RANGE)
-batch_size = bounded_int(1, BATCH_LIMIT)
-min_runs = bounded_int(1, MIN_RUNS_LIMIT)
+positive_float = number(float, above=0)
+positive_int = number(int, 1)
+seed = number(int, 0, check=lambda value, text: None if value < SEED_LIMIT else f"must be in [0, 2**63), got {text}")
+thread_count = number(int, 1, check=_threads_problem)
+width_multiplier = number(float, check=lambda value, text: width_problem(value, text))
+resolution = number(int, *RESOLUTION_RANGE)
+batch_size = number(int, 1, BATCH_LIMIT)
+min_runs = number(int, 1, MIN_RUNS_LIMIT)
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

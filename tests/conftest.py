@@ -112,3 +112,30 @@ def train_args(train_tiny_model, train_image_folder, train_tiny_recipe):
         ]
 
     return args
+
+
+# The fast tier (`python -m pytest -m "not slow"`) leaves out every test that starts a process
+# (Snakemake, the CLI in a subprocess) or trains a model: those whose source names one of these,
+# or that use a fixture which trains. Marked here so that a new such test joins the slow tier.
+SLOW_SIGNS = ("subprocess", "sys.executable", "snakemake", "_snakemake(", "study_main([", "train_window(")
+SLOW_FIXTURES = {"train_args", "study_archive", "tiny_metrics", "tiny_fused", "workflow_copy"}
+# Compute-bound tests measured at several seconds each (counting every layer of the model zoo).
+SLOW_TESTS = (
+    "test_width_family_matches_the_registered_models",
+    "test_summary_prints_the_counted_claims",
+    "test_selection_rows_contradict_table1_exactly_at_blocks_4_and_7",
+    "test_kinds_sum_to_the_flop_counter_total",
+)
+
+
+def pytest_collection_modifyitems(items):
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None or "slow" in item.keywords:
+            continue
+        source = inspect.getsource(function)
+        slow_source = any(sign in source for sign in SLOW_SIGNS) or function.__name__ in SLOW_TESTS
+        if slow_source or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

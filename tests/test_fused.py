@@ -11,10 +11,7 @@ from torch import nn
 
 from pokernet.models import create_model
 from pokernet.study.arms import STUDY_ARMS
-from pokernet.train.core import augment_generator, draw_augmentation, plan_epoch
-from pokernet.train.data import MemoryPipeline, MemorySplit, apply_augmentation, augment_batch
-from pokernet.train.fused import FusedRuns, seeds_batch
-from pokernet.train.recipe import load_recipe, resolve_recipe
+from pokernet.train.fused import FusedRuns
 
 LR, MOMENTUM, SMOOTHING = 0.0625, 0.9, 0.1
 
@@ -87,36 +84,6 @@ def test_dropout_masks_differ_between_members():
         eval_out = fused.forward(x[0], train=False, shared_input=True)
     torch.testing.assert_close(eval_out[0], eval_out[1])
     assert not torch.allclose(train_out[0], train_out[1])
-
-
-@pytest.mark.parametrize("recipe", ["cifar10", "cifar10_gpu"])
-def test_drawn_augmentation_equals_augment_batch(recipe):
-    data_cfg = load_recipe(recipe)["data"]
-    size = data_cfg["resize"] or 32
-    images = torch.randint(0, 256, (6, 3, size, size), dtype=torch.uint8)
-    expected = augment_batch(images, data_cfg, torch.Generator().manual_seed(3))
-    draws = draw_augmentation(torch.Generator().manual_seed(3), 6, size, size, data_cfg)
-    torch.testing.assert_close(apply_augmentation(images, draws, data_cfg), expected)
-
-
-def test_seed_batches_are_the_plain_pipelines_batches():
-    data_cfg = resolve_recipe(load_recipe("cifar10"), "pokernet_050")["data"]
-    generator = torch.Generator().manual_seed(0)
-    split = MemorySplit(
-        torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=generator),
-        torch.randint(0, 10, (40,), generator=generator),
-    )
-    seeds, batch, epoch = [0, 3], 8, 1
-    plan = plan_epoch(seeds, epoch, [torch.arange(len(split))] * len(seeds), batch, (32, 32), data_cfg)
-    for index, seed in enumerate(seeds):
-        pipeline = MemoryPipeline(split, split, data_cfg, batch, seed=seed)
-        plain = list(pipeline.train_batches(epoch))
-        assert len(plain) == plan.steps == 5
-        for step, (x, y) in enumerate(plain):
-            fused_x, fused_y = seeds_batch(split.images, split.labels, plan, step, data_cfg)
-            torch.testing.assert_close(fused_x[index], x)
-            assert torch.equal(fused_y[index], y)
-    assert augment_generator(0, epoch).initial_seed() != augment_generator(3, epoch).initial_seed()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from pokernet.study.arms import STUDY_ARMS
 from pokernet.study.cli import main as study_main
 from pokernet.study.ingest import ingest
+from pokernet.study.run import Study
 from pokernet.study.schedule import (
     Budget,
     missing_runs,
@@ -25,6 +25,7 @@ from pokernet.study.schedule import (
     study_schedule,
     windows_left,
 )
+from pokernet.train.checkpoint import load_checkpoint
 from pokernet.train.core import lr_at
 from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
 
@@ -62,21 +63,6 @@ TRAIN_METRICS_KEYS = {
 }
 
 
-def test_the_arms_are_the_workflows_variants():
-    assert [arm.name for arm in STUDY_ARMS] == [
-        "pokernet_050",
-        "pokernet_100",
-        "ghostnet_050",
-        "ghostnet_100",
-        "pokernet_050-no_se",
-        "pokernet_100-no_se",
-        "pokernet_050-act_relu",
-        "pokernet_100-act_relu",
-        "pokernet_050-act_relu6",
-        "pokernet_100-act_relu6",
-    ]
-
-
 def test_lr_follows_multisteplr_over_optimizer_steps():
     recipe = resolve_recipe(load_recipe("cifar10_gpu"), "pokernet_100", epochs=3)
     steps = 7
@@ -111,8 +97,6 @@ def study_archive(tmp_path, train_image_folder, train_tiny_recipe, train_keep_th
             "1",
             "--device",
             "cpu",
-            "--decode-workers",
-            "1",
             "--threads",
             "1",
         ]
@@ -148,6 +132,46 @@ def _study_run(
     )
     last = dict(metrics["history"][-1], val_top1=run["top1"], val_top5=run["top5"])
     return dict(run, config=config, config_hash=config_hash(config), history=[last] * run["epochs"])
+
+
+def test_study_run_resumes_after_a_kill_with_the_same_results(
+    tmp_path, train_image_folder, train_tiny_recipe, train_keep_threads, monkeypatch, capsys
+):
+    recipe = tmp_path / "tiny_study.yaml"  # two epochs, evaluated after the last (as the study evaluates)
+    recipe.write_text(train_tiny_recipe.read_text().replace("name: tiny", "name: tiny_study") + "eval_every: 2\n")
+    args = [
+        *("run", "--data-root", str(train_image_folder), "--seeds", "0", "1", "--arms", "pokernet_050"),
+        *("--recipe", str(recipe), "--epochs", "2", "--device", "cpu", "--threads", "1"),
+    ]
+    assert study_main([*args, "--out", str(tmp_path / "straight")]) == 0
+    train_epoch = Study.train_epoch
+
+    def killed_in_epoch_2(study, epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return train_epoch(study, epoch)
+
+    monkeypatch.setattr(Study, "train_epoch", killed_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        study_main([*args, "--out", str(tmp_path / "split")])
+    monkeypatch.undo()
+    assert not list((tmp_path / "split").glob("runs/*/*/metrics.json"))
+    assert study_main([*args, "--out", str(tmp_path / "split")]) == 2  # not without --resume
+    assert "pass --resume" in capsys.readouterr().err
+    assert study_main([*args, "--out", str(tmp_path / "split"), "--resume"]) == 0
+    for seed in (0, 1):
+        run = f"runs/pokernet_050/seed{seed}"
+        straight, split = (load_checkpoint(tmp_path / name / run) for name in ("straight", "split"))
+        assert straight["model_state"].keys() == split["model_state"].keys()
+        assert all(torch.equal(straight["model_state"][k], split["model_state"][k]) for k in straight["model_state"])
+        metrics = [json.loads((tmp_path / name / run / "metrics.json").read_text()) for name in ("straight", "split")]
+        assert [_without_timing(m) for m in metrics[:1]] == [_without_timing(m) for m in metrics[1:]]
+
+
+def _without_timing(metrics: dict) -> dict:
+    kept = {k: v for k, v in metrics.items() if k not in ("wall_time_s", "train_img_per_s", "timestamp")}
+    kept["history"] = [{k: v for k, v in e.items() if k != "img_per_s"} for e in metrics["history"]]
+    return kept
 
 
 @pytest.fixture
@@ -339,8 +363,6 @@ def test_study_run_says_before_training_that_the_epochs_do_not_fit(
             "2",
             "--device",
             "cpu",
-            "--decode-workers",
-            "1",
             "--threads",
             "1",
         ]
@@ -350,12 +372,6 @@ def test_study_run_says_before_training_that_the_epochs_do_not_fit(
     assert len(error.splitlines()) == 1 and "2 epoch(s) of 1 runs need" in error and "not started" in error
     assert json.loads((out / "study.json").read_text())["status"] == "not_started"
     assert not (out / "runs").exists()
-
-
-def test_budget_default_is_in_the_help(capsys):
-    with pytest.raises(SystemExit):
-        study_main(["next", "--help"])
-    assert "(default: 420.0)" in capsys.readouterr().out
 
 
 def test_a_window_trains_the_next_runs_and_plan_sees_them(
@@ -385,8 +401,6 @@ def test_a_window_trains_the_next_runs_and_plan_sees_them(
             "--allow-dirty",
             "--device",
             "cpu",
-            "--decode-workers",
-            "1",
             "--threads",
             "1",
         ]
@@ -429,14 +443,12 @@ def test_a_block_that_does_not_fit_its_measured_rate_is_shrunk_never_cut_short(
         f"derives_from: {train_tiny_recipe}\nchanges: ['study fields']\nepochs: 1\n"
         "study: {key_seeds: 1, ablation_seeds: 0, safety_margin: 0.25}\n"
     )
-    # 2 s per step per arm: 3 steps (18 images, batch 6) x 1.25 + evaluation (1 s per arm + 10 s):
-    # 4 arms ~44 s, 3 arms ~35.5 s, 2 arms ~27 s
-    monkeypatch.setattr(study_run.Study, "measure", lambda self, steps: 2.0 * len(self.arms))
-    window = plan_window(tmp_path / "work", str(recipe), 31, img_per_s=1e9, overhead_s=1)
+    # 20 s per step per arm: 3 steps (18 images, batch 6) x 1.25 + evaluation (10 s per arm + 10 s):
+    # 4 arms ~350 s, 3 arms ~265 s, 2 arms ~180 s; a 220 s window leaves 40 s for building the arms
+    monkeypatch.setattr(study_run.Study, "measure", lambda self, steps: 20.0 * len(self.arms))
+    window = plan_window(tmp_path / "work", str(recipe), 220, img_per_s=1e9, overhead_s=1)
     assert len(window.chosen) == 4
-    template = study_run.StudyConfig(
-        train_image_folder, tmp_path / "out", [], (), str(recipe), device="cpu", decode_workers=1, threads=1
-    )
+    template = study_run.StudyConfig(train_image_folder, tmp_path / "out", [], (), str(recipe), device="cpu", threads=1)
     summary = train_window(window, template, tmp_path / "out")
     assert summary["status"] == "incomplete" and summary["runs"] == 2
     assert summary["blocks"][0]["arms"] == ["pokernet_050", "ghostnet_050"]

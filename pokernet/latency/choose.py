@@ -43,6 +43,7 @@ FORMATS = {
     "openvino": ("contiguous",),
 }
 GHOST_PADS = {"eager": (1, 4), "torchscript": (1, 4), "onnxruntime": (1, 4, 8), "openvino": (1, 4, 8)}
+# seconds per call timed: part_a, each expansion variant of a shape; part_b, each whole-model option
 QUICK_BUDGETS = {"part_a": 0.02, "part_b": 0.05, "min_runs": 3}
 QUICK_MODELS = ("pokernet_050", "ghostnet_050")  # --quick: one width, for a smoke test
 FULL_BUDGETS = {"part_a": 0.4, "part_b": 1.5, "min_runs": 15}
@@ -107,7 +108,9 @@ def variant_calls(shape: dict, runtime: str, fmt: str, threads: int, label: str)
     return calls
 
 
-def part_a(runtime: str, threads: int, budget_s: float, min_runs: int, log: Callable[[str], None], models) -> dict:
+def time_expansion_variants(
+    runtime: str, threads: int, budget_s: float, min_runs: int, log: Callable[[str], None], models
+) -> dict:
     """Per Poker module shape of ``models``, the median µs of each expansion variant; the fastest
     per shape and overall (least summed time), per memory format."""
     shapes = poker_shapes(tuple(m for m in models if m in WIDTH_MODELS))
@@ -154,7 +157,9 @@ def option_calls(name: str, model: nn.Module, runtime: str, threads: int, x, exp
     return calls, options_of
 
 
-def part_b(expansion: dict, runtime: str, threads: int, budget_s: float, min_runs: int, log, models) -> dict:
+def time_model_options(
+    expansion: dict, runtime: str, threads: int, budget_s: float, min_runs: int, log, models
+) -> dict:
     """Per model, the median ms of each whole-model option and the fastest."""
     draft = {"expansion": expansion}
     torch.manual_seed(0)
@@ -188,10 +193,10 @@ def cell_job(job: dict[str, Any]) -> dict:
         use_ort_global_pool(threads)
     log = (lambda m: print(m, file=__import__("sys").stderr, flush=True)) if job["verbose"] else (lambda m: None)
     models = job["models"]
-    expansion = part_a(runtime, threads, budgets["part_a"], budgets["min_runs"], log, models)
+    expansion = time_expansion_variants(runtime, threads, budgets["part_a"], budgets["min_runs"], log, models)
     return {
         "expansion": expansion,
-        "model": part_b(expansion, runtime, threads, budgets["part_b"], budgets["min_runs"], log, models),
+        "model": time_model_options(expansion, runtime, threads, budgets["part_b"], budgets["min_runs"], log, models),
     }
 
 

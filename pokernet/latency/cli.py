@@ -21,9 +21,8 @@ from pokernet import schemas
 from pokernet.cliargs import (
     MIN_RUNS_LIMIT,
     batch_size,
-    bounded_float,
-    bounded_int,
     min_runs,
+    number,
     positive_int,
     resolution,
     resolve_models,
@@ -60,7 +59,7 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resolution", type=resolution, default=224)
     parser.add_argument(
         "--budget-s",
-        type=bounded_float(0, BUDGET_LIMIT_S),
+        type=number(float, above=0, high=BUDGET_LIMIT_S),
         default=2.0,
         help=f"seconds of timed runs per model, runtime and thread count, in (0, {BUDGET_LIMIT_S:g}] (default 2)",
     )
@@ -70,7 +69,7 @@ def configure_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a very short measurement (CI smoke test)")
     parser.add_argument(
         "--invocations",
-        type=bounded_int(1, INVOCATIONS_LIMIT),
+        type=number(int, 1, INVOCATIONS_LIMIT),
         default=1,
         help="separate processes to run the whole measurement in; each ratio then carries "
         f"its min-max over them and a stability verdict (default 1, at most {INVOCATIONS_LIMIT})",

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from pokernet.models import create_model
 from pokernet.models.layers import PokerBottleneck, PokerModule
@@ -41,12 +42,11 @@ VARIANTS = ("grouped", "interleave", "tile", "split")
 
 
 def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weight and bias of conv followed by eval-mode BN, as one conv."""
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    weight = conv.weight * scale.reshape(-1, 1, 1, 1)
-    bias = bn.bias - bn.running_mean * scale
-    if conv.bias is not None:
-        bias = bias + conv.bias * scale
+    """Weight and bias of conv followed by eval-mode BN, as one conv: torch's fold (the one the fx
+    fuser of ``prepare.fold_bn_eager`` applies)."""
+    weight, bias = fuse_conv_bn_weights(
+        conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias
+    )
     return weight.detach().clone(), bias.detach().clone()
 
 

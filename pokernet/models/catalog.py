@@ -66,22 +66,24 @@ LAST_CONV_CHS = 960
 WIDTH_RANGE = (0.1, 4.0)
 
 
-def width_problem(width: object) -> str | None:
-    """What is wrong with a width multiplier α, or None."""
+def width_problem(width: object, given: str | None = None) -> str | None:
+    """What is wrong with a width multiplier α, or None; ``given``: the text it was read from,
+    quoted as given (0.0999999999 is below 0.1, though ``:g`` shows it as 0.1)."""
     if isinstance(width, bool) or not isinstance(width, (int, float)):
         return f"must be a number, got {width!r}"
+    shown = given if given is not None else f"{width:g}"
     if not math.isfinite(width):
-        return f"must be a finite number, got {width}"
+        return f"must be a finite number, got {shown}"
     if not width > 0:
-        return f"must be > 0, got {width:g}"
+        return f"must be > 0, got {shown}"
     low, high = WIDTH_RANGE
     if width < low:
         return (
-            f"must be at least {low:g}, got {width:g} (below {low:g} the {STEM_CHS}-channel layers of "
+            f"must be at least {low:g}, got {shown} (below {low:g} the {STEM_CHS}-channel layers of "
             f"Table 1 floor at 4 channels, so the model stops scaling with the width)"
         )
     if width > high:
-        return f"must be at most {high:g}, got {width:g}"
+        return f"must be at most {high:g}, got {shown}"
     return None
 
 

@@ -37,7 +37,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from pokernet.fileio import read_file_limited
 
-KINDS = ("recipe", "metrics", "latency", "complexity", "claims", "protocol")
+KINDS = ("recipe", "metrics", "latency", "complexity", "claims", "protocol", "checkpoint")
 # Far above any file of this project (a metrics.json of 600 epochs holds ~20,000 values, nested 4 deep).
 MAX_VALUES = 1_000_000
 MAX_DEPTH = 64

@@ -35,7 +35,6 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     parser.add_argument("--no-graphs", dest="graphs", action="store_false", help="eager steps (no CUDA graphs)")
     parser.add_argument("--no-cudnn-benchmark", dest="cudnn_benchmark", action="store_false")
-    parser.add_argument("--decode-workers", type=positive_int, default=16)
     parser.add_argument("--threads", type=thread_count, help="torch CPU threads")
     dry = parser.add_argument_group("dry runs only (the results are then not the study's)")
     dry.add_argument("--subset", type=positive_int, help="train images per class")
@@ -66,6 +65,9 @@ def configure_study(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--arms", nargs="+", metavar="VARIANT", help="default: the 10 arms of the key study")
     run.add_argument("--deadline-s", type=positive_float, help="hard stop of training (default budget + 15%%)")
     run.add_argument("--epochs", type=positive_int, help="train this many epochs (if they fit) instead of sizing them")
+    run.add_argument(
+        "--resume", action="store_true", help="continue the runs' checkpoints under --out (a killed study)"
+    )
     step = actions.add_parser("next", help="train the study's next missing runs that fit --budget-s (a GPU window)")
     _add_training_options(step)
     _add_window_options(step)
@@ -112,8 +114,8 @@ def _study_config(args: argparse.Namespace, arms: tuple, seeds: list[int]):
         args.device,
         args.graphs,
         args.cudnn_benchmark,
-        decode_workers=args.decode_workers,
         threads=args.threads,
+        resume=getattr(args, "resume", False),
     )
 
 

@@ -1,25 +1,22 @@
 """The key CIFAR-10 study in one process on one GPU: every arm x seed, trained by the fused
-trainer, evaluated once at the end on the whole test split, written as the workflow's runs.
+trainer in the engine's run lifecycle (``engine.train_epochs``: history, evaluation after the last
+epoch, each run's checkpoint.pt every epoch, ``--resume``), written as the workflow's runs.
 
-Layout: one :class:`~pokernet.train.fused.FusedRuns` per arm (its seeds fused), each step
-captured as a CUDA graph and replayed on the arm's own CUDA stream, so the arms' kernels run
-concurrently. The batches of the N seeds are made once per step (the same for every arm: seed
-s of every arm sees the same images and augmentation, as ``pokernet train --seed s`` would) and
-each arm copies them into its graph's input on its own stream. The host never waits for the
-GPU inside an epoch; it waits on the previous epoch's end, which also keeps time.
+:class:`Study` is the fused stepper, and holds what is GPU-specific: the data on the device, one
+:class:`~pokernet.train.fused.FusedRuns` per arm (its seeds fused), each step captured as a CUDA
+graph and replayed on the arm's own stream so the arms' kernels run concurrently, the measured
+rate and the epochs sized from it. The batches of the N seeds are made once per step (seed s of
+every arm sees the images and augmentation ``pokernet train --seed s`` would). The host waits
+for the GPU at each epoch's end only (its sums, its checkpoints).
 
-The number of epochs is sized before training from the measured throughput and the wall-clock
-budget, the same for every run (the LR milestones scale with it, as the recipe says). Should
-training still overrun the hard deadline, it stops, and the runs are written as
-``partial.json`` (never ``metrics.json``): a run that did not finish its schedule is not a result.
+The epochs are sized before training from the measured rate and the wall-clock budget, the same
+for every run (the LR milestones scale with them). Should training still overrun the hard
+deadline, it stops, and the runs are written as ``partial.json`` (never ``metrics.json``).
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import multiprocessing
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,18 +24,25 @@ from typing import Any
 
 import torch
 
-from pokernet import schemas
-from pokernet.fileio import atomic_write
+from pokernet.fileio import write_all
 from pokernet.models.variant import Variant
+from pokernet.provenance import git_commit, versions
+from pokernet.train import checkpoint as ckpt
 from pokernet.train.core import EpochPlan, build_model, lr_at, metrics_record, plan_epoch, run_config, train_subset
-from pokernet.train.data import MemorySplit, decode_to_memory, eval_batch, image_folder
+from pokernet.train.data import MemorySplit, eval_batch, load_data
+from pokernet.train.distributed import device_name
+from pokernet.train.engine import METRICS_NAME, EpochResult, Lifecycle, new_totals, train_epochs
+from pokernet.train.engine import write_json as write_metrics
 from pokernet.train.fused import FusedRuns, seeds_batch
-from pokernet.train.recipe import load_recipe, resolve_recipe
+from pokernet.train.recipe import config_hash, load_recipe, resolve_recipe
+from pokernet.train.rng import rng_state, set_rng_state
+from pokernet.train.runlog import close_log, console_log, open_log
 
 from .arms import STUDY_ARMS
 from .schedule import Budget
 
 DEFAULT_SAFETY_MARGIN = 0.25  # for a recipe without study fields (dry runs)
+log = console_log("pokernet.study").info
 
 
 class NotStarted(ValueError):
@@ -65,8 +69,8 @@ class StudyConfig:
     graphs: bool = True
     cudnn_benchmark: bool = True
     calibration_steps: int = 15
-    decode_workers: int = 16
     threads: int | None = None  # torch CPU threads (default: torch's)
+    resume: bool = False  # continue the runs' checkpoints under out_dir (their epochs, not re-sized)
 
 
 @dataclass
@@ -81,34 +85,7 @@ class Timer:
         self.marks[name] = round(self.elapsed(), 2)
 
 
-def log(message: str) -> None:
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
-    print(f"[{stamp}] {message}", flush=True)
-
-
 # --------------------------------------------------------------------------- data
-
-
-def _decode_chunk(job: tuple[str, list[int], int | None]) -> tuple[Any, Any]:
-    folder, indices, resize = job
-    split = decode_to_memory(image_folder(Path(folder)), torch.tensor(indices), resize)
-    return split.images.numpy(), split.labels.numpy()
-
-
-def decode_split(folder: Path, indices: torch.Tensor | None, resize: int | None, workers: int) -> MemorySplit:
-    """decode_to_memory of an ImageFolder in ``workers`` processes (same images, same order)."""
-    dataset = image_folder(folder)
-    chosen = torch.arange(len(dataset)) if indices is None else indices
-    chunks = [chunk.tolist() for chunk in chosen.chunk(max(1, workers * 4))]
-    jobs = [(str(folder), chunk, resize) for chunk in chunks if chunk]
-    if workers <= 1:
-        parts = [_decode_chunk(job) for job in jobs]
-    else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_decode_chunk, jobs)
-    images = torch.cat([torch.from_numpy(images) for images, _ in parts])
-    labels = torch.cat([torch.from_numpy(labels) for _, labels in parts])
-    return MemorySplit(images, labels)
 
 
 def load_cifar10(
@@ -116,30 +93,19 @@ def load_cifar10(
 ) -> tuple[MemorySplit, MemorySplit, list[str], list[torch.Tensor]]:
     """The train images of every seed (with ``subset``: the union of the seeds' subsets, each
     drawn by its seed as ``pokernet train --subset`` draws it), the test split, the classes, and
-    per seed the positions of its train set among the images held."""
-    root = Path(config.data_root)
-    train_dir = root / "train"
-    val_dir = next((root / name for name in ("test", "val") if (root / name).is_dir()), root / "test")
-    if not train_dir.is_dir() or not val_dir.is_dir():
-        raise FileNotFoundError(f"{root} is not an ImageFolder copy of CIFAR-10 (needs train/ and test/)")
-    train_folder, val_folder = image_folder(train_dir), image_folder(val_dir)
-    if train_folder.classes != val_folder.classes:
-        raise ValueError(f"{val_dir} has classes {val_folder.classes}, {train_dir} has {train_folder.classes}")
-    labels = torch.tensor(train_folder.targets)
-    keep = (
-        torch.cat([train_subset(labels, config.subset, seed) for seed in config.seeds]).unique()
-        if config.subset is not None
-        else None
-    )
-    train = decode_split(train_dir, keep, resize, config.decode_workers)
-    pools = (
-        [torch.searchsorted(keep, train_subset(labels, config.subset, seed)) for seed in config.seeds]
-        if keep is not None
-        else [torch.arange(len(train))] * len(config.seeds)
-    )
-    val_keep = torch.arange(min(config.val_limit, len(val_folder))) if config.val_limit else None
-    val = decode_split(val_dir, val_keep, resize, config.decode_workers)
-    return train, val, train_folder.classes, pools
+    per seed the positions of its train set among the images held (``train.data.load_data``)."""
+    data = load_data("cifar10", config.data_root, resize=resize)
+    train, val = data.train, data.val
+    if config.subset is not None:
+        subsets = [train_subset(train.labels, config.subset, seed) for seed in config.seeds]
+        keep = torch.cat(subsets).unique()
+        train = MemorySplit(train.images[keep], train.labels[keep])
+        pools = [torch.searchsorted(keep, subset) for subset in subsets]
+    else:
+        pools = [torch.arange(len(train))] * len(config.seeds)
+    if config.val_limit:
+        val = MemorySplit(val.images[: config.val_limit], val.labels[: config.val_limit])
+    return train, val, data.classes, pools
 
 
 # --------------------------------------------------------------------------- arms
@@ -156,7 +122,6 @@ class ArmRuns:
     stream: Any = None
     static_x: torch.Tensor | None = None
     static_y: torch.Tensor | None = None
-    epoch_sums: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
     lr: float | None = None  # the value last set
 
     def run_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -167,11 +132,22 @@ class ArmRuns:
         self.static_y.copy_(y)
         self.fused.replay()
 
-    def close_epoch(self) -> None:
-        """Keep the epoch's sums on the device (fetched at the end) and start the next."""
-        self.epoch_sums.append((self.fused.loss_sum.clone(), self.fused.correct_sum.clone()))
-        self.fused.loss_sum.zero_()
-        self.fused.correct_sum.zero_()
+
+@dataclass
+class Member:
+    """One run of the study (an arm's seed): its folder and record, as ``pokernet train`` keeps a run's."""
+
+    arm: ArmRuns
+    index: int  # among the arm's fused members
+    seed: int
+    out_dir: Path
+    config: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=new_totals)
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / ckpt.CHECKPOINT_NAME
 
 
 def build_arm(
@@ -182,16 +158,7 @@ def build_arm(
     for seed in seeds:
         model, options = build_model(arm.model, arm.options, num_classes, recipe["dropout"], seed)
         models.append(model.to(device))
-    resolved = recipe["resolved"]
-    fused = FusedRuns(
-        models,
-        resolved["lr"],
-        recipe["optimizer"]["momentum"],
-        resolved["weight_decay"],
-        recipe["label_smoothing"],
-        recipe["optimizer"].get("grad_clip_norm"),
-    )
-    return ArmRuns(arm, recipe, options, fused)
+    return ArmRuns(arm, recipe, options, FusedRuns.for_recipe(models, recipe))
 
 
 # --------------------------------------------------------------------------- the study
@@ -211,8 +178,6 @@ class Study:
         if self.cuda:
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
         base = load_recipe(config.recipe)
-        if base["optimizer"]["nesterov"]:
-            raise ValueError(f"recipe {config.recipe}: the fused trainer implements SGD without Nesterov momentum")
         self.data_cfg = base["data"]
         self.data = data or load_cifar10(config, self.data_cfg["resize"])
         train, val, self.classes, *pools = self.data
@@ -228,6 +193,7 @@ class Study:
             f"on {self.device} ({self.timer.marks['data_loaded']:.1f} s)"
         )
         self.batch = base["batch_size"]
+        self.steps_done = 0  # optimizer steps of the last epoch trained
         self.base_recipe = base
         self.arms = [
             build_arm(arm, resolve_recipe(base, arm.model), config.seeds, len(self.classes), self.device)
@@ -346,46 +312,24 @@ class Study:
 
     # ----------------------------------------------------------- training, evaluation
 
-    def train(self, epochs: int) -> int:
-        """Train every arm for ``epochs`` epochs in lockstep; returns the epochs completed.
-        The host runs at most one epoch ahead of the device (it waits on the end of the
-        previous epoch), so the log's times are the device's to within an epoch."""
-        deadline = self.config.deadline_s or self.config.budget_s * 1.15
-        steps = self.steps_per_epoch()
-        previous_ends: list[Any] = []
-        start = time.perf_counter()
-        for epoch in range(epochs):
-            plan = self.plan(epoch)
-            for step in range(steps):
-                self.set_lr(epoch * steps + step)
-                self.one_step(plan, step)
-            ends = []
-            for arm in self.arms:
-                if self.cuda:
-                    with torch.cuda.stream(arm.stream):
-                        arm.close_epoch()
-                        ends.append(torch.cuda.Event())
-                        ends[-1].record()
-                else:
-                    arm.close_epoch()
-            for event in previous_ends:
-                event.synchronize()
-            previous_ends = ends
-            finished = epoch if self.cuda else epoch + 1
-            log(
-                f"epoch {epoch + 1}/{epochs} queued, {finished} finished: {time.perf_counter() - start:.1f} s "
-                f"of training, {self.timer.elapsed():.0f} s in all"
-            )
-            if self.timer.elapsed() > deadline and epoch + 1 < epochs:
-                log(f"hard deadline ({deadline:.0f} s) passed after epoch {epoch + 1} of {epochs}: stopping")
-                self.sync()
-                self.timer.mark("trained")
-                return epoch + 1
+    def train_epoch(self, epoch: int) -> EpochResult:
+        """One epoch of every arm (the stepper of the engine's loop): per run, its loss and correct sums."""
+        start, steps = time.perf_counter(), self.steps_per_epoch()
+        plan = self.plan(epoch)
+        for step in range(steps):
+            self.set_lr(epoch * steps + step)
+            self.one_step(plan, step)
         self.sync()
-        self.timer.mark("trained")
-        return epochs
+        self.steps_done = (epoch + 1) * steps
+        seconds = time.perf_counter() - start
+        sums = [zip(*arm.fused.take_epoch_sums()) for arm in self.arms]
+        return EpochResult([(loss, correct, steps * self.batch) for arm in sums for loss, correct in arm], seconds)
 
-    def evaluate(self) -> list[list[dict[str, float]]]:
+    def lr(self, member: int) -> float:
+        """The run's LR after the last epoch trained (``lr_at``, as the engine logs it)."""
+        return lr_at(self.arms[member // len(self.config.seeds)].recipe, self.steps_done, self.steps_per_epoch())
+
+    def evaluate(self) -> list[dict[str, float]]:
         """Every arm's members on the test split (one center crop: the whole 64x64 image)."""
         if self.cuda:
             torch.backends.cudnn.benchmark = False  # one pass: no autotuning of new shapes
@@ -395,109 +339,30 @@ class Study:
                 (eval_batch(self.val_split.images[i : i + 500], self.data_cfg), self.val_split.labels[i : i + 500])
                 for i in range(0, self.val_size, 500)
             )
-            results.append(arm.fused.evaluate(batches))
-        self.timer.mark("evaluated")
+            results += arm.fused.evaluate(batches)
         return results
 
 
-# --------------------------------------------------------------------------- outputs
+# --------------------------------------------------------------------------- the runs' lifecycle
 
 
-def write_json(path: Path, content: dict[str, Any]) -> None:
+def write_summary(path: Path, content: dict[str, Any]) -> None:
+    """study.json (a window's or a block's summary)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda file: file.write((json.dumps(content, indent=2) + "\n").encode()))
-
-
-def device_name(device: torch.device) -> str:
-    from pokernet.provenance import cpu_model
-
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
-
-
-def run_metrics(
-    study: Study, arm: ArmRuns, index: int, epochs: int, history: list[dict[str, Any]], img_per_s: float
-) -> dict[str, Any]:
-    """A run's metrics.json (core.metrics_record, as ``pokernet train`` writes it); the config (and
-    its hash) is the one ``pokernet train --recipe RECIPE --epochs EPOCHS --seed S`` would have."""
-    config = study.config
-    seed = config.seeds[index]
-    recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
-    run = run_config(arm.arm.model, arm.options, recipe, "cifar10", config.subset, seed)
-    return metrics_record(
-        run,
-        history,
-        len(study.classes),
-        data_source=str(config.data_root),
-        train_size=study.train_size,
-        val_size=study.val_size,
-        wall_time_s=study.timer.elapsed(),
-        train_img_per_s=img_per_s,
-        device=device_name(study.device),
-        num_threads=torch.get_num_threads(),
-        world_size=1,
-        amp_bf16=False,
-        channels_last=False,
-        trainer=TRAINER,
-        fused_seeds=list(config.seeds),
-        study_arms=len(study.arms),
-        dry_run_limits={"val_limit": config.val_limit, "max_steps": config.max_steps},
-    )
-
-
-def histories(
-    study: Study, arm: ArmRuns, epochs_done: int, img_per_s: float, val: list[dict[str, float]] | None
-) -> list[list[dict[str, Any]]]:
-    """Per member, one entry per epoch (train loss/top-1 of the epoch; val at the last only)."""
-    steps = study.steps_per_epoch()
-    images = steps * study.batch
-    sums = [(loss.tolist(), correct.tolist()) for loss, correct in arm.epoch_sums[:epochs_done]]
-    result = []
-    for index in range(len(study.config.seeds)):
-        history = []
-        for epoch, (loss, correct) in enumerate(sums):
-            last = epoch + 1 == epochs_done and val is not None
-            history.append(
-                {
-                    "epoch": epoch + 1,
-                    "train_loss": loss[index] / images,
-                    "train_top1": 100 * correct[index] / images,
-                    "val_loss": val[index]["loss"] if last else None,
-                    "val_top1": val[index]["top1"] if last else None,
-                    "val_top5": val[index]["top5"] if last else None,
-                    "lr": lr_at(arm.recipe, (epoch + 1) * steps, steps),  # as the engine logs it
-                    "img_per_s": img_per_s,
-                }
-            )
-        result.append(history)
-    return result
-
-
-def versions() -> dict[str, Any]:
-    # Not provenance.runtime_versions: that imports onnx/onnxruntime, which the bare GPU machine
-    # (no registry) lacks, and it does not record CUDA/cuDNN, which a GPU study must.
-    import timm
-    import torchvision
-
-    return {
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "timm": timm.__version__,
-        "cuda": torch.version.cuda,
-        "cudnn": torch.backends.cudnn.version(),
-    }
+    write_all({path: json.dumps(content, indent=2) + "\n"})
 
 
 def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]] | None = None) -> dict[str, Any]:
-    """The whole study; writes runs/<variant>/seed<s>/metrics.json (or partial.json) and study.json
-    under ``config.out_dir``. study.json is written whatever happens, with the error if any.
-    ``data``: as for :class:`Study`. Raises NotStarted, before training, if it cannot end in time."""
+    """The whole study; writes runs/<variant>/seed<s>/checkpoint.pt (every epoch) and metrics.json (or
+    partial.json) and study.json under ``config.out_dir``. study.json is written whatever happens, with
+    the error if any. ``data``: as for :class:`Study`. Raises NotStarted, before training, if it cannot
+    end in time. With ``config.resume``, the runs continue from their checkpoints (not re-sized)."""
     out = Path(config.out_dir)
     summary: dict[str, Any] = {
         "status": "started",
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items() if k != "arms"},
         "arms": [arm.name for arm in config.arms],
-        "versions": versions(),
+        "versions": {**versions(), "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()},
     }
     try:
         study = Study(config, data)
@@ -509,21 +374,46 @@ def execute(config: StudyConfig, data: tuple[MemorySplit, MemorySplit, list[str]
             batch_per_seed=study.batch,
             steps_per_epoch=study.steps_per_epoch(),
         )
-        epochs, images_per_step = measure_and_size_epochs(study, summary)
-        train_evaluate_and_write(study, epochs, images_per_step, summary, out)
+        checkpoints = resumable(config, study)
+        if checkpoints:
+            study.capture()
+            epochs = checkpoints[0]["config"]["recipe"]["epochs"]
+        else:
+            epochs = measure_and_size_epochs(study, summary)
+        train_evaluate_and_write(study, epochs, checkpoints, summary)
     except BaseException as error:
         not_started = isinstance(error, NotStarted)
         summary.update(status="not_started" if not_started else "failed", error=f"{type(error).__name__}: {error}")
         log(f"not started: {error}" if not_started else f"FAILED: {type(error).__name__}: {error}")
         raise
     finally:
-        write_json(out / "study.json", summary)
+        write_summary(out / "study.json", summary)
     return summary
 
 
-def measure_and_size_epochs(study: Study, summary: dict[str, Any]) -> tuple[int, int]:
-    """Capture the step, time it, and size the epochs to the budget; returns the epochs and the
-    images of one fused step (all arms and seeds)."""
+def resumable(config: StudyConfig, study: Study) -> list[dict[str, Any]]:
+    """The runs' checkpoints to continue (``--resume``), in member order; none for a fresh study.
+    A checkpoint without --resume, or of another configuration or code, is refused."""
+    paths = [
+        Path(config.out_dir) / "runs" / arm.name / f"seed{seed}" / ckpt.CHECKPOINT_NAME
+        for arm in config.arms
+        for seed in config.seeds
+    ]
+    found = [path for path in paths if path.exists()]
+    if found and not config.resume:
+        raise ValueError(f"{found[0]} exists: pass --resume to continue the study's runs, or choose another --out")
+    if not found:
+        return []
+    if len(found) < len(paths):
+        raise ValueError(f"--resume: {paths[0].parent.parent.parent} lacks {next(p for p in paths if p not in found)}")
+    checkpoints = [ckpt.load_checkpoint(path) for path in paths]
+    if len({checkpoint["epoch"] for checkpoint in checkpoints}) > 1:
+        raise ValueError(f"--resume: the runs under {config.out_dir} end at different epochs; they train together")
+    return checkpoints
+
+
+def measure_and_size_epochs(study: Study, summary: dict[str, Any]) -> int:
+    """Capture the step, time it, and size the epochs to the budget; returns the epochs."""
     config = study.config
     study.capture()
     step_seconds = study.measure(config.calibration_steps)
@@ -541,53 +431,128 @@ def measure_and_size_epochs(study: Study, summary: dict[str, Any]) -> tuple[int,
         f"{epochs} epochs fit the {config.budget_s:.0f} s budget (estimated {estimate_s:.0f} s of "
         f"{config.budget_s - study.timer.elapsed():.0f} s left, margin included): training them"
     )
-    return epochs, images_per_step
+    return epochs
+
+
+def study_members(study: Study, epochs: int, checkpoints: list[dict[str, Any]]) -> list[Member]:
+    """Every arm x seed as a run of ``epochs`` (the config ``pokernet train --recipe RECIPE --epochs
+    EPOCHS --seed S`` would have), restored from its checkpoint when resuming."""
+    config, members = study.config, []
+    for arm in study.arms:
+        arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
+        for index, seed in enumerate(config.seeds):
+            run = run_config(arm.arm.model, arm.options, arm.recipe, "cifar10", config.subset, seed)
+            folder = Path(config.out_dir) / "runs" / arm.arm.name / f"seed{seed}"
+            members.append(Member(arm, index, seed, folder, run))
+    for member, checkpoint in zip(members, checkpoints):
+        ckpt.check_same_config(checkpoint, member.checkpoint_path, member.config, config_hash(member.config))
+        ckpt.check_same_code(checkpoint, member.checkpoint_path, git_commit())
+        member.arm.fused.load_member(member.index, checkpoint["model_state"], checkpoint["optimizer_state"])
+        member.history, member.totals = checkpoint["history"], checkpoint["totals"]
+    if checkpoints:
+        set_rng_state(checkpoints[0]["rng_states"][0])
+    return members
+
+
+def save_members(study: Study, members: list[Member], epoch: int) -> None:
+    """Each run's checkpoint.pt, as ``pokernet train`` writes one (the fused optimizer's state)."""
+    state, commit = rng_state(), git_commit()
+    for member in members:
+        fused, index = member.arm.fused, member.index
+        member.out_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint = ckpt.new_checkpoint(
+            model=member.arm.arm.model,
+            model_options=member.arm.options,
+            classes=list(study.classes),
+            config=member.config,
+            config_hash=config_hash(member.config),
+            epoch=epoch,
+            model_state=fused.member_state_dict(index),
+            optimizer_state=fused.member_optimizer_state(index),
+            scheduler_state={"steps": study.steps_done, "steps_per_epoch": study.steps_per_epoch()},
+            rng_states=[state],
+            history=list(member.history),
+            totals=dict(member.totals),
+            git_commit=commit,
+        )
+        ckpt.save_checkpoint(member.checkpoint_path, checkpoint)
 
 
 def train_evaluate_and_write(
-    study: Study, epochs: int, images_per_step: int, summary: dict[str, Any], out: Path
+    study: Study, epochs: int, checkpoints: list[dict[str, Any]], summary: dict[str, Any]
 ) -> None:
-    """Train every arm for ``epochs`` (or until the deadline), evaluate, and write the runs."""
+    """Train every arm for ``epochs`` (or until the deadline) in the engine's loop, and write the runs."""
     config = study.config
-    for arm in study.arms:
-        arm.recipe = resolve_recipe(study.base_recipe, arm.arm.model, epochs)
-    summary.update(epochs_planned=epochs, status="training")
-    train_start = study.timer.elapsed()
-    done = study.train(epochs)
-    train_seconds = study.timer.elapsed() - train_start
-    images = done * study.steps_per_epoch() * images_per_step
-    summary.update(epochs_done=done, train_seconds=train_seconds, train_img_per_s=images / train_seconds)
-    log(
-        f"trained {done} epochs in {train_seconds:.1f} s: {images / train_seconds:,.0f} img/s "
-        f"over {len(study.arms) * len(config.seeds)} runs"
-    )
-    results = study.evaluate()
-    per_run_rate = images / train_seconds / (len(study.arms) * len(config.seeds))
-    written = write_runs(study, out, epochs, done, results, per_run_rate)
+    members = study_members(study, epochs, checkpoints)
+    first = checkpoints[0]["epoch"] if checkpoints else 0
+    deadline = config.deadline_s or config.budget_s * 1.15
+    summary.update(epochs_planned=epochs, status="training", resumed_at_epoch=first)
+    Path(config.out_dir).mkdir(parents=True, exist_ok=True)
+    run_log = open_log(Path(config.out_dir), True)
+    try:
+        life = Lifecycle(
+            study,
+            members,
+            epochs,
+            epochs,  # evaluated after the last epoch only (measure_and_size_epochs checks the recipe)
+            run_log,
+            save=lambda epoch: save_members(study, members, epoch),
+            should_stop=lambda epoch: study.timer.elapsed() > deadline,
+            session_start=study.timer.start,
+        )
+        done = train_epochs(life, first, epochs)
+    finally:
+        close_log(run_log)
+    study.timer.mark("trained")
+    if done < epochs:
+        log(f"hard deadline ({deadline:.0f} s) passed after epoch {done} of {epochs}: stopped")
+        for member, val in zip(members, study.evaluate()):
+            member.history[-1].update(val_loss=val["loss"], val_top1=val["top1"], val_top5=val["top5"])
+    train_seconds = sum(life.epoch_seconds)
+    images = (done - first) * study.steps_per_epoch() * study.batch * len(members)
+    summary.update(epochs_done=done, train_seconds=train_seconds, train_img_per_s=images / max(train_seconds, 1e-9))
+    written = write_runs(study, members, epochs, done)
     summary.update(
         status="complete" if done == epochs else "incomplete",
         runs=written,
         timings=study.timer.marks,
         wall_time_s=study.timer.elapsed(),
     )
-    log(f"wrote {len(written)} runs under {out}/runs ({study.timer.elapsed():.0f} s in all)")
+    log(f"wrote {len(written)} runs under {config.out_dir}/runs ({study.timer.elapsed():.0f} s in all)")
 
 
-def write_runs(
-    study: Study, out: Path, epochs: int, done: int, results: list[list[dict[str, float]]], per_run_rate: float
-) -> list[str]:
-    written = []
-    name = "metrics.json" if done == epochs else "partial.json"
-    for arm, vals in zip(study.arms, results):
-        for index, history in enumerate(histories(study, arm, done, per_run_rate, vals)):
-            metrics = run_metrics(study, arm, index, epochs, history, per_run_rate)
-            if done != epochs:
-                metrics["epochs_done"] = done
-            path = out / "runs" / arm.arm.name / f"seed{study.config.seeds[index]}" / name
-            write_json(path, schemas.check("metrics", metrics, str(path)))
-            written.append(str(path.relative_to(out)))
-            log(
-                f"{arm.arm.name} seed {study.config.seeds[index]}: top-1 {vals[index]['top1']:.2f}% "
-                f"top-5 {vals[index]['top5']:.2f}% ({name})"
-            )
+def write_runs(study: Study, members: list[Member], epochs: int, done: int) -> list[str]:
+    """Each run's metrics.json (core.metrics_record, as ``pokernet train`` writes it), or partial.json."""
+    config, written = study.config, []
+    name = METRICS_NAME if done == epochs else "partial.json"
+    for member in members:
+        metrics = metrics_record(
+            member.config,
+            member.history,
+            len(study.classes),
+            data_source=str(config.data_root),
+            train_size=study.train_size,
+            val_size=study.val_size,
+            wall_time_s=member.totals["wall_seconds"],
+            train_img_per_s=member.totals["train_images"] / member.totals["train_seconds"],
+            device=device_name(study.device),
+            num_threads=torch.get_num_threads(),
+            world_size=1,
+            amp_bf16=False,
+            channels_last=False,
+            trainer=TRAINER,
+            fused_seeds=list(config.seeds),
+            study_arms=len(study.arms),
+            dry_run_limits={"val_limit": config.val_limit, "max_steps": config.max_steps},
+        )
+        if done != epochs:
+            metrics["epochs_done"] = done
+        path = member.out_dir / name
+        write_metrics(path, metrics)
+        written.append(str(path.relative_to(config.out_dir)))
+        last = member.history[-1]
+        log(
+            f"{member.arm.arm.name} seed {member.seed}: top-1 {last['val_top1']:.2f}% "
+            f"top-5 {last['val_top5']:.2f}% ({name})"
+        )
     return written

@@ -149,7 +149,7 @@ def train_window(window: Window, template: Any, out: Path) -> dict[str, Any]:
     """Train the window's chosen runs, block by block, into ``out``/block<i>/runs/...; write and
     return ``out``/study.json (the window: what it chose, trained, and the rate it measured).
     ``template``: a StudyConfig whose data, device and dry-run settings the blocks share."""
-    from .run import load_cifar10, log, write_json
+    from .run import load_cifar10, log, write_summary
 
     start = time.perf_counter()
     chosen = window.chosen
@@ -200,6 +200,6 @@ def train_window(window: Window, template: Any, out: Path) -> dict[str, Any]:
         if chosen:
             summary["status"] = "complete" if summary["runs"] == len(chosen) else "incomplete"
     finally:
-        write_json(out / "study.json", summary)
+        write_summary(out / "study.json", summary)
     log(f"window: {summary['status']}, {summary.get('runs', 0)} runs written under {out}")
     return summary

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pokernet.cliargs import (
     add_model_options,
-    bounded_int,
     model_options_from_args,
+    number,
     options_for,
     positive_int,
     seed,
@@ -144,7 +144,7 @@ def add_distribution_options(parser: argparse.ArgumentParser) -> None:
     """Processes and nodes of one run (DDP under torchrun)."""
     parser.add_argument(
         "--procs-per-node",
-        type=bounded_int(1, 64),
+        type=number(int, 1, 64),
         default=1,
         metavar="N",
         help="processes per node (one per GPU with --device cuda); > 1 or --nodes > 1 "
@@ -152,7 +152,7 @@ def add_distribution_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--nodes",
-        type=bounded_int(1, 1024),
+        type=number(int, 1, 1024),
         default=1,
         metavar="K",
         help="nodes of one run: run this same command once per node (srun --nodes K "

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,6 +241,24 @@ def build_model(
         options["drop_rate"] = dropout
     seed_global("init", seed)
     return create_model(name, **options), options
+
+
+def make_optimizer(recipe: dict[str, Any], params: Iterable[torch.Tensor]) -> torch.optim.SGD:
+    """The recipe's optimizer (every trainer and benchmark): SGD with its momentum and Nesterov flag, the
+    resolved LR and weight decay. (The fused stepper writes the same update with foreach ops.)"""
+    optimizer, resolved = recipe["optimizer"], recipe["resolved"]
+    return torch.optim.SGD(
+        params,
+        lr=resolved["lr"],
+        momentum=optimizer["momentum"],
+        nesterov=optimizer["nesterov"],
+        weight_decay=resolved["weight_decay"],
+    )
+
+
+def make_loss(recipe: dict[str, Any]) -> nn.CrossEntropyLoss:
+    """The recipe's training loss: cross-entropy with its label smoothing."""
+    return nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
 
 
 def lr_at(recipe: dict[str, Any], step: int, steps_per_epoch: int) -> float:

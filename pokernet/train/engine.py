@@ -18,6 +18,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from .checkpoint import (
     new_checkpoint,
     save_checkpoint,
 )
-from .core import build_model, lr_scheduler, metrics_record, run_config, seed_global
+from .core import build_model, lr_scheduler, make_loss, make_optimizer, metrics_record, run_config, seed_global
 from .data import FolderPipeline, MemoryPipeline, build_pipeline, load_data
 from .distributed import (
     Ranks,
@@ -53,10 +54,10 @@ from .distributed import (
     sum_over_ranks,
     wrap_ddp,
 )
-from .loops import EpochStats, evaluate, train_one_epoch
+from .loops import EpochStats, StepSettings, evaluate, train_one_epoch
 from .recipe import config_hash
 from .rng import rng_state, set_rng_state
-from .runlog import close_log, duration, open_log
+from .runlog import close_log, console_log, duration, open_log
 
 METRICS_NAME = "metrics.json"
 
@@ -120,13 +121,9 @@ class RunState:
     steps: int = 0  # optimizer steps per epoch
     start_epoch: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
-    totals: dict[str, Any] = field(
-        default_factory=lambda: {"train_seconds": 0.0, "train_images": 0, "wall_seconds": 0.0}
-    )
+    totals: dict[str, Any] = field(default_factory=lambda: new_totals())
     finished: dict[str, Any] | None = None  # metrics.json of a run already finished (--resume: nothing to do)
     commit: str | None = None  # the commit of the code this process runs (recorded in checkpoints and metrics)
-    wall_before: float = 0.0  # wall seconds of the sessions before this one
-    session_epoch_seconds: list[float] = field(default_factory=list)  # this session's epochs (for the ETA)
 
     @property
     def channels_last(self) -> bool:
@@ -162,10 +159,22 @@ def train(config: TrainConfig) -> TrainResult:
                     run.log.info(note)
                 _start(run)
                 epochs = config.recipe["epochs"]
-                for epoch in range(run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs):
-                    if stops.stop_now(run.ranks, run.device):  # noted since the start, asked before each epoch
-                        stops.exit_for_requeue(run.out_dir, epoch, epochs, run.log)
-                    _train_epoch(run, epoch)
+                life = Lifecycle(
+                    PlainStepper(run),
+                    [run],
+                    epochs,
+                    config.recipe.get("eval_every", 1),
+                    run.log,
+                    save=lambda epoch: _save_checkpoint(run, epoch),
+                    on_nonfinite=lambda epoch, step, loss: _stop_nonfinite(run, epoch, step, loss),
+                    session_start=run.session_start,
+                    wall_before=run.totals["wall_seconds"],
+                    # noted since the start, asked before each epoch (train/continuity.py)
+                    before_epoch=lambda epoch: stops.stop_now(run.ranks, run.device)
+                    and stops.exit_for_requeue(run.out_dir, epoch, epochs, run.log),
+                    epoch_record=lambda: continuity.epoch_record(run.commit),
+                )
+                train_epochs(life, run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs)
                 return _finish(run)
             finally:
                 close_log(run.log)
@@ -175,7 +184,9 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _already_finished(run: RunState) -> TrainResult:
-    print(f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten")
+    console_log("pokernet.train").info(
+        f"{run.out_dir} already finished ({METRICS_NAME}); nothing to do, nothing rewritten"
+    )
     return TrainResult(run.model, run.finished, run.checkpoint)
 
 
@@ -312,25 +323,18 @@ def _check_subset(subset: int | None, data: Any) -> None:
 
 def _start(run: RunState) -> None:
     """Optimizer, LR schedule and loss; the resumed state or fresh per-rank random streams."""
-    recipe, resolved = run.config.recipe, run.config.recipe["resolved"]
+    recipe = run.config.recipe
     run.model.to(run.device)
     if run.channels_last:
         run.model.to(memory_format=torch.channels_last)
-    run.optimizer = torch.optim.SGD(
-        run.model.parameters(),
-        lr=resolved["lr"],
-        momentum=recipe["optimizer"]["momentum"],
-        nesterov=recipe["optimizer"]["nesterov"],
-        weight_decay=resolved["weight_decay"],
-    )
+    run.optimizer = make_optimizer(recipe, run.model.parameters())
     run.steps = run.pipeline.steps_per_epoch()
     run.scheduler = lr_scheduler(run.optimizer, recipe, run.steps)
-    run.criterion = nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
+    run.criterion = make_loss(recipe)
     if run.checkpoint is not None:
         _restore(run, run.checkpoint)
     else:
         seed_global("dropout", run.config.seed, run.ranks.rank)
-    run.wall_before = run.totals["wall_seconds"]
     run.net = wrap_ddp(run.model, run.device, run.ranks)
     run.log.info(_start_line(run))
 
@@ -371,32 +375,131 @@ def _start_line(run: RunState) -> str:
     )
 
 
-def _train_epoch(run: RunState, epoch: int) -> None:
-    """Train and validate one epoch, log it, and write the checkpoint."""
-    epoch_start = time.perf_counter()
-    stats, (train_loss, train_correct, train_images) = _train_pass(run, epoch)
-    if not math.isfinite(train_loss):  # the same on every rank: the sum over ranks carries a NaN
-        _stop_nonfinite(run, epoch, stats.nonfinite_step)
-    share_buffers(run.model, run.ranks)
-    val = _validate_if_due(run, epoch)
-    run.totals["train_seconds"] += stats.seconds
-    run.totals["train_images"] += int(train_images)
-    run.session_epoch_seconds.append(time.perf_counter() - epoch_start)
-    run.totals["wall_seconds"] = run.wall_before + time.perf_counter() - run.session_start
-    row = {
-        "epoch": epoch + 1,
-        "train_loss": train_loss / train_images,
-        "train_top1": 100 * train_correct / train_images,
-        "val_loss": val["loss"],
-        "val_top1": val["top1"],
-        "val_top5": val["top5"],
-        "lr": run.optimizer.param_groups[0]["lr"],
-        "img_per_s": train_images / stats.seconds,
-        **continuity.epoch_record(run.commit),
-    }
-    run.history.append(row)
-    _log_epoch(run, row)
-    run.checkpoint = _save_checkpoint(run, epoch + 1)
+# --------------------------------------------------------------------------- the epoch loop of N runs
+
+
+@dataclass
+class EpochResult:
+    """One epoch of a stepper: per member (loss sum, correct count, images), summed over ranks."""
+
+    sums: list[tuple[float, float, float]]
+    seconds: float
+    nonfinite_step: int | None = None
+
+
+@dataclass
+class Lifecycle:
+    """The epoch loop's view of the N >= 1 runs trained together: the stepper that trains them (plain:
+    one model under DDP; fused: N members, CUDA graphs), with ``train_epoch(epoch) -> EpochResult``,
+    ``evaluate()`` (per member: loss, top1, top5; no weight changes) and ``lr(member)`` (after the
+    epoch); their records (each with ``history`` and ``totals``); epochs, log and the run's hooks."""
+
+    stepper: Any
+    members: list[Any]  # each with .history (list of rows) and .totals (dict)
+    epochs: int
+    eval_every: int
+    log: logging.Logger
+    save: Callable[[int], None]  # writes the checkpoints after the given number of epochs
+    on_nonfinite: Callable[[int, int | None, str], None] | None = None  # None: recorded (divergence), not raised
+    should_stop: Callable[[int], bool] = lambda epoch: False  # after this epoch (a deadline)
+    before_epoch: Callable[[int], Any] = lambda epoch: None  # e.g. a requested stop (SIGTERM) exits here
+    epoch_record: Callable[[], dict[str, Any]] = dict  # extra keys of each history row (commit, code hash)
+    session_start: float = field(default_factory=time.perf_counter)
+    wall_before: float = 0.0  # wall seconds of the sessions before this one
+    epoch_seconds: list[float] = field(default_factory=list)  # this session's epochs (for the ETA)
+
+
+def new_totals() -> dict[str, Any]:
+    return {"train_seconds": 0.0, "train_images": 0, "wall_seconds": 0.0}
+
+
+def train_epochs(life: Lifecycle, first: int, last: int) -> int:
+    """Train, evaluate when due, record, log and checkpoint epochs ``first`` .. ``last - 1``;
+    returns the epochs done (fewer when ``should_stop`` says so after one)."""
+    for epoch in range(first, last):
+        life.before_epoch(epoch)
+        epoch_start = time.perf_counter()
+        result = life.stepper.train_epoch(epoch)
+        if life.on_nonfinite and not all(math.isfinite(loss) for loss, _, _ in result.sums):
+            life.on_nonfinite(epoch, result.nonfinite_step, "training")
+        vals = _validate_if_due(life, epoch)
+        life.epoch_seconds.append(time.perf_counter() - epoch_start)
+        for index, (member, (loss, correct, images)) in enumerate(zip(life.members, result.sums)):
+            member.totals["train_seconds"] += result.seconds
+            member.totals["train_images"] += int(images)
+            member.totals["wall_seconds"] = life.wall_before + time.perf_counter() - life.session_start
+            member.history.append(
+                {
+                    "epoch": epoch + 1,
+                    "train_loss": loss / images,
+                    "train_top1": 100 * correct / images,
+                    "val_loss": vals[index]["loss"],
+                    "val_top1": vals[index]["top1"],
+                    "val_top5": vals[index]["top5"],
+                    "lr": life.stepper.lr(index),
+                    "img_per_s": images / result.seconds,
+                    **life.epoch_record(),
+                }
+            )
+        _log_epoch(life, [member.history[-1] for member in life.members])
+        life.save(epoch + 1)
+        if life.should_stop(epoch) and epoch + 1 < last:
+            return epoch + 1
+    return last
+
+
+def _validate_if_due(life: Lifecycle, epoch: int) -> list[dict[str, Any]]:
+    """Every member on the whole test split, every recipe `eval_every` epochs and after the last one
+    (evaluation changes no weight and draws no random number, so it never alters training)."""
+    if (epoch + 1) % life.eval_every != 0 and epoch + 1 != life.epochs:
+        return [{"loss": None, "top1": None, "top5": None}] * len(life.members)
+    vals = life.stepper.evaluate()
+    if life.on_nonfinite and not all(math.isfinite(val["loss"]) for val in vals):
+        life.on_nonfinite(epoch, None, "validation")
+    return vals
+
+
+def _log_epoch(life: Lifecycle, rows: list[dict[str, Any]]) -> None:
+    row, runs = rows[0], len(rows)
+    eta = (life.epochs - row["epoch"]) * sum(life.epoch_seconds) / len(life.epoch_seconds)
+    mean = {key: sum(r[key] for r in rows) / runs for key in ("train_loss", "train_top1", "img_per_s")}
+    if row["val_loss"] is None:
+        validation = "val not evaluated this epoch"
+    else:
+        val = {key: sum(r[key] for r in rows) / runs for key in ("val_loss", "val_top1", "val_top5")}
+        validation = f"val loss {val['val_loss']:.4f} top-1 {val['val_top1']:.2f}% top-5 {val['val_top5']:.2f}%"
+    life.log.info(
+        f"epoch {row['epoch']}/{life.epochs}  {f'{runs} runs (means): ' if runs > 1 else ''}train loss "
+        f"{mean['train_loss']:.4f} top-1 {mean['train_top1']:.2f}%  {validation}  {mean['img_per_s']:.0f} img/s  "
+        f"lr {row['lr']:.4g}  epoch {life.epoch_seconds[-1]:.1f}s  ETA {duration(eta)}"
+    )
+
+
+# --------------------------------------------------------------------------- the plain stepper
+
+
+class PlainStepper:
+    """One model (DDP-wrapped under torchrun), its optimizer and LR schedule."""
+
+    def __init__(self, run: RunState):
+        self.run = run
+
+    def train_epoch(self, epoch: int) -> EpochResult:
+        stats, (train_loss, train_correct, train_images) = _train_pass(self.run, epoch)
+        if math.isfinite(train_loss):  # the same on every rank: the sum over ranks carries a NaN
+            share_buffers(self.run.model, self.run.ranks)
+        return EpochResult([(train_loss, train_correct, train_images)], stats.seconds, stats.nonfinite_step)
+
+    def evaluate(self) -> list[dict[str, float]]:
+        run = self.run
+        return [
+            evaluate(
+                run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last, run.ranks.distributed
+            )
+        ]
+
+    def lr(self, member: int) -> float:
+        return self.run.optimizer.param_groups[0]["lr"]
 
 
 def _train_pass(run: RunState, epoch: int) -> tuple[EpochStats, list[float]]:
@@ -410,50 +513,20 @@ def _train_pass(run: RunState, epoch: int) -> tuple[EpochStats, list[float]]:
         dynamic_ncols=True,
         disable=not (show_bar and run.ranks.is_main),
     ) as bar:
-        stats = train_one_epoch(
-            run.net,
-            run.pipeline.train_batches(epoch),
-            run.optimizer,
-            run.scheduler,
-            run.criterion,
+        settings = StepSettings(
             run.device,
             run.amp,
             run.channels_last,
-            bar,
             stop_on_nonfinite=run.device.type == "cpu" and not run.ranks.distributed,
             grad_clip_norm=run.config.recipe["optimizer"].get("grad_clip_norm"),
             accumulate=run.config.accumulate,
         )
+        stats = train_one_epoch(
+            run.net, run.pipeline.train_batches(epoch), run.optimizer, run.scheduler, run.criterion, settings, bar
+        )
     sums = torch.tensor([stats.loss_sum, stats.correct, stats.images], dtype=torch.float64, device=run.device)
     sum_over_ranks(sums, run.ranks)
     return stats, sums.tolist()
-
-
-def _validate_if_due(run: RunState, epoch: int) -> dict:
-    """The whole test split, every recipe `eval_every` epochs and after the last one
-    (evaluation changes no weight and draws no random number, so it never alters training)."""
-    epochs = run.config.recipe["epochs"]
-    if (epoch + 1) % run.config.recipe.get("eval_every", 1) != 0 and epoch + 1 != epochs:
-        return {"loss": None, "top1": None, "top5": None}
-    val = evaluate(run.model, run.pipeline.val_batches(), run.device, run.amp, run.channels_last, run.ranks.distributed)
-    if not math.isfinite(val["loss"]):
-        _stop_nonfinite(run, epoch, None, "validation")
-    return val
-
-
-def _log_epoch(run: RunState, row: dict) -> None:
-    epochs = run.config.recipe["epochs"]
-    eta = (epochs - row["epoch"]) * sum(run.session_epoch_seconds) / len(run.session_epoch_seconds)
-    validation = (
-        "val not evaluated this epoch"
-        if row["val_loss"] is None
-        else f"val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f}% top-5 {row['val_top5']:.2f}%"
-    )
-    run.log.info(
-        f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.4f} "
-        f"top-1 {row['train_top1']:.2f}%  {validation}  {row['img_per_s']:.0f} img/s  "
-        f"lr {row['lr']:.4g}  epoch {run.session_epoch_seconds[-1]:.1f}s  ETA {duration(eta)}"
-    )
 
 
 def _stop_nonfinite(run: RunState, epoch: int, step: int | None, loss: str = "training") -> None:
@@ -469,7 +542,7 @@ def _stop_nonfinite(run: RunState, epoch: int, step: int | None, loss: str = "tr
     )
 
 
-def _save_checkpoint(run: RunState, epoch: int) -> dict[str, Any]:
+def _save_checkpoint(run: RunState, epoch: int) -> None:
     """Every rank's RNG state is gathered; rank 0 writes the file atomically."""
     checkpoint = new_checkpoint(
         model=run.config.model,
@@ -489,7 +562,7 @@ def _save_checkpoint(run: RunState, epoch: int) -> dict[str, Any]:
     )
     if run.ranks.is_main:
         save_checkpoint(run.out_dir / CHECKPOINT_NAME, checkpoint)
-    return checkpoint
+    run.checkpoint = checkpoint
 
 
 def _finish(run: RunState) -> TrainResult:

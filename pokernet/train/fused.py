@@ -63,6 +63,21 @@ class FusedRuns:
         self.loss_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
         self.correct_sum = torch.zeros(self.size, device=device, dtype=torch.float64)
 
+    @classmethod
+    def for_recipe(cls, models: list[nn.Module], recipe: dict[str, Any]) -> FusedRuns:
+        """The members trained as the (resolved) recipe says (make_optimizer's SGD, make_loss's loss)."""
+        if recipe["optimizer"]["nesterov"]:
+            raise ValueError(f"recipe {recipe['name']}: the fused trainer implements SGD without Nesterov momentum")
+        resolved, optimizer = recipe["resolved"], recipe["optimizer"]
+        return cls(
+            models,
+            resolved["lr"],
+            optimizer["momentum"],
+            resolved["weight_decay"],
+            recipe["label_smoothing"],
+            optimizer.get("grad_clip_norm"),
+        )
+
     # ------------------------------------------------------------------ forward / loss
 
     def _member_forward(
@@ -182,8 +197,21 @@ class FusedRuns:
         ]
 
     def member_state_dict(self, index: int) -> dict[str, torch.Tensor]:
-        """Member ``index``'s weights and buffers, as its plain model's state_dict holds them."""
-        return {name: tensor[index].detach() for name, tensor in {**self.params, **self.buffers}.items()}
+        """Member ``index``'s weights and buffers, as its plain model's state_dict holds them (copies:
+        a view would save every member's storage)."""
+        return {name: tensor[index].detach().clone() for name, tensor in {**self.params, **self.buffers}.items()}
+
+    def member_optimizer_state(self, index: int) -> dict[str, Any]:
+        """Member ``index``'s SGD state: its momentum buffers, in parameter order."""
+        return {"momentum": [buffer[index].clone() for buffer in self.momentum_buffers]}
+
+    @torch.no_grad()
+    def load_member(self, index: int, model_state: dict[str, torch.Tensor], optimizer_state: dict[str, Any]) -> None:
+        """Member ``index`` continues from a checkpoint's weights, buffers and momentum."""
+        for name, tensor in {**self.params, **self.buffers}.items():
+            tensor[index].copy_(model_state[name])
+        for buffer, saved in zip(self.momentum_buffers, optimizer_state["momentum"], strict=True):
+            buffer[index].copy_(saved)
 
 
 # ---------------------------------------------------------------------- data of N seeds

@@ -23,28 +23,37 @@ class EpochStats:
     nonfinite_step: int | None = None  # 1-based step whose loss was NaN/inf, when one was seen
 
 
+@dataclass
+class StepSettings:
+    """How every training step runs.
+
+    ``stop_on_nonfinite`` (one CPU process: reading the loss costs no device sync, and no other
+    rank waits in a collective): the epoch stops at a NaN/inf loss, before the weights change.
+    ``grad_clip_norm``: the gradient's global norm is clipped to it before each update (the recipe's
+    optimizer.grad_clip_norm; under DDP after the all-reduce, so every rank clips alike).
+    ``accumulate``: micro-batches per step (DDP syncs the gradients once, after the last)."""
+
+    device: torch.device
+    amp: bool = False  # bf16 autocast
+    channels_last: bool = False
+    stop_on_nonfinite: bool = False
+    grad_clip_norm: float | None = None
+    accumulate: int = 1
+
+
 def train_one_epoch(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     criterion: nn.Module,
-    device: torch.device,
-    amp: bool = False,
-    channels_last: bool = False,
+    settings: StepSettings,
     progress: tqdm | None = None,
     max_steps: int | None = None,
-    stop_on_nonfinite: bool = False,
-    grad_clip_norm: float | None = None,
-    accumulate: int = 1,
 ) -> EpochStats:
-    """One pass over ``batches`` (the pipeline's time included); LR scheduled per step.
-
-    A NaN/inf loss poisons ``loss_sum``, which the caller checks after the epoch. With
-    ``stop_on_nonfinite`` (one CPU process: reading the loss costs no device sync, and no other
-    rank waits in a collective) the epoch also stops at that step, before the weights change.
-    ``grad_clip_norm``: the gradient's global norm is clipped to it before each update (the recipe's
-    optimizer.grad_clip_norm; under DDP after the all-reduce, so every rank clips alike)."""
+    """One pass over ``batches`` (the pipeline's time included); LR scheduled per step. A NaN/inf
+    loss poisons ``loss_sum``, which the caller checks after the epoch."""
+    device = settings.device
     model.train()
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device)
@@ -53,14 +62,14 @@ def train_one_epoch(
     for step, (x, y) in enumerate(batches):
         if max_steps is not None and step >= max_steps:
             break
-        if channels_last:
+        if settings.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         optimizer.zero_grad(set_to_none=True)
-        logits, loss = _accumulated_step(model, criterion, x, y, device, amp, accumulate)
-        if stop_on_nonfinite and not math.isfinite(loss.item()):
+        logits, loss = _accumulated_step(model, criterion, x, y, settings)
+        if settings.stop_on_nonfinite and not math.isfinite(loss.item()):
             return EpochStats(math.nan, correct.item(), images + len(y), time.perf_counter() - start, step + 1)
-        if grad_clip_norm:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
+        if settings.grad_clip_norm:
+            nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip_norm)
         optimizer.step()
         scheduler.step()
         loss_sum += loss.detach().float() * len(y)
@@ -76,23 +85,18 @@ def train_one_epoch(
 
 
 def _accumulated_step(
-    model: nn.Module,
-    criterion: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    device: torch.device,
-    amp: bool,
-    accumulate: int,
+    model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: StepSettings
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward and backward of one batch in ``accumulate`` micro-batches (DDP syncs the gradients once,
     after the last); the batch's logits and mean loss."""
+    device = settings.device
     logits, loss = [], torch.zeros((), device=device)
-    chunks = list(zip(x.chunk(accumulate), y.chunk(accumulate)))
+    chunks = list(zip(x.chunk(settings.accumulate), y.chunk(settings.accumulate)))
     for index, (x_part, y_part) in enumerate(chunks):
         last = index == len(chunks) - 1
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         with sync:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.amp):
                 part_logits = model(x_part)
                 part_loss = criterion(part_logits, y_part) * (len(y_part) / len(y))
             part_loss.backward()

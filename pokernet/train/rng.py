@@ -15,11 +15,6 @@ def derive_seed(*parts: int | str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def seed_everything(seed: int) -> None:
-    torch.manual_seed(seed)  # seeds CUDA too
-    random.seed(seed)
-
-
 def rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),

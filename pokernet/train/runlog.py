@@ -10,12 +10,30 @@ from pathlib import Path
 LOG_NAME = "train.log"
 
 
+class _Stdout(logging.StreamHandler):
+    """sys.stdout as it is when a line is written (not when the handler was made)."""
+
+    stream = property(lambda self: sys.stdout, lambda self, value: None)
+
+
+def console_log(name: str) -> logging.Logger:
+    """A logger writing ``[HH:MM:SS] message`` lines to stdout (commands without a run folder)."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = _Stdout()
+        handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
 def open_log(out_dir: Path, is_main: bool) -> logging.Logger:
     logger = logging.getLogger(f"pokernet.train.run.{os.getpid()}.{id(out_dir)}")
     logger.setLevel(logging.INFO)
     logger.propagate = False
     if is_main:
-        console = logging.StreamHandler(sys.stdout)
+        console = _Stdout()
         console.setFormatter(logging.Formatter("%(message)s"))
         try:
             logfile = logging.FileHandler(out_dir / LOG_NAME)
