@@ -48,8 +48,8 @@ from .core import (
     train_subset,
     val_subset,
 )
-from .rng import derive_seed
 from .recipe import DATASETS
+from .rng import derive_seed
 
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = {

@@ -170,8 +170,10 @@ def train(config: TrainConfig) -> TrainResult:
                     session_start=run.session_start,
                     wall_before=run.totals["wall_seconds"],
                     # noted since the start, asked before each epoch (train/continuity.py)
-                    before_epoch=lambda epoch: stops.stop_now(run.ranks, run.device)
-                    and stops.exit_for_requeue(run.out_dir, epoch, epochs, run.log),
+                    before_epoch=lambda epoch: (
+                        stops.stop_now(run.ranks, run.device)
+                        and stops.exit_for_requeue(run.out_dir, epoch, epochs, run.log)
+                    ),
                     epoch_record=lambda: continuity.epoch_record(run.commit),
                 )
                 train_epochs(life, run.start_epoch, min(epochs, config.stop_after) if config.stop_after else epochs)
