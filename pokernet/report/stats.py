@@ -178,7 +178,8 @@ class Comparison:
         """Seeds per arm to resolve the observed gap at 80% power (None: resolved or n < 2)."""
         if self.resolved or self.n < 2:
             return None
-        return seeds_for_power(self.mean, self.std)
+        needed = seeds_for_power(self.mean, self.std)
+        return None if needed is None else max(needed, MIN_SEEDS)  # the rule's minimum for any verdict
 
     @property
     def mapped(self) -> ProxyGap | None:
@@ -496,7 +497,7 @@ def seeds_needed_text(comparison: Comparison) -> str:
 
 
 def _unscaled(c: Comparison) -> str:
-    return f"paper {c.paper_gap:+.1f} pp (ImageNet, unscaled)"
+    return f"paper {c.paper_gap:+.1f} pp ImageNet, unscaled"
 
 
 def magnitude_text(c: Comparison) -> str:
@@ -507,7 +508,7 @@ def magnitude_text(c: Comparison) -> str:
     p = f" (p {format_p(c.p_vs_paper)})" if c.magnitude == EXCLUDED else ""
     verdict = "" if c.magnitude is None else f": {c.magnitude}{p}"
     if m is None:
-        return _unscaled(c) + verdict
+        return f"{_unscaled(c)}{verdict}"
     detectable = "unknown" if m.detectable is None else f"{m.detectable:.2f}"
     return f"mapped {m.gap:+.2f} [{m.low:+.2f}, {m.high:+.2f}] pp, detectable {detectable}{verdict} ({_unscaled(c)})"
 
@@ -560,9 +561,9 @@ def claim_verdict(comparisons: list[Comparison], untestable: int = 0) -> str:
     if len(described) == total:
         k = f"{min(described)}–{max(described)}" if min(described) != max(described) else str(described[0])
         return f"{DESCRIPTIVE} {ON_PROXY}, n = {k} (no verdict)"
-    parts = [f"{claimed} ✓", f"{total - claimed - len(described) - untestable} open"]
-    parts += [f"{len(described)} descriptive"] * bool(described) + [f"{untestable} untestable"] * bool(untestable)
-    return f"open {ON_PROXY} ({', '.join(parts)} of {total} parts)"
+    counts = (claimed, total - claimed - len(described) - untestable, len(described), untestable)
+    parts = [f"{k} {word}" for k, word in zip(counts, ("✓", "open", "descriptive", "untestable")) if k]
+    return f"open {ON_PROXY} ({', '.join(parts)} of {total})"
 
 
 def comparisons_frame(comparisons: Iterable[Comparison]) -> pd.DataFrame:
