@@ -18,7 +18,7 @@ from pokernet.cli import main
 from pokernet.paper import load_paper, table
 from pokernet.report.compare import ACCURACY_TOLERANCE_PP, stat
 from pokernet.report.inputs import load_complexity, load_runs, variant_key
-from pokernet.report.stats import NOT_RESOLVED, RESOLVED_AGAINST, RESOLVED_AS_CLAIMED, comparison_text
+from pokernet.report.stats import NOT_RESOLVED, RESOLVED_AGAINST, RESOLVED_AS_CLAIMED
 from pokernet.report.table3 import table3
 from pokernet.report.tables import table2, table4, table5
 
@@ -896,3 +896,24 @@ def test_the_summary_reads_the_tables_rows_so_both_give_one_answer(tmp_path, inp
     assert moved.loc[record["claim"], "mean_difference"] == pytest.approx(
         frame.loc[record["claim"], "mean_difference"] + 1.0
     )
+
+
+def test_the_readme_opens_with_the_verdict_of_summary_csv(tmp_path, capsys):
+    """README's top block is summary.csv's verdict (issue 26): `pokernet report readme-verdict` writes it."""
+    import pandas as pd
+
+    from pokernet.report.summary import README_END, README_START, readme_lines
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip("\n").splitlines()
+    assert block == readme_lines(pd.read_csv(root / "results" / "summary.csv")), "run `pokernet report readme-verdict`"
+    assert 0 < len(block) <= 8 and readme.splitlines().index(README_END) < 20  # `head -20 README.md` shows it
+    copy = tmp_path / "README.md"
+    copy.write_text("# x\n\n" + README_START + "\nold\n" + README_END + "\n\nrest\n", encoding="utf-8")
+    summary = str(root / "results" / "summary.csv")
+    assert main(["report", "readme-verdict", "--summary", summary, "--readme", str(copy)]) == 0
+    assert copy.read_text(encoding="utf-8").splitlines()[3:-3] == block
+    copy.write_text("# no block\n", encoding="utf-8")
+    assert main(["report", "readme-verdict", "--summary", summary, "--readme", str(copy)]) == 2
+    assert "no verdict block" in capsys.readouterr().err and copy.read_text(encoding="utf-8") == "# no block\n"

@@ -82,6 +82,11 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
     )
     _out(command, "results/summary.md")
+    command = sub.add_parser(
+        "readme-verdict", help="rewrite the README's verdict block (its top lines) from summary.csv"
+    )
+    command.add_argument("--summary", default="results/summary.csv", metavar="CSV", help="summary.csv to read")
+    command.add_argument("--readme", default="README.md", help="the README whose marked block is rewritten")
 
 
 def _evidence_links(files: list[str], out: Path) -> dict[str, str]:
@@ -144,6 +149,8 @@ def run_report(args: argparse.Namespace) -> int:
     from .table3 import table3
 
     command = f"pokernet report {args.artifact}"
+    if args.artifact == "readme-verdict":
+        return _readme_verdict(args)
     check_outputs(_outputs(args), _inputs(args))
     if args.artifact == "fig5":
         written = figures.fig5(_figure_out(args.out))
@@ -169,5 +176,21 @@ def run_report(args: argparse.Namespace) -> int:
         rows = {Path(args.out).with_suffix(".json"): table_json(result)}
         written = _with_csv(args.out, result.markdown, result.csv, rows)
     for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _readme_verdict(args: argparse.Namespace) -> int:
+    """The README's verdict block, rewritten from summary.csv (summary.readme_with_verdict)."""
+    import pandas as pd
+
+    from .summary import readme_with_verdict
+
+    try:
+        frame = pd.read_csv(args.summary)
+        text = readme_with_verdict(Path(args.readme).read_text(encoding="utf-8"), frame)
+    except (OSError, KeyError, pd.errors.ParserError) as error:
+        raise ValueError(f"{args.summary} / {args.readme}: {error}") from None
+    for path in write_all({args.readme: text}):
         print(f"wrote {path}")
     return 0

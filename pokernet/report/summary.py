@@ -99,11 +99,13 @@ def _madds_reduction(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
     fewer = ours < ghost
     status = "✗ does not hold" if not fewer else "✓ holds" if both_ok else "partly"
     labels = model_labels()
+    headline = f"{reduction:.1f}% fewer MAdds than {labels[reference]} (ours; paper {claim['value']}%)"
     return ClaimStatus(
         f"{reduction:.1f}% ({ours:.1f}M vs {ghost:.1f}M for {labels[reference]}); paper {claim['value']}%. "
         f"Rule: fewer MAdds, and both MAdds within Table 2's tolerance ({'yes' if both_ok else 'no'})",
         status,
         [EVIDENCE["table2"]],
+        headline=headline,
     )
 
 
@@ -129,7 +131,12 @@ def _module_cost_ratio(claim: dict[str, Any], data: Inputs) -> ClaimStatus:
         + (f"; Poker costs more than Ghost at {', '.join(costlier)}" if costlier else "")
         + ". Eq. 3 as printed is C_p/C_g, the reciprocal"
     )
-    return ClaimStatus(ours, status, [EVIDENCE["fig5"]])
+    ratios = [r for *_, r in shapes]
+    headline = (
+        f"C_g/C_p {min(ratios):.2f}–{max(ratios):.2f} at PokerNet 1.0×'s {len(shapes)} Poker modules, "
+        f"{len(inside)} of {len(expanding)} (k ≥ 3) in [{claim['low']}, {claim['high']}]"
+    )
+    return ClaimStatus(ours, status, [EVIDENCE["fig5"]], headline=headline)
 
 
 def _accuracy_claim(
@@ -428,16 +435,16 @@ def evaluate_claims(data: Inputs) -> list[tuple[dict[str, Any], ClaimStatus]]:
 GROUPS = {  # the README's claim groups (at most 8 lines), in their order
     "The paper's MAdds (counted)": ("madds_reduction_050", "madds_reduction_100", "se_cost"),
     "Accuracy order against the competitors (on the proxy)": (
+        "accuracy_100",
         "accuracy_literal",
         "accuracy_050",
-        "accuracy_100",
         "cost_and_accuracy",
         "madds_accuracy_rank",
         "top5_orders",
     ),
     "Ablations: SE and hard-swish (on the proxy)": ("se_gain", "hard_swish_gain"),
     "CPU latency (Table 3)": ("latency",),
-    "The cost analysis of §1 and §3 (Eqs. 1–3, Fig. 5)": (
+    "Cost analysis (Eqs. 1–3, Fig. 5, §3.3)": (
         "module_cost_ratio",
         "pointwise_share",
         "width_exponent",
@@ -445,6 +452,44 @@ GROUPS = {  # the README's claim groups (at most 8 lines), in their order
     ),
 }
 GROUP_OF = {claim_id: group for group, ids in GROUPS.items() for claim_id in ids}
+README_START = "<!-- verdict: generated from results/summary.csv by `pokernet report readme-verdict`; do not edit -->"
+README_END = "<!-- /verdict -->"
+
+
+def status_word(status: str) -> str:
+    """The README's word for a claim's status: holds / does not hold / partly / not testable / open."""
+    if status.startswith("✓"):
+        return "holds"
+    if status.startswith("✗"):
+        return "does not hold"
+    if "not testable" in status:
+        return "not testable on this proxy" if "proxy" in status else "not testable"
+    if status.startswith("descriptive"):
+        return "descriptive (no verdict)"
+    return "partly" if status.startswith("partly") else "open"
+
+
+def readme_lines(frame: pd.DataFrame) -> list[str]:
+    """One line per claim group of summary.csv: its claims counted by status word, and its lead claim's number."""
+    claims = frame.drop_duplicates("claim_id").set_index("claim_id")
+    lines = []
+    for group, ids in GROUPS.items():
+        found = [i for i in ids if i in claims.index]
+        if not found:
+            continue
+        words = [status_word(str(claims.loc[i, "claim_status"])) for i in found]
+        counted = ", ".join(f"{w} {words.count(w)}" for w in dict.fromkeys(words))
+        lines.append(f"- **{group}**: {counted}. `{found[0]}`: {claims.loc[found[0], 'headline']}")
+    return lines
+
+
+def readme_with_verdict(readme: str, frame: pd.DataFrame) -> str:
+    """``readme`` with the block between README_START and README_END rewritten from summary.csv."""
+    if README_START not in readme or README_END not in readme:
+        raise ValueError(f"README: no verdict block (a line {README_START!r} and a line {README_END!r})")
+    head, rest = readme.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    return head + "\n".join([README_START, *readme_lines(frame), README_END]) + tail
 
 
 def _headline(result: ClaimStatus) -> str:
@@ -452,7 +497,8 @@ def _headline(result: ClaimStatus) -> str:
         return result.headline
     if result.comparisons:
         c = result.comparisons[0]
-        return f"{c.claim}: Δ {c.mean:+.2f} pp (ours, n {c.n})"
+        interval = "" if c.ci is None else f" [{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
+        return f"{c.claim}: Δ {c.mean:+.2f} pp{interval} (ours, n {c.n}), order {c.verdict}"
     return result.ours.split("; ")[0].split(". Rule")[0]
 
 
