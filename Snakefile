@@ -66,6 +66,8 @@ rule tables:
         rules.fig5.output,
         rules.fig6.output,
         rules.summary.output,
+        rules.calibration.output,
+        rules.verdicts.output,
         rules.audit.output,
 
 

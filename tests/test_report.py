@@ -917,3 +917,20 @@ def test_the_readme_opens_with_the_verdict_of_summary_csv(tmp_path, capsys):
     copy.write_text("# no block\n", encoding="utf-8")
     assert main(["report", "readme-verdict", "--summary", summary, "--readme", str(copy)]) == 2
     assert "no verdict block" in capsys.readouterr().err and copy.read_text(encoding="utf-8") == "# no block\n"
+
+
+def test_the_calibration_and_verdict_figures_are_written_and_a_rerender_changes_no_byte(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[1] / "results"
+    digests = []
+    for attempt in ("a", "b"):
+        out = tmp_path / attempt
+        assert main(["report", "calibration", "--rows", str(root / "table2.json"), "--out", str(out / "cal.png")]) == 0
+        assert main(["report", "verdicts", "--summary", str(root / "summary.csv"), "--out", str(out / "v.png")]) == 0
+        digests.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert sorted(digests[0]) == ["cal.png", "cal.svg", "v.png", "v.svg"] and digests[0] == digests[1]
+    assert digests[0]["v.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["report", "verdicts", "--summary", str(bad), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bad.csv" in err and not (tmp_path / "x.png").exists()

@@ -82,6 +82,12 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
     )
     _out(command, "results/summary.md")
+    command = sub.add_parser("calibration", help="proxy vs paper top-1 over Table 2's models, the fit and its band")
+    command.add_argument("--rows", required=True, metavar="TABLE2_JSON", help="table2.json of `pokernet report table2`")
+    _out(command, "results/calibration.png")
+    command = sub.add_parser("verdicts", help="forest plot of every accuracy comparison, the other claims as marks")
+    command.add_argument("--summary", required=True, metavar="CSV", help="summary.csv of `pokernet report summary`")
+    _out(command, "results/verdicts.png")
     command = sub.add_parser(
         "readme-verdict", help="rewrite the README's verdict block (its top lines) from summary.csv"
     )
@@ -124,7 +130,7 @@ def _with_csv(out: str, markdown: str, frame: Any, extra: dict[Path, str] | None
 def _outputs(args: argparse.Namespace) -> list[Path]:
     """The files the artifact writes (checked before any work: writable, none of them an input)."""
     out = Path(args.out)
-    if args.artifact == "fig6":
+    if args.artifact in ("fig6", "calibration", "verdicts"):
         return [out, out.with_suffix(".svg")]
     if args.artifact in ("fig5", "table3"):
         return [out]
@@ -132,7 +138,7 @@ def _outputs(args: argparse.Namespace) -> list[Path]:
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    names = ("complexity", "runs", "rows", "latency", "claims", "tables")
+    names = ("complexity", "runs", "rows", "latency", "claims", "tables", "summary")
     return [path for name in names for path in _as_list(getattr(args, name, None))]
 
 
@@ -157,6 +163,8 @@ def run_report(args: argparse.Namespace) -> int:
     elif args.artifact == "fig6":
         out = _figure_out(args.out, (".png",))
         written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs), out)
+    elif args.artifact in ("calibration", "verdicts"):
+        written = _verdict_figure(args)
     elif args.artifact == "table3":
         written = write_all({args.out: wrap_markdown(table3(load_latency(args.latency), command).markdown)})
     elif args.artifact == "summary":
@@ -194,3 +202,14 @@ def _readme_verdict(args: argparse.Namespace) -> int:
     for path in write_all({args.readme: text}):
         print(f"wrote {path}")
     return 0
+
+
+def _verdict_figure(args: argparse.Namespace) -> list[Path]:
+    """results/calibration.png or verdicts.png, each with its .svg (report/verdict_figures.py)."""
+    from . import verdict_figures
+    from .rows import load_table_rows
+
+    out = _figure_out(args.out, (".png",))
+    if args.artifact == "calibration":
+        return verdict_figures.calibration_plot(load_table_rows(args.rows), out)
+    return verdict_figures.verdict_plot(args.summary, out)

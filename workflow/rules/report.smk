@@ -122,3 +122,34 @@ rule summary:
         "pokernet report summary --tables {input.tables:q} --complexity {input.complexity:q} "
         "--rows {input.rows:q} --latency {input.latency:q} --claims {input.claims:q} "
         "--out {output.md:q} > {log:q} 2>&1"
+
+
+rule calibration:
+    # How the proxy maps ImageNet (issue 29 item 2): proxy vs paper top-1, the fit and its band.
+    input:
+        rows=rules.table2.output.rows,
+        paper=PAPER,
+    output:
+        png=report(f"{RESULTS}/calibration.png", caption="../report/calibration.rst", category="Summary"),
+        svg=f"{RESULTS}/calibration.svg",
+    log:
+        f"{LOGS}/report/calibration.log",
+    conda:
+        ENV
+    shell:
+        "pokernet report calibration --rows {input.rows:q} --out {output.png:q} > {log:q} 2>&1"
+
+
+rule verdicts:
+    # One forest plot of every accuracy comparison, drawn from summary.csv (issue 26 item 2).
+    input:
+        summary=rules.summary.output.csv,
+    output:
+        png=report(f"{RESULTS}/verdicts.png", caption="../report/verdicts.rst", category="Summary"),
+        svg=f"{RESULTS}/verdicts.svg",
+    log:
+        f"{LOGS}/report/verdicts.log",
+    conda:
+        ENV
+    shell:
+        "pokernet report verdicts --summary {input.summary:q} --out {output.png:q} > {log:q} 2>&1"
