@@ -934,3 +934,16 @@ def test_the_calibration_and_verdict_figures_are_written_and_a_rerender_changes_
     assert main(["report", "verdicts", "--summary", str(bad), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "bad.csv" in err and not (tmp_path / "x.png").exists()
+
+
+def test_runs_with_a_known_caveat_say_so_and_get_no_verdict(tmp_path):
+    """run_caveats.yaml: the CIFAR-10 runs of 17d8ce9-dirty share data orders; their tables say it, no verdict."""
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    paths = ablation_runs(tmp_path, "table4", "se", {("pokernet_100", False): -2.0}, seeds=range(5), dataset="cifar10")
+    for path in paths:
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps({**record, "git_commit": "17d8ce9-dirty"}))
+    result = table4(complexity, load_runs(paths))
+    assert "share" in result.markdown and "17d8ce9-dirty" in result.markdown
+    assert all(c.verdict == "descriptive, n = 5 (seeds share data orders)" for c in result.comparisons)
+    assert any("17d8ce9-dirty" in confound for confound in result.confounds)

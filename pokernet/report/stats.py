@@ -115,6 +115,7 @@ class Comparison:
     notes: tuple[str, ...] = field(default_factory=tuple)
     margin: float | None = None  # equivalence margin δ (pp, ImageNet) of a "comparable" claim, from paper.yaml
     inference: Inference | None = None  # set by the summary (family, calibration); None: a family of one, unscaled
+    independent: bool = True  # False: the runs' seeds share data orders (run_caveats.yaml), so no verdict
 
     @property
     def n(self) -> int:
@@ -159,12 +160,12 @@ class Comparison:
 
     @property
     def descriptive(self) -> bool:
-        return self.n < MIN_SEEDS
+        return self.n < MIN_SEEDS or not self.independent
 
     @property
     def verdict(self) -> str:
         if self.descriptive:
-            return f"{DESCRIPTIVE}, n = {self.n}"
+            return f"{DESCRIPTIVE}, n = {self.n}" + ("" if self.independent else " (seeds share data orders)")
         if self.p_holm >= ALPHA:
             return NOT_RESOLVED
         return RESOLVED_AS_CLAIMED if self.mean > 0 else RESOLVED_AGAINST

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from pokernet.markdown import github
 from pokernet.paper import allowed_deviation, equivalence_margins, load_paper, row_setting, table
@@ -112,6 +115,22 @@ class TableResult:
 # --- formatting ----------------------------------------------------------------------
 
 
+@cache
+def _caveats() -> dict[str, dict[str, Any]]:
+    text = resources.files("pokernet").joinpath("data/run_caveats.yaml").read_text("utf-8")
+    return {str(commit): entry for commit, entry in (yaml.safe_load(text).get("caveats") or {}).items()}
+
+
+def caveat_texts(runs: list[Run]) -> list[str]:
+    """The known defects of these runs (run_caveats.yaml, by the commit that trained them)."""
+    commits = sorted({str(r.git_commit) for r in runs} & set(_caveats()))
+    return [" ".join(str(_caveats()[c]["text"]).split()) for c in commits]
+
+
+def independent_seeds(runs: list[Run]) -> bool:
+    return all(_caveats().get(str(r.git_commit), {}).get("independent_seeds", True) for r in runs)
+
+
 def decimals(precision: float) -> int:
     return max(0, -math.floor(math.log10(precision) + 1e-9))
 
@@ -161,6 +180,7 @@ def accuracy_header(runset: RunSet) -> list[str]:
         f"- runs' git commit(s): {_unique(r.git_commit for r in used)}; device(s): {_unique(r.device for r in used)}; "
         f"torch: {_unique(r.torch_version for r in used)}",
     ]
+    lines += [f"- **caveat** (pokernet/data/run_caveats.yaml): {text}" for text in caveat_texts(used)]
     if any(str(r.git_commit).endswith("-dirty") for r in used):
         lines.append(
             "- `-dirty`: the code that trained those runs differed from that commit (uncommitted changes to "
@@ -423,7 +443,9 @@ def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Compari
             untestable.append(claim.text + (f" ({', '.join(diverged)} diverged)" if diverged else ""))
             continue
         seeds = sorted(behind.scores) if claim.pair_on_behind else None
-        comparisons.append(compare(claim.text, ahead, behind, claim.paper_gap, seeds, claim.margin))
+        comparison = compare(claim.text, ahead, behind, claim.paper_gap, seeds, claim.margin)
+        independent = independent_seeds([r for k in (claim.ahead[0], claim.behind[0]) for r in runset.groups[k]])
+        comparisons.append(comparison if independent else replace(comparison, independent=False))
     return comparisons, untestable
 
 
@@ -459,7 +481,7 @@ def _assemble(
     lines += _notes_section(notes, rows)
     lines += diverged_section(runset)
     lines += comparisons_section(comparisons, untestable, pairing)
-    confounds = confound_lines(comparisons)
+    confounds = confound_lines(comparisons) + [f"**Caveat (the runs).** {t}" for t in caveat_texts(runset.used)]
     lines += [line for confound in confounds for line in ("", confound)]
     lines += inputs_footer(complexity, runset)
     return TableResult(

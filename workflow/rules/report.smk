@@ -2,6 +2,7 @@
 TABLE4_COMPLEXITY = complexity_files(ablation_variants("table4"))
 TABLE5_COMPLEXITY = complexity_files(ablation_variants("table5"))
 TABLE2_COMPLEXITY = complexity_files(TABLE2_VARIANTS)
+RUN_CAVEATS = "pokernet/data/run_caveats.yaml"  # known defects of committed runs, by commit
 
 
 rule table2:
@@ -10,6 +11,7 @@ rule table2:
         runs=TABLE2_RUNS,
         paper=PAPER,
         proxy_notes=PROXY_NOTES,
+        caveats=RUN_CAVEATS,
     output:
         md=report(f"{RESULTS}/table2.md", caption="../report/table2.rst", category="Tables"),
         csv=f"{RESULTS}/table2.csv",
@@ -42,6 +44,7 @@ rule table4:
         complexity=TABLE4_COMPLEXITY,
         runs=TABLE4_RUNS,
         paper=PAPER,
+        caveats=RUN_CAVEATS,
     output:
         md=report(f"{RESULTS}/table4.md", caption="../report/table4.rst", category="Tables"),
         csv=f"{RESULTS}/table4.csv",
@@ -60,6 +63,7 @@ rule table5:
         complexity=TABLE5_COMPLEXITY,
         runs=TABLE5_RUNS,
         paper=PAPER,
+        caveats=RUN_CAVEATS,
     output:
         md=report(f"{RESULTS}/table5.md", caption="../report/table5.rst", category="Tables"),
         csv=f"{RESULTS}/table5.csv",
