@@ -13,6 +13,7 @@ Deterministic: a fixed SVG hash salt and no date, so a re-render with unchanged 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -52,23 +53,14 @@ def calibration_figure(cal: Calibration) -> plt.Figure:
     ax.set_xlabel("paper: ImageNet top-1 (%)")
     ax.set_ylabel("ours: proxy top-1 (%)")
     ax.set_title("How the proxy maps ImageNet (Table 2's models)", fontsize=10)
-    ax.text(0.02, 0.02, _calibration_caption(cal), transform=ax.transAxes, fontsize=7, va="bottom")
+    ax.text(0.0, -0.12, _calibration_caption(cal), transform=ax.transAxes, fontsize=7, va="top")  # under the axes
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     return fig
 
 
 def _calibration_caption(cal: Calibration) -> str:
-    low, high = cal.slope_ci
-    rho, _ = cal.spearman
-    ratio = cal.width_ratio_ci
-    interval = "" if ratio is None else f" [{ratio[0]:.2f}, {ratio[1]:.2f}]"
-    return (
-        f"slope {cal.fit.slope:.2f} (95% CI [{low:.2f}, {high:.2f}]), residual sd {cal.residual_sd:.2f} pp, "
-        f"Spearman ρ {rho:+.2f}, n {len(cal.paper)} models\n"
-        f"width-effect ratio (0.5× → 1.0×, proxy/ImageNet) {cal.width_ratio:.3f}{interval}, "
-        f"{len(cal.width_effects)} seeds"
-    )
+    return "\n".join(textwrap.wrap(cal.text(), 105))  # the summary's own sentence
 
 
 def calibration_plot(rows: TableRows, out: str | Path) -> list[Path]:
