@@ -71,6 +71,8 @@ rule tables:
         rules.fig6.output,
         rules.learning_curves.output,
         rules.summary.output,
+        rules.calibration.output,
+        rules.verdicts.output,
         rules.audit.output,
         PAGES,
         NARRATIVE_PAGES,

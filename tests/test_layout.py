@@ -201,14 +201,27 @@ def workflow_copy(tmp_path_factory) -> Path:
     return root
 
 
-REPORT_RULES = {"table2", "table3", "table4", "table5", "fig5", "fig6", "summary", "audit", "page", "tables"}
+REPORT_RULES = {
+    "table2",
+    "table3",
+    "table4",
+    "table5",
+    "fig5",
+    "fig6",
+    "summary",
+    "calibration",
+    "verdicts",
+    "page",
+    "audit",
+    "tables",
+}
 
 
 @pytest.mark.parametrize(
     "hidden, rules",
     [
         ("pokernet/data/paper.yaml", REPORT_RULES | {"claim_counts"}),  # pokernet claims reads Table 2's rows
-        ("pokernet/latency/expansion_choice.json", {"latency", "table3", "summary", "page", "tables"}),
+        ("pokernet/latency/expansion_choice.json", {"latency", "table3", "summary", "verdicts", "page", "tables"}),
     ],
 )
 def test_editing_a_file_a_job_reads_replans_its_rules(workflow_copy, hidden, rules):
@@ -228,8 +241,10 @@ def test_editing_a_file_a_job_reads_replans_its_rules(workflow_copy, hidden, rul
 # The rules whose jobs read each data file the package ships, in the default profile. A new data
 # file fails until it is listed here; a rule that reads one must declare it as an input.
 READERS = {
-    "pokernet/data/paper.yaml": REPORT_RULES - {"tables", "page"} | {"claim_counts"},  # a page reads its .md only
+    "pokernet/data/paper.yaml": REPORT_RULES - {"tables", "verdicts", "page"}
+    | {"claim_counts"},  # verdicts: summary.csv; a page its .md
     "pokernet/data/proxy_notes.yaml": {"table2"},  # the summary reads Table 2's rows (table2.json)
+    "pokernet/data/run_caveats.yaml": {"table2", "table4", "table5"},
     "pokernet/latency/expansion_choice.json": {"latency"},
     "pokernet/recipes/proxy_fashion_mnist.yaml": {"train"},  # the default recipe
     "pokernet/recipes/imagenet.yaml": {"train"},  # which it derives from

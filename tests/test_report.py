@@ -18,7 +18,7 @@ from pokernet.cli import main
 from pokernet.paper import load_paper, table
 from pokernet.report.compare import ACCURACY_TOLERANCE_PP, stat
 from pokernet.report.inputs import load_complexity, load_runs, variant_key
-from pokernet.report.stats import NOT_RESOLVED, RESOLVED_AGAINST, RESOLVED_AS_CLAIMED, comparison_text
+from pokernet.report.stats import NOT_RESOLVED, RESOLVED_AGAINST, RESOLVED_AS_CLAIMED
 from pokernet.report.table3 import table3
 from pokernet.report.tables import table2, table4, table5
 
@@ -204,7 +204,7 @@ def test_imagenet_accuracy_verdicts_both_ways(tmp_path):
     assert f"≤ {ACCURACY_TOLERANCE_PP} percentage points" in result.markdown
 
 
-SEED_NOISE = (0.0, 0.6, -0.4)  # shared by both arms of a seed, as data order and augmentation are
+SEED_NOISE = (0.0, 0.6, -0.4, 0.3, -0.2)  # shared by both arms of a seed, as data order and augmentation are
 
 
 def test_proxy_accuracy_is_dash_and_the_order_is_a_paired_comparison_both_ways(tmp_path):
@@ -238,7 +238,7 @@ def test_proxy_accuracy_is_dash_and_the_order_is_a_paired_comparison_both_ways(t
     assert "fashion_mnist at 32×32, 5 epochs" in result.markdown
     verdicts = {c.ahead.label: c.verdict for c in result.comparisons}
     assert verdicts == {"PokerNet 0.5× with SE": RESOLVED_AS_CLAIMED, "PokerNet 1.0× with SE": RESOLVED_AGAINST}
-    assert all(c.n == 3 for c in result.comparisons) and "seeds: [0, 1, 2]" in result.markdown
+    assert all(c.n == 5 for c in result.comparisons) and "seeds: [0, 1, 2, 3, 4]" in result.markdown
 
 
 def test_mean_std_and_n_in_the_ablation_table(tmp_path):
@@ -260,8 +260,9 @@ def test_one_seed_is_not_resolved(tmp_path):
     runs = load_runs(ablation_runs(tmp_path, "table5", "act", {}, dataset="cifar10", resolution=32, epochs=2))
     result = table5(complexity, runs)
     assert len(result.comparisons) == 4
-    assert all(c.verdict == f"{NOT_RESOLVED} (n < 2)" for c in result.comparisons)
+    assert all(c.verdict == "descriptive, n = 1" for c in result.comparisons)
     assert "✓ holds" not in result.markdown and "| ✓ resolved" not in result.markdown
+    assert "| descriptive, n = 1 |" in result.markdown
 
 
 def test_a_seed_missing_from_one_ablation_arm_is_an_error(tmp_path):
@@ -297,7 +298,7 @@ def test_table2_comparisons_pair_pokernet_with_ghostnet_and_name_the_confound(tm
     assert found[("PokerNet 1.0×", "GhostNet 1.0×")].verdict == NOT_RESOLVED
     assert found[("PokerNet 1.0×", "GhostNet 1.0×")].paper_gap == pytest.approx(-0.3)
     one_seed = found[("PokerNet 0.5×", "MobileNetV3 Small 0.75×")]  # paired on the baseline's only seed
-    assert one_seed.n == 1 and one_seed.seeds == (0,) and one_seed.verdict == f"{NOT_RESOLVED} (n < 2)"
+    assert one_seed.n == 1 and one_seed.seeds == (0,) and one_seed.verdict == "descriptive, n = 1"
     assert "PokerNet 0.5× beats ShuffleNetV2 0.5×" in result.untestable
     assert "10,000 images per evaluation" in result.markdown
     assert "stage 4 (blocks 7–12: P G G P P P) 3×3→2×2, stage 5 (blocks 13–16: P P P P) 2×2" in result.markdown
@@ -318,8 +319,8 @@ def test_comparable_claim_is_tested_for_equivalence_and_the_vocabulary_is_printe
     (comparison,) = result.comparisons
     margin = next(c for c in load_paper()["claims"] if c["id"] == "accuracy_100")["equivalence_margin_pp"]
     assert comparison.margin == margin and comparison.equivalence is not None
-    assert f"equivalent ±{margin:g} (TOST p" in result.markdown
-    assert result.markdown.count(VOCABULARY) == 1
+    # the table prints the numbers; the verdicts (and their vocabulary) are the summary's alone
+    assert VOCABULARY not in result.markdown and "| in summary.md |" in result.markdown
 
 
 def test_a_comparable_claim_without_margin_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
@@ -449,14 +450,12 @@ def test_the_same_claim_prints_the_same_numbers_in_table_and_summary(tmp_path):
         for c in result.comparisons:
             table_line = next(line for line in result.markdown.splitlines() if line.startswith(f"| {c.claim} "))
             cells = [cell.strip() for cell in table_line.strip("|").split("|")]
-            text = comparison_text(c)
-            assert text in summary
             # the table's n, mean, interval and p are the numbers the summary's sentence prints
-            assert f"n={cells[1]}, Δ {cells[2]} pp" in text
-            assert cells[3] == "—" or f"95% CI {cells[3]}, p {cells[4]}" in text
-            assert f"→ order {cells[5].split(';')[0]}" in text
-            assert cells[6] == "—" or f"magnitude: {cells[6]}" in text
-            assert cells[7] == "—" or f"equivalence: {cells[7]}" in text
+            start = f"  - {c.claim}: n={cells[1]}, Δ {cells[2]} pp (ours)"
+            line = next(line for line in summary.splitlines() if line.startswith(start))
+            following = summary[summary.index(line) :].split("\n  - ")[0]
+            assert cells[3] == "—" or f"95% CI {cells[3]}, p {cells[4]}" in " ".join(following.split())
+            assert cells[6] == "in summary.md" or f"→ order {cells[6]}" in following
             checked += 1
     assert checked >= 3
 
@@ -466,10 +465,10 @@ def test_the_literal_claim_names_where_the_papers_own_table_contradicts_it(tmp_p
 
     complexity = load_complexity([write_complexity(tmp_path / "c.json")])
     text = render_summary(complexity, [], None)
-    section = text[text.index("### `accuracy_literal`") :]
+    section = text[text.index("(`accuracy_literal`)\n") :]
     section = section[: section.index("\n### ")]
     assert "the paper's own Table 2 contradicts this claim: PokerNet 1.0× 73.6 ≤ GhostNet 1.0× 73.9" in section
-    assert section.startswith("### `accuracy_literal` — ✗ (the paper's own Table 2)")
+    assert "**Status:** ✗ on the paper's own Table 2; " in section
 
 
 def test_runs_of_different_settings_are_not_compared(tmp_path):
@@ -692,14 +691,14 @@ def inputs(tmp_path):
     complexity = write_complexity(tmp_path / "complexity.json")
     runs = (
         ablation_runs(
-            tmp_path / "runs", "table4", "se", {}, seeds=(0, 1), dataset="fashion_mnist", resolution=32, epochs=3
+            tmp_path / "runs", "table4", "se", {}, seeds=range(5), dataset="fashion_mnist", resolution=32, epochs=3
         )
         + ablation_runs(
-            tmp_path / "runs5", "table5", "act", {}, seeds=(0, 1), dataset="fashion_mnist", resolution=32, epochs=3
+            tmp_path / "runs5", "table5", "act", {}, seeds=range(5), dataset="fashion_mnist", resolution=32, epochs=3
         )[:2]
         + [
             write_run(tmp_path / "runs", "ghostnet_050", {}, s, 40.0, dataset="fashion_mnist", resolution=32, epochs=3)
-            for s in (0, 1)
+            for s in range(5)
         ]
     )
     latency = write_latency(tmp_path / "latency.json", 0.9, 0.9)
@@ -752,7 +751,7 @@ def test_every_artifact_is_written(tmp_path, inputs, capsys):
     assert not list(out.glob(".*.tmp")) and not list(out.glob(".fig*"))
     summary = (out / "summary.md").read_text()
     for claim in load_paper()["claims"]:
-        assert f"| {claim['id']} " in summary and f"### `{claim['id']}` — " in summary
+        assert f"| `{claim['id']}` |" in summary and f"(`{claim['id']}`)\n\n**Status:** " in summary
     assert "[table4.md](table4.md)" in summary
     assert "fashion_mnist" in (out / "table4.md").read_text()
 
@@ -763,21 +762,21 @@ def test_summary_statuses(tmp_path, inputs):
 
     text = render_summary(load_complexity([inputs["complexity"]]), load_runs(inputs["runs"]), None)
     status = {
-        line.split("|")[1].strip(): line.split("|")[3].strip()
+        line.split("|")[2].strip(" `"): line.split("|")[3].strip()
         for line in text.splitlines()
         if line.startswith("| ") and not line.startswith("| claim ")
     }
     assert status["latency"] == "— not testable here"
     assert status["madds_reduction_050"] == "✓ holds"  # the paper's own counts
     assert status["module_cost_ratio"] == "partly"  # exact Eqs. 1-2, but not every Table 1 module in 1.5-3x
-    assert status["se_gain"] == RESOLVED_AS_CLAIMED  # the paper's gaps, the same on every seed
+    assert status["se_gain"] == "✓ holds on the proxy"  # the paper's gaps, the same on every seed
     # only GhostNet-0.5× trained: one of five parts tested
-    assert status["accuracy_050"] == f"{NOT_RESOLVED} (1 of 5 parts ✓; 4 untestable)"
+    assert status["accuracy_050"] == "open on the proxy (1 ✓, 4 untestable of 5)"
 
     def latency_status(ratio):
         latency = load_latency(write_latency(tmp_path / f"latency-{ratio}.json", ratio, ratio))
         text = render_summary(load_complexity([inputs["complexity"]]), [], latency)
-        return next(line.split("|")[3].strip() for line in text.splitlines() if line.startswith("| latency "))
+        return next(line.split("|")[3].strip() for line in text.splitlines() if "| `latency` |" in line)
 
     assert latency_status(0.9) == "✓ holds"  # the paper's ratio at both widths
     assert latency_status(1.1) == "✗ does not hold"  # PokerNet slower at both widths
@@ -860,10 +859,12 @@ def test_comparable_or_higher_follows_its_rule():
         ahead = Arm("P", {s: 70 + d for s, d in enumerate(differences)})
         return compare("P vs G", ahead, Arm("G", dict.fromkeys(range(len(differences)), 70.0)), margin=margin)
 
-    assert comparable_or_higher([case([1.0, 1.2, 1.1])], True) == "✓ holds (ahead)"
-    assert comparable_or_higher([case([0.05, -0.05, 0.0, 0.02])], True) == "✓ holds (equivalent)"
-    assert comparable_or_higher([case([-1.0, -1.2, -1.1])], True).startswith(RESOLVED_AGAINST)
-    assert comparable_or_higher([case([0.9, -0.9, 0.1])], True).startswith(NOT_RESOLVED)
+    assert comparable_or_higher([case([1.0, 1.2, 1.1, 1.0, 1.1])], True) == "✓ holds on the proxy (ahead)"
+    # equivalent but the order open: no ✓ (issue 29: never a ✓ beside an open order)
+    assert comparable_or_higher([case([0.05, -0.05, 0.0, 0.02, -0.01])], True) == "equivalent on the proxy (order open)"
+    assert comparable_or_higher([case([-1.0, -1.2, -1.1, -1.0, -1.1])], True).startswith("✗ does not hold on the proxy")
+    assert comparable_or_higher([case([0.9, -0.9, 0.1, 0.5, -0.5])], True).startswith(NOT_RESOLVED)
+    assert comparable_or_higher([case([0.9, -0.9, 0.1])], True) == "descriptive on the proxy, n = 3 (no verdict)"
     assert comparable_or_higher([case([1.0, 1.2, 1.1])], False) == "✗ does not hold (more MAdds)"
 
 
@@ -895,3 +896,54 @@ def test_the_summary_reads_the_tables_rows_so_both_give_one_answer(tmp_path, inp
     assert moved.loc[record["claim"], "mean_difference"] == pytest.approx(
         frame.loc[record["claim"], "mean_difference"] + 1.0
     )
+
+
+def test_the_readme_opens_with_the_verdict_of_summary_csv(tmp_path, capsys):
+    """README's top block is summary.csv's verdict (issue 26): `pokernet report readme-verdict` writes it."""
+    import pandas as pd
+
+    from pokernet.report.summary import README_END, README_START, readme_lines
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip("\n").splitlines()
+    assert block == readme_lines(pd.read_csv(root / "results" / "summary.csv")), "run `pokernet report readme-verdict`"
+    assert 0 < len(block) <= 8 and readme.splitlines().index(README_END) < 20  # `head -20 README.md` shows it
+    copy = tmp_path / "README.md"
+    copy.write_text("# x\n\n" + README_START + "\nold\n" + README_END + "\n\nrest\n", encoding="utf-8")
+    summary = str(root / "results" / "summary.csv")
+    assert main(["report", "readme-verdict", "--summary", summary, "--readme", str(copy)]) == 0
+    assert copy.read_text(encoding="utf-8").splitlines()[3:-3] == block
+    copy.write_text("# no block\n", encoding="utf-8")
+    assert main(["report", "readme-verdict", "--summary", summary, "--readme", str(copy)]) == 2
+    assert "no verdict block" in capsys.readouterr().err and copy.read_text(encoding="utf-8") == "# no block\n"
+
+
+def test_the_calibration_and_verdict_figures_are_written_and_a_rerender_changes_no_byte(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[1] / "results"
+    digests = []
+    for attempt in ("a", "b"):
+        out = tmp_path / attempt
+        assert main(["report", "calibration", "--rows", str(root / "table2.json"), "--out", str(out / "cal.png")]) == 0
+        assert main(["report", "verdicts", "--summary", str(root / "summary.csv"), "--out", str(out / "v.png")]) == 0
+        digests.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert sorted(digests[0]) == ["cal.png", "cal.svg", "v.png", "v.svg"] and digests[0] == digests[1]
+    assert digests[0]["v.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["report", "verdicts", "--summary", str(bad), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bad.csv" in err and not (tmp_path / "x.png").exists()
+
+
+def test_runs_with_a_known_caveat_say_so_and_get_no_verdict(tmp_path):
+    """run_caveats.yaml: the CIFAR-10 runs of 17d8ce9-dirty share data orders; their tables say it, no verdict."""
+    complexity = load_complexity([write_complexity(tmp_path / "c.json")])
+    paths = ablation_runs(tmp_path, "table4", "se", {("pokernet_100", False): -2.0}, seeds=range(5), dataset="cifar10")
+    for path in paths:
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps({**record, "git_commit": "17d8ce9-dirty"}))
+    result = table4(complexity, load_runs(paths))
+    assert "share" in result.markdown and "17d8ce9-dirty" in result.markdown
+    assert all(c.verdict == "descriptive, n = 5 (seeds share data orders)" for c in result.comparisons)
+    assert any("17d8ce9-dirty" in confound for confound in result.confounds)

@@ -97,6 +97,17 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
     command = sub.add_parser("page", help="a .md result or .rst narrative file as one HTML page (the report's)")
     command.add_argument("--source", required=True, metavar="FILE", help="the .md or .rst file")
     _out(command, "results/html/summary.html")
+    command = sub.add_parser("calibration", help="proxy vs paper top-1 over Table 2's models, the fit and its band")
+    command.add_argument("--rows", required=True, metavar="TABLE2_JSON", help="table2.json of `pokernet report table2`")
+    _out(command, "results/calibration.png")
+    command = sub.add_parser("verdicts", help="forest plot of every accuracy comparison, the other claims as marks")
+    command.add_argument("--summary", required=True, metavar="CSV", help="summary.csv of `pokernet report summary`")
+    _out(command, "results/verdicts.png")
+    command = sub.add_parser(
+        "readme-verdict", help="rewrite the README's verdict block (its top lines) from summary.csv"
+    )
+    command.add_argument("--summary", default="results/summary.csv", metavar="CSV", help="summary.csv to read")
+    command.add_argument("--readme", default="README.md", help="the README whose marked block is rewritten")
 
 
 def _evidence_links(files: list[str], out: Path) -> dict[str, str]:
@@ -134,7 +145,7 @@ def _with_csv(out: str, markdown: str, frame: Any, extra: dict[Path, str] | None
 def _outputs(args: argparse.Namespace) -> list[Path]:
     """The files the artifact writes (checked before any work: writable, none of them an input)."""
     out = Path(args.out)
-    if args.artifact in ("fig6", "learning_curves"):
+    if args.artifact in ("fig6", "learning_curves", "calibration", "verdicts"):
         return [out, out.with_suffix(".svg")]
     if args.artifact in ("fig5", "table3", "page"):
         return [out]
@@ -142,7 +153,7 @@ def _outputs(args: argparse.Namespace) -> list[Path]:
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    names = ("complexity", "runs", "rows", "latency", "claims", "tables", "source")
+    names = ("complexity", "runs", "rows", "latency", "claims", "tables", "source", "summary")
     return [path for name in names for path in _as_list(getattr(args, name, None))]
 
 
@@ -160,6 +171,8 @@ def run_report(args: argparse.Namespace) -> int:
     from .table3 import table3
 
     command = f"pokernet report {args.artifact}"
+    if args.artifact == "readme-verdict":
+        return _readme_verdict(args)
     check_outputs(_outputs(args), _inputs(args))
     if args.artifact == "page":
         written = write_all({args.out: page(Path(args.source))})
@@ -170,6 +183,8 @@ def run_report(args: argparse.Namespace) -> int:
     elif args.artifact == "fig6":
         out = _figure_out(args.out, (".png",))
         written = figures.fig6(load_complexity(args.complexity), load_runs(args.runs, args.protocol), out)
+    elif args.artifact in ("calibration", "verdicts"):
+        written = _verdict_figure(args)
     elif args.artifact == "table3":
         written = write_all({args.out: wrap_markdown(table3(load_latency(args.latency), command).markdown)})
     elif args.artifact == "summary":
@@ -191,3 +206,30 @@ def run_report(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _readme_verdict(args: argparse.Namespace) -> int:
+    """The README's verdict block, rewritten from summary.csv (summary.readme_with_verdict)."""
+    import pandas as pd
+
+    from .summary import readme_with_verdict
+
+    try:
+        frame = pd.read_csv(args.summary)
+        text = readme_with_verdict(Path(args.readme).read_text(encoding="utf-8"), frame)
+    except (OSError, KeyError, pd.errors.ParserError) as error:
+        raise ValueError(f"{args.summary} / {args.readme}: {error}") from None
+    for path in write_all({args.readme: text}):
+        print(f"wrote {path}")
+    return 0
+
+
+def _verdict_figure(args: argparse.Namespace) -> list[Path]:
+    """results/calibration.png or verdicts.png, each with its .svg (report/verdict_figures.py)."""
+    from . import verdict_figures
+    from .rows import load_table_rows
+
+    out = _figure_out(args.out, (".png",))
+    if args.artifact == "calibration":
+        return verdict_figures.calibration_plot(load_table_rows(args.rows), out)
+    return verdict_figures.verdict_plot(args.summary, out)

@@ -87,6 +87,7 @@ def _comparison_record(c: Comparison) -> dict[str, Any]:
         "paper_gap": c.paper_gap,
         "notes": list(c.notes),
         "margin": c.margin,
+        "independent": c.independent,
     }
 
 
@@ -100,6 +101,7 @@ def _comparison(record: dict[str, Any]) -> Comparison:
         record["paper_gap"],
         tuple(record["notes"]),
         record["margin"],
+        independent=record.get("independent", True),
     )
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from pokernet.markdown import github
 from pokernet.paper import allowed_deviation, equivalence_margins, load_paper, row_setting, table
@@ -33,7 +36,7 @@ from .inputs import (
     variant_key,
 )
 from .proxy_notes import proxy_note_lines
-from .stats import VOCABULARY, Arm, Comparison, compare, equivalence_text, format_p, magnitude_text, seeds_needed_text
+from .stats import MIN_SEEDS, Arm, Comparison, compare, format_p
 
 ACT_LABELS = {"relu": "ReLU", "relu6": "ReLU6", "relu6_hs": "ReLU6+HS"}
 AUDIT_FILE = "architecture_audit.md"
@@ -112,6 +115,22 @@ class TableResult:
 # --- formatting ----------------------------------------------------------------------
 
 
+@cache
+def _caveats() -> dict[str, dict[str, Any]]:
+    text = resources.files("pokernet").joinpath("data/run_caveats.yaml").read_text("utf-8")
+    return {str(commit): entry for commit, entry in (yaml.safe_load(text).get("caveats") or {}).items()}
+
+
+def caveat_texts(runs: list[Run]) -> list[str]:
+    """The known defects of these runs (run_caveats.yaml, by the commit that trained them)."""
+    commits = sorted({str(r.git_commit) for r in runs} & set(_caveats()))
+    return [" ".join(str(_caveats()[c]["text"]).split()) for c in commits]
+
+
+def independent_seeds(runs: list[Run]) -> bool:
+    return all(_caveats().get(str(r.git_commit), {}).get("independent_seeds", True) for r in runs)
+
+
 def decimals(precision: float) -> int:
     return max(0, -math.floor(math.log10(precision) + 1e-9))
 
@@ -161,6 +180,7 @@ def accuracy_header(runset: RunSet) -> list[str]:
         f"- runs' git commit(s): {_unique(r.git_commit for r in used)}; device(s): {_unique(r.device for r in used)}; "
         f"torch: {_unique(r.torch_version for r in used)}",
     ]
+    lines += [f"- **caveat** (pokernet/data/run_caveats.yaml): {text}" for text in caveat_texts(used)]
     if any(str(r.git_commit).endswith("-dirty") for r in used):
         lines.append(
             "- `-dirty`: the code that trained those runs differed from that commit (uncommitted changes to "
@@ -327,19 +347,22 @@ def _value_headers(first: list[str], proxy: bool) -> list[str]:
     """Params/MAdds: paper, ours, Δ, verdict; accuracy the same, or on a proxy (never comparable) paper and ours."""
     headers = list(first)
     for name in ("Params (M)", "MAdds (M)", "Top-1 (%)", "Top-5 (%)"):
-        headers += [f"{name} paper", "ours"] + ([] if proxy and "%" in name else ["Δ", "✓/✗"])
+        ours = "ours (ceiling, not compared)" if proxy and name.startswith("Top-5") else "ours"
+        headers += [f"{name} paper", ours] + ([] if proxy and "%" in name else ["Δ", "✓/✗"])
     return headers
 
 
-COMPARISON_HEADERS = ["claim", "n", "Δ (pp)", "95% CI (pp)", "p", "order", "magnitude", "equivalence"]
+COMPARISON_HEADERS = ["claim", "n", "Δ (pp, ours)", "95% CI (pp)", "raw p", "paper Δ (pp, ImageNet)", "verdict"]
+VERDICT_ELSEWHERE = "in summary.md"
 
 
 def comparison_cells(c: Comparison) -> list[str]:
-    """The cells of one comparison; the summary prints the same numbers (stats.comparison_text)."""
+    """The cells of one comparison: its numbers; the verdict (Holm over the family, the paper's gap on the
+    proxy's scale) is the summary's alone, so no two files give two answers."""
     interval = "—" if c.ci is None else f"[{c.ci[0]:+.2f}, {c.ci[1]:+.2f}]"
-    order = c.verdict if c.resolved or c.n < 2 else f"{c.verdict}; {seeds_needed_text(c)} seeds"
-    equivalence = equivalence_text(c).split(" (")[0]  # its test's p and min δ: in the bullets under the table
-    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), order, magnitude_text(c), equivalence]
+    paper = "—" if c.paper_gap is None else f"{c.paper_gap:+.1f}"
+    verdict = c.verdict if c.descriptive else VERDICT_ELSEWHERE
+    return [c.claim, str(c.n), f"{c.mean:+.2f}", interval, format_p(c.p), paper, verdict]
 
 
 def comparison_bullets(comparisons: list[Comparison]) -> list[str]:
@@ -350,20 +373,24 @@ def comparison_bullets(comparisons: list[Comparison]) -> list[str]:
         if len(seeds) == 1
         else [f"- {c.claim}: seeds {', '.join(map(str, c.seeds))}" for c in comparisons]
     )
-    equivalences = [
-        f"- {c.claim}: equivalence {equivalence_text(c)}" for c in comparisons if " (" in equivalence_text(c)
-    ]
-    return lines + equivalences + [f"- {c.claim}: {note}" for c in comparisons for note in c.notes]
+    return lines + [f"- {c.claim}: {note}" for c in comparisons for note in c.notes]
+
+
+TABLE_VERDICTS = (
+    f"These are the comparisons' numbers. A pair with fewer than {MIN_SEEDS} seeds is descriptive (no verdict). "
+    "The verdicts of the others (order with Holm-adjusted p over the family of accuracy comparisons, the paper's "
+    "gap mapped onto the proxy's scale, equivalence) are in summary.md, the one place they are decided."
+)
 
 
 def comparisons_section(comparisons: list[Comparison], untestable: list[str], pairing: str) -> list[str]:
     lines = [
         "",
-        "## Accuracy claims",
+        "## Accuracy comparisons (ours, on the proxy)",
         "",
         'Each claim "A beats B" is a comparison of two arms paired by seed (both trained with a seed see the '
         "same data order and the same augmented batches): n pairs, the mean Δ of the Top-1 differences A − B, "
-        "its 95% confidence interval and p (t-test of Δ = 0). " + pairing,
+        "its 95% confidence interval and the raw p (paired t-test of Δ = 0). " + pairing,
         "",
     ]
     if comparisons:
@@ -373,7 +400,7 @@ def comparisons_section(comparisons: list[Comparison], untestable: list[str], pa
         lines.append("No accuracy claim is testable with the runs given.")
     if untestable:
         lines += ["", "Not testable (no runs, or a diverged arm):", ""] + [f"- {text}" for text in untestable]
-    return lines + ["", VOCABULARY]
+    return lines + ["", TABLE_VERDICTS]
 
 
 def _notes_section(notes: list[str], rows: list[dict[str, Any]]) -> list[str]:
@@ -416,7 +443,9 @@ def build_comparisons(claims: list[Claim], runset: RunSet) -> tuple[list[Compari
             untestable.append(claim.text + (f" ({', '.join(diverged)} diverged)" if diverged else ""))
             continue
         seeds = sorted(behind.scores) if claim.pair_on_behind else None
-        comparisons.append(compare(claim.text, ahead, behind, claim.paper_gap, seeds, claim.margin))
+        comparison = compare(claim.text, ahead, behind, claim.paper_gap, seeds, claim.margin)
+        independent = independent_seeds([r for k in (claim.ahead[0], claim.behind[0]) for r in runset.groups[k]])
+        comparisons.append(comparison if independent else replace(comparison, independent=False))
     return comparisons, untestable
 
 
@@ -452,7 +481,7 @@ def _assemble(
     lines += _notes_section(notes, rows)
     lines += diverged_section(runset)
     lines += comparisons_section(comparisons, untestable, pairing)
-    confounds = confound_lines(comparisons)
+    confounds = confound_lines(comparisons) + [f"**Caveat (the runs).** {t}" for t in caveat_texts(runset.used)]
     lines += [line for confound in confounds for line in ("", confound)]
     lines += inputs_footer(complexity, runset)
     return TableResult(
@@ -529,7 +558,9 @@ def table2(complexity: Complexity, runs: list[Run], command: str = "pokernet rep
 
 ABLATION_PAIRING = (
     "An ablation is paired on the seeds of its ablated variant (no SE, ReLU, ReLU6); the default "
-    "PokerNet may have more seeds (it also serves Table 2), and a seed it lacks is an error."
+    "PokerNet may have more seeds (it also serves Table 2), and a seed it lacks is an error. A default "
+    "PokerNet's top-1 in this table is the mean over the seeds listed above; Table 2 averages all of its "
+    "seeds, so the two tables can print two top-1 values for one model (each with its n)."
 )
 
 

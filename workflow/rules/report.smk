@@ -3,6 +3,7 @@
 TABLE4_COMPLEXITY = complexity_files(ablation_variants("table4"))
 TABLE5_COMPLEXITY = complexity_files(ablation_variants("table5"))
 TABLE2_COMPLEXITY = complexity_files(TABLE2_VARIANTS)
+RUN_CAVEATS = "pokernet/data/run_caveats.yaml"  # known defects of committed runs, by commit
 
 
 rule table2:
@@ -11,6 +12,7 @@ rule table2:
         runs=TABLE2_RUNS,
         paper=PAPER,
         proxy_notes=PROXY_NOTES,
+        caveats=RUN_CAVEATS,
     output:
         md=f"{RESULTS}/table2.md",
         csv=f"{RESULTS}/table2.csv",
@@ -43,6 +45,7 @@ rule table4:
         complexity=TABLE4_COMPLEXITY,
         runs=TABLE4_RUNS,
         paper=PAPER,
+        caveats=RUN_CAVEATS,
     output:
         md=f"{RESULTS}/table4.md",
         csv=f"{RESULTS}/table4.csv",
@@ -61,6 +64,7 @@ rule table5:
         complexity=TABLE5_COMPLEXITY,
         runs=TABLE5_RUNS,
         paper=PAPER,
+        caveats=RUN_CAVEATS,
     output:
         md=f"{RESULTS}/table5.md",
         csv=f"{RESULTS}/table5.csv",
@@ -184,3 +188,34 @@ PAGES = expand(
     f"{RESULTS}/html/{{name}}.html", name=["summary", "table2", "table3", "table4", "table5", "architecture_audit"]
 )
 NARRATIVE_PAGES = expand(f"{RESULTS}/html/narrative/{{name}}.html", name=NARRATIVE)
+
+
+rule calibration:
+    # How the proxy maps ImageNet (issue 29 item 2): proxy vs paper top-1, the fit and its band.
+    input:
+        rows=rules.table2.output.rows,
+        paper=PAPER,
+    output:
+        png=report(f"{RESULTS}/calibration.png", caption="../report/calibration.rst", category="Summary"),
+        svg=f"{RESULTS}/calibration.svg",
+    log:
+        f"{LOGS}/report/calibration.log",
+    conda:
+        ENV
+    shell:
+        "pokernet report calibration --rows {input.rows:q} --out {output.png:q} > {log:q} 2>&1"
+
+
+rule verdicts:
+    # One forest plot of every accuracy comparison, drawn from summary.csv (issue 26 item 2).
+    input:
+        summary=rules.summary.output.csv,
+    output:
+        png=report(f"{RESULTS}/verdicts.png", caption="../report/verdicts.rst", category="Summary"),
+        svg=f"{RESULTS}/verdicts.svg",
+    log:
+        f"{LOGS}/report/verdicts.log",
+    conda:
+        ENV
+    shell:
+        "pokernet report verdicts --summary {input.summary:q} --out {output.png:q} > {log:q} 2>&1"
