@@ -67,6 +67,12 @@ SMOKE = {
         "img/s (machine)",
     ),
     "cli_startup.py": (["--rounds", "1", "--out", "cli_startup.md"], ["cli_startup.md"], "pokernet --help"),
+    "protocol_explore.py": (
+        ["--lengths", "1", "--seeds", "100", "--eval-every", "1", "--subset", "2", "--work", "explore"]
+        + ["--protocol", str(ROOT / "workflow/protocol.yaml"), "--timed-runs", str(ROOT / "work/default/runs")],
+        [],
+        "Protocol exploration",
+    ),
     "imagenet_throughput.py": (
         ["--device", "cpu", "--quick", "--out", "imagenet.txt"],
         ["imagenet.txt"],
