@@ -87,6 +87,11 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
         help="the rendered artifacts (table2.md ... fig6.png) to link as evidence; default: those names next to --out",
     )
     _out(command, "results/summary.md")
+    _configure_figures_and_pages(sub)
+
+
+def _configure_figures_and_pages(sub: argparse._SubParsersAction) -> None:
+    """The artifacts drawn from other artifacts: learning curves, pages, calibration, verdicts, README block."""
     # learning_curves: every arm's per-epoch history (figures.learning_curves).
     command = sub.add_parser(
         "learning_curves", help="every arm's per-epoch history, mean over seeds with spread (also writes the .svg)"

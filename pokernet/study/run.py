@@ -28,6 +28,7 @@ from pokernet.fileio import write_all
 from pokernet.models.variant import Variant
 from pokernet.provenance import git_commit, versions
 from pokernet.train import checkpoint as ckpt
+from pokernet.train import continuity
 from pokernet.train.core import EpochPlan, build_model, lr_at, metrics_record, plan_epoch, run_config, train_subset
 from pokernet.train.data import MemorySplit, eval_batch, load_data
 from pokernet.train.distributed import device_name
@@ -456,7 +457,7 @@ def study_members(study: Study, epochs: int, checkpoints: list[dict[str, Any]]) 
 
 def save_members(study: Study, members: list[Member], epoch: int) -> None:
     """Each run's checkpoint.pt, as ``pokernet train`` writes one (the fused optimizer's state)."""
-    state, commit = rng_state(), git_commit()
+    state, commit, code = rng_state(), git_commit(), continuity.training_code()
     for member in members:
         fused, index = member.arm.fused, member.index
         member.out_dir.mkdir(parents=True, exist_ok=True)
@@ -474,6 +475,7 @@ def save_members(study: Study, members: list[Member], epoch: int) -> None:
             history=list(member.history),
             totals=dict(member.totals),
             git_commit=commit,
+            training_code=code,
         )
         ckpt.save_checkpoint(member.checkpoint_path, checkpoint)
 
@@ -499,6 +501,7 @@ def train_evaluate_and_write(
             save=lambda epoch: save_members(study, members, epoch),
             should_stop=lambda epoch: study.timer.elapsed() > deadline,
             session_start=study.timer.start,
+            epoch_record=lambda: continuity.epoch_record(git_commit()),
         )
         done = train_epochs(life, first, epochs)
     finally:
