@@ -133,6 +133,7 @@ class Setting:
     epochs: int
     subset_per_class: int | None
     imagenet_subset: str | None = None  # metrics.json's describe_subset line of a declared ImageNet subset
+    protocol: str | None = None  # the frozen protocol's sha256 (first 12) the runs were made under; None: none
 
     @property
     def comparable_with_paper(self) -> bool:
@@ -147,7 +148,8 @@ class Setting:
     def describe(self) -> str:
         subset = f", {self.subset_per_class} images per class" if self.subset_per_class else ""
         dataset = self.imagenet_subset or self.dataset
-        return f"{dataset} at {self.resolution}×{self.resolution}, {self.epochs} epochs{subset}"
+        made = f"protocol sha256 {self.protocol}" if self.protocol else "no frozen protocol (exploratory runs)"
+        return f"{dataset} at {self.resolution}×{self.resolution}, {self.epochs} epochs{subset}; {made}"
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,15 @@ def load_run(path: str | Path, data: dict[str, Any] | None = None) -> Run:
         key = variant_key(data["model"], data["model_options"], DATA_OPTIONS)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
-    setting = Setting(data["dataset"], data["resolution"], data["epochs"], subset, data.get("imagenet_subset"))
+    protocol = (data.get("protocol") or {}).get("sha256")
+    setting = Setting(
+        data["dataset"],
+        data["resolution"],
+        data["epochs"],
+        subset,
+        data.get("imagenet_subset"),
+        protocol and protocol[:12],
+    )
     return Run(
         path,
         key,
