@@ -21,6 +21,9 @@ RUNS = [str(p) for p in sorted((WORK / "runs").glob("pokernet_050*/seed*/metrics
 # the signal arrives once the first temporary file is on disk, before any rename
 SCRIPT = """
 import os, signal, sys
+# as at a terminal, whatever the runner inherited (a job started in the background ignores SIGINT, nohup SIGHUP)
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 real_fsync = os.fsync
 def fsync_then_signal(fd):
     real_fsync(fd)

@@ -59,7 +59,7 @@ def test_work_dir_and_data_root_with_spaces_reach_the_command_whole(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     command = next(line for line in done.stdout.splitlines() if " train --model " in line)
-    words = shlex.split(command.split(">")[0])
+    words = shlex.split(command.split(";")[-1].split(">")[0])  # after the attempt's header line
     assert words[words.index("--data-root") + 1] == str(root)
     assert words[words.index("--out") + 1] == "work/my smoke/runs/pokernet_050/seed0"
 

@@ -40,9 +40,15 @@ def _pokernet(code_root: Path, argv: list[str]) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+# Provenance this round added to every run (the protocol, the eval split, the commits and code hash
+# that trained each epoch): records of where a number came from, not numbers that could differ.
+ADDED_RECORDS = {"eval_split", "protocol", "commits"}
+ADDED_ROW_RECORDS = {"img_per_s", "commit", "training_code"}
+
+
 def _comparable(metrics: dict) -> dict:
-    kept = {k: v for k, v in metrics.items() if k not in VARYING}
-    kept["history"] = [{k: v for k, v in row.items() if k != "img_per_s"} for row in metrics["history"]]
+    kept = {k: v for k, v in metrics.items() if k not in VARYING | ADDED_RECORDS}
+    kept["history"] = [{k: v for k, v in row.items() if k not in ADDED_ROW_RECORDS} for row in metrics["history"]]
     return kept
 
 

@@ -133,7 +133,7 @@ def snakemake(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 # Jobs that only render committed numbers again (seconds, deterministic).
 RENDER_RULES = {"table2", "table3", "table4", "table5", "fig5", "fig6", "learning_curves", "summary", "page"}
-RENDER_RULES |= {"narrative_page", "tables"}
+RENDER_RULES |= {"narrative_page", "calibration", "verdicts", "tables"}
 
 
 def test_main_command_on_a_fresh_clone_plans_no_training(fresh_tree):

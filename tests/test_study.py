@@ -210,8 +210,8 @@ def test_study_runs_ingest_and_the_same_runs_again_change_nothing(tiny_metrics, 
     "change, message",
     [
         ({"epochs": 3}, "another recipe than cifar10_gpu at its 30 epochs"),
-        ({"git_commit": "17d8ce9-dirty"}, "'17d8ce9-dirty' is not a clean commit"),
-        ({"git_commit": None}, "None is not a clean commit"),
+        ({"git_commit": "17d8ce9-dirty"}, "17d8ce9-dirty is not a clean commit"),
+        ({"git_commit": None}, "none \\(not a git checkout\\) is not a clean commit"),
         ({"dry_run_limits": {"val_limit": 100, "max_steps": None}}, "a dry run .*val_limit 100"),
         (
             {"model_options": {"num_classes": 10, "se": False}},

@@ -447,7 +447,7 @@ def study_members(study: Study, epochs: int, checkpoints: list[dict[str, Any]]) 
             members.append(Member(arm, index, seed, folder, run))
     for member, checkpoint in zip(members, checkpoints):
         ckpt.check_same_config(checkpoint, member.checkpoint_path, member.config, config_hash(member.config))
-        ckpt.check_same_code(checkpoint, member.checkpoint_path, git_commit())
+        continuity.check_code(checkpoint, member.checkpoint_path, git_commit(), "stop")
         member.arm.fused.load_member(member.index, checkpoint["model_state"], checkpoint["optimizer_state"])
         member.history, member.totals = checkpoint["history"], checkpoint["totals"]
     if checkpoints:

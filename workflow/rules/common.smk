@@ -60,14 +60,18 @@ EXPANSION_CHOICE = "pokernet/latency/expansion_choice.json"
 # tables use it (e.g. pokernet_100 as published serves Tables 2, 4 and 5).
 
 
-def recipe_files(spec):
-    """The recipe file (a path or a packaged name) and every file it derives from, after checking
-    the whole recipe (it exists, is UTF-8 YAML, a mapping, keeps the recipe contract): a broken
-    recipe stops the DAG with the key and the file named, not at the first train job."""
+def checked_recipe(spec):
+    """The recipe, checked whole (it exists, is UTF-8 YAML, a mapping, keeps the recipe contract): a
+    broken recipe stops the DAG with the key and the file named, not at the first train job."""
     try:
-        load_recipe(spec)
+        return load_recipe(spec)
     except (OSError, ValueError) as error:
         raise WorkflowError(f"config key recipe: {error}") from None
+
+
+def recipe_files(spec):
+    """The recipe file (a path or a packaged name) and every file it derives from (checked_recipe first)."""
+    checked_recipe(spec)
     files = []
     while spec:
         path = recipe_path(spec)

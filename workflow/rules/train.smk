@@ -24,7 +24,7 @@ TRAIN_STEP = (
 )
 
 
-RECIPE = load_recipe(config["recipe"])
+RECIPE = checked_recipe(config["recipe"])
 TRAIN_EPOCHS = config["epochs"] or RECIPE["epochs"]
 # The job's SLURM resources and what the plan refuses (workflow/rules/site.smk).
 _site_rule_resources("train", **train_slurm_resources())
